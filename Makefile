@@ -1,0 +1,82 @@
+# sockserv build. `make` builds build/sockserv; `make test` runs every test;
+# `make test SANITIZE=1` runs them against an ASan+UBSan build in
+# build/sanitize/, so the two builds never mix objects.
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+DESTDIR ?=
+PYTHON ?= /usr/bin/python3
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARNINGS) -Isrc -MMD -MP
+LDLIBS := -lpthread
+
+ifeq ($(SANITIZE),1)
+BUILD ?= build/sanitize
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+BASE_CFLAGS += $(SAN_FLAGS)
+LDFLAGS += $(SAN_FLAGS)
+else
+BUILD ?= build
+endif
+
+SOURCES := $(shell find src -name '*.c' | sort)
+OBJECTS := $(SOURCES:%.c=$(BUILD)/obj/%.o)
+# Everything but main(), so unit tests can link the real modules.
+LIB_OBJECTS := $(filter-out $(BUILD)/obj/src/cli/main.o,$(OBJECTS))
+
+UNIT_SOURCES := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_TESTS := $(UNIT_SOURCES:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all run test unit integration bench install uninstall clean format deps-build deps-test
+
+all: $(BUILD)/sockserv
+
+$(BUILD)/.deps-build:
+	@scripts/ensure-deps.sh build
+	@mkdir -p $(@D) && touch $@
+
+$(BUILD)/.deps-test:
+	@scripts/ensure-deps.sh test
+	@mkdir -p $(@D) && touch $@
+
+$(BUILD)/obj/%.o: %.c | $(BUILD)/.deps-build
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/sockserv: $(OBJECTS)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJECTS) | $(BUILD)/.deps-test
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(LDFLAGS) $< $(LIB_OBJECTS) $(LDLIBS) -lcmocka -o $@
+
+run: $(BUILD)/sockserv
+	$(BUILD)/sockserv serve
+
+unit: $(UNIT_TESTS)
+	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
+
+integration: $(BUILD)/sockserv | $(BUILD)/.deps-test
+	SOCKSERV=$(abspath $(BUILD)/sockserv) $(PYTHON) -m pytest -q tests/integration $(PYTEST_ARGS)
+
+test: unit integration
+
+install: $(BUILD)/sockserv
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 0755 $(BUILD)/sockserv $(DESTDIR)$(BINDIR)/sockserv
+	install -m 0644 docs/sockserv.1 $(DESTDIR)$(MANDIR)/man1/sockserv.1
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/sockserv $(DESTDIR)$(MANDIR)/man1/sockserv.1
+
+format:
+	clang-format -i $(SOURCES) $(shell find src -name '*.h') $(UNIT_SOURCES)
+
+clean:
+	rm -rf build
+
+-include $(OBJECTS:.o=.d)

@@ -1,0 +1,41 @@
+#!/bin/sh
+# Makes sure the Debian packages a make target needs are installed.
+# As root it installs what is missing with apt-get; otherwise it names the
+# packages and fails, so no build step ever half-works on a missing library.
+#
+# Usage: scripts/ensure-deps.sh build|test|bench
+set -eu
+
+build_pkgs="gcc make pkg-config libc6-dev"
+test_pkgs="$build_pkgs libcmocka-dev python3 python3-pytest netcat-openbsd"
+bench_pkgs="$build_pkgs gnuplot-nox"
+
+case "${1:-}" in
+build) wanted=$build_pkgs ;;
+test) wanted=$test_pkgs ;;
+bench) wanted=$bench_pkgs ;;
+*)
+    echo "usage: $0 build|test|bench" >&2
+    exit 2
+    ;;
+esac
+
+missing=""
+for pkg in $wanted; do
+    status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
+    [ "$status" = "installed" ] || missing="$missing $pkg"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "sockserv needs these Debian packages:$missing" >&2
+    echo "install them with: sudo apt-get install$missing" >&2
+    exit 1
+fi
+
+echo "installing missing packages:$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+# The package lists of a fresh machine are empty; an update is needed first.
+apt-get update -qq >&2
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >&2

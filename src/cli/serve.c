@@ -1,0 +1,287 @@
+/*
+ * sockserv serve [OPTIONS] [LISTENER...]: parse, bind, announce, serve.
+ *
+ * Every check that can fail on the user's input happens before anything is
+ * served, so a bad command line never leaves a half-started server.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "cli/commands.h"
+#include "core/duration.h"
+#include "core/listener.h"
+#include "core/log.h"
+#include "core/stop.h"
+#include "models/model.h"
+
+#define DEFAULT_MODEL "epoll"
+#define DEFAULT_DELAY_MS 5000
+#define DEFAULT_GRACE_MS 5000
+#define DEFAULT_MAX_LINE 4096
+#define DEFAULT_MAX_OUTPUT (256 * 1024)
+/* Descriptors kept back from the connection limit for listeners, the stop
+ * latch, the accept reserve and the model's own. */
+#define RESERVED_FDS 32
+#define MAX_CONNS_CEILING 10000000
+
+struct serve_options {
+    const struct model *model;
+    struct service_config config;
+    int64_t grace_ms;
+    long max_conns; /* 0: the model's default. */
+    enum log_level level;
+};
+
+static void print_help(void)
+{
+    printf("usage: sockserv serve [OPTIONS] [LISTENER...]\n"
+           "\n"
+           "LISTENER is tcp://HOST:PORT/SERVICE. HOST is an IPv4 address, a bracketed\n"
+           "IPv6 address, a host name, or * for every address. PORT 0 picks a free port.\n"
+           "With no LISTENER, every service is served on 127.0.0.1 at its default port.\n"
+           "\n"
+           "services:\n");
+    for (const struct service *const *s = service_all(); *s; s++)
+        printf("  %-10s %5u  %s\n", (*s)->name, (unsigned)(*s)->default_port, (*s)->summary);
+    printf("\noptions:\n"
+           "  -m, --model NAME      concurrency model (default " DEFAULT_MODEL "):\n");
+    for (const struct model *const *m = model_all(); *m; m++)
+        printf("                          %-10s %s\n", (*m)->name, (*m)->summary);
+    printf("      --delay DURATION  upper's answer delay (default 5s; e.g. 250ms, 5s, 1m)\n"
+           "      --max-conns N     connections served at once; more wait in the backlog\n"
+           "                        (default: 1024 for thread and fork, 1 for iterative,\n"
+           "                        the descriptor limit for the event loops)\n"
+           "      --grace DURATION  how long a stop waits for open connections (default 5s)\n"
+           "  -q, --quiet           log only warnings and errors\n"
+           "  -v, --verbose         also log each close, with bytes in and out\n"
+           "  -h, --help            show this help\n"
+           "  -V, --version         show the version\n");
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fputs("sockserv serve: ", stderr);
+    fprintf(stderr, fmt, arg);
+    fputs(" (see sockserv serve --help)\n", stderr);
+    return EXIT_USAGE;
+}
+
+static int parse_duration_option(const char *name, const char *text, int64_t *out)
+{
+    char why[128];
+    if (duration_parse(text, out, why, sizeof(why)) == 0)
+        return 0;
+    fprintf(stderr, "sockserv serve: bad %s '%s': %s\n", name, text, why);
+    return -1;
+}
+
+static int parse_count(const char *text, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0' || v < 1 || v > MAX_CONNS_CEILING)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* Returns the index of the first listener argument, or -1 after reporting a
+ * usage error, or -2 when --help or --version was answered. */
+static int parse_options(int argc, char **argv, struct serve_options *opt)
+{
+    static const struct option longopts[] = {
+        {"model", required_argument, NULL, 'm'},
+        {"delay", required_argument, NULL, 'd'},
+        {"max-conns", required_argument, NULL, 'c'},
+        {"grace", required_argument, NULL, 'g'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    opterr = 0; /* Our own one-line messages instead of getopt's. */
+    optind = 1;
+    int ch;
+    while ((ch = getopt_long(argc, argv, ":m:qvhV", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'm':
+            opt->model = model_find(optarg);
+            if (!opt->model)
+                return usage_error("unknown model '%s'", optarg), -1;
+            break;
+        case 'd':
+            if (parse_duration_option("--delay", optarg, &opt->config.upper_delay_ms) != 0)
+                return -1;
+            break;
+        case 'g':
+            if (parse_duration_option("--grace", optarg, &opt->grace_ms) != 0)
+                return -1;
+            break;
+        case 'c':
+            if (parse_count(optarg, &opt->max_conns) != 0)
+                return usage_error("bad --max-conns '%s': expected a whole number from 1", optarg),
+                       -1;
+            break;
+        case 'q':
+            opt->level = LOG_WARN;
+            break;
+        case 'v':
+            opt->level = LOG_DEBUG;
+            break;
+        case 'h':
+            print_help();
+            return -2;
+        case 'V':
+            printf("sockserv %s\n", SOCKSERV_VERSION);
+            return -2;
+        case ':':
+            return usage_error("option '%s' needs a value", argv[optind - 1]), -1;
+        default:
+            return usage_error("unknown option '%s'", argv[optind - 1]), -1;
+        }
+    }
+    return optind;
+}
+
+/* Builds the spec list: the arguments, or the default set. */
+static int collect_specs(int count, char **args, struct listener_spec **specs, size_t *n)
+{
+    const struct service *const *all = service_all();
+    size_t defaults = 0;
+    while (all[defaults])
+        defaults++;
+    size_t total = count > 0 ? (size_t)count : defaults;
+    *specs = calloc(total, sizeof(**specs));
+    if (!*specs) {
+        fprintf(stderr, "sockserv serve: out of memory\n");
+        return EXIT_RUNTIME;
+    }
+    *n = total;
+    for (size_t i = 0; i < total; i++) {
+        struct listener_spec *spec = &(*specs)[i];
+        if (count == 0) {
+            char text[64];
+            snprintf(text, sizeof(text), "tcp://127.0.0.1:%u/%s", (unsigned)all[i]->default_port,
+                     all[i]->name);
+            args = NULL;
+            if (listener_spec_parse(text, spec, NULL, 0) != 0)
+                return EXIT_RUNTIME;
+            continue;
+        }
+        char why[160];
+        if (listener_spec_parse(args[i], spec, why, sizeof(why)) != 0) {
+            fprintf(stderr, "sockserv serve: bad listener '%s': %s\n", args[i], why);
+            return EXIT_USAGE;
+        }
+    }
+    return 0;
+}
+
+/* Checks every spec against the services and the model. */
+static int resolve_services(const struct listener_spec *specs, size_t n,
+                            const struct model *model, const struct service **services)
+{
+    for (size_t i = 0; i < n; i++) {
+        services[i] = service_find(specs[i].service);
+        if (!services[i]) {
+            fprintf(stderr, "sockserv serve: unknown service '%s' (see sockserv serve --help)\n",
+                    specs[i].service);
+            return EXIT_USAGE;
+        }
+        if (specs[i].transport != TRANSPORT_TCP) {
+            fprintf(stderr, "sockserv serve: %s listeners are not supported yet: %s\n",
+                    transport_name(specs[i].transport), specs[i].service);
+            return EXIT_USAGE;
+        }
+        if ((services[i]->flags & SERVICE_SHARED_STATE) && model->separate_processes) {
+            fprintf(stderr,
+                    "sockserv serve: the %s model cannot serve %s: its connections share state,"
+                    " and %s keeps them in separate processes\n",
+                    model->name, services[i]->name, model->name);
+            return EXIT_USAGE;
+        }
+    }
+    return 0;
+}
+
+static size_t default_max_conns(const struct model *model)
+{
+    if (model->default_max_conns)
+        return model->default_max_conns;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
+        rl.rlim_cur > MAX_CONNS_CEILING)
+        return MAX_CONNS_CEILING;
+    return rl.rlim_cur > 2 * RESERVED_FDS ? rl.rlim_cur - RESERVED_FDS : rl.rlim_cur / 2;
+}
+
+static int serve(const struct serve_options *opt, struct server *srv)
+{
+    char err[256];
+    for (size_t i = 0; i < srv->listeners.count; i++)
+        printf("listening %s\n", srv->listeners.items[i].name);
+    if (fflush(stdout) != 0) {
+        log_error("cannot write to stdout: %s", strerror(errno));
+        return EXIT_RUNTIME;
+    }
+    if (opt->model->run(srv, err, sizeof(err)) != 0) {
+        log_error("%s", err);
+        return EXIT_RUNTIME;
+    }
+    return 0;
+}
+
+int command_serve(int argc, char **argv)
+{
+    struct serve_options opt = {
+        .model = model_find(DEFAULT_MODEL),
+        .config = {.upper_delay_ms = DEFAULT_DELAY_MS,
+                   .max_line = DEFAULT_MAX_LINE,
+                   .max_output = DEFAULT_MAX_OUTPUT},
+        .grace_ms = DEFAULT_GRACE_MS,
+        .level = LOG_INFO,
+    };
+    int first = parse_options(argc, argv, &opt);
+    if (first == -2)
+        return 0;
+    if (first < 0)
+        return EXIT_USAGE;
+    log_set_level(opt.level);
+
+    struct listener_spec *specs = NULL;
+    size_t n = 0;
+    int rc = collect_specs(argc - first, argv + first, &specs, &n);
+    const struct service **services = rc == 0 ? calloc(n, sizeof(*services)) : NULL;
+    if (rc == 0 && !services)
+        rc = EXIT_RUNTIME;
+    if (rc == 0)
+        rc = resolve_services(specs, n, opt.model, services);
+
+    struct server srv = {
+        .max_conns = opt.max_conns ? (size_t)opt.max_conns : default_max_conns(opt.model),
+        .grace_ms = opt.grace_ms,
+    };
+    char err[256];
+    if (rc == 0 && (stop_install() != 0 || listener_reserve_fd() != 0)) {
+        log_error("cannot set up signals: %s", strerror(errno));
+        rc = EXIT_RUNTIME;
+    }
+    if (rc == 0 && listener_set_open(&srv.listeners, specs, n, services, &opt.config, err,
+                                     sizeof(err)) != 0) {
+        log_error("%s", err);
+        rc = EXIT_RUNTIME;
+    }
+    if (rc == 0)
+        rc = serve(&opt, &srv);
+    listener_set_free(&srv.listeners);
+    free(services);
+    free(specs);
+    return rc;
+}

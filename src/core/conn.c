@@ -1,0 +1,341 @@
+#include "core/conn.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+
+/* The peer sent FIN; nothing more will be read. */
+#define CONN_EOF_SEEN 0x01u
+/* The service asked to close once output drains. */
+#define CONN_CLOSING 0x02u
+/* The socket failed or the connection was aborted: destroy it now. */
+#define CONN_DEAD 0x04u
+#define CONN_WANT_WRITABLE 0x08u
+#define CONN_READ_PAUSED 0x10u
+/* The server is stopping: take no new input, close once idle. */
+#define CONN_STOPPING 0x20u
+/* A callback of this connection's service is running. */
+#define CONN_IN_CALLBACK 0x40u
+
+/* One read never asks for more than this, so a stack buffer suffices. */
+#define CONN_READ_CHUNK 65536
+/* A generator refills at most this many times per writable event, so one
+ * fast reader cannot starve the other connections of an event loop. */
+#define CONN_REFILLS_PER_EVENT 16
+
+static void notify_owner(struct conn *c)
+{
+    /* Inside its own callbacks the model re-reads the connection anyway. */
+    if (c->owner && !(c->flags & CONN_IN_CALLBACK))
+        c->owner->changed(c->owner, c);
+}
+
+void *conn_state(struct conn *c)
+{
+    return c->state;
+}
+
+const struct service_config *conn_config(const struct conn *c)
+{
+    return c->listener->config;
+}
+
+static size_t output_limit(const struct conn *c)
+{
+    return c->listener->config->max_output;
+}
+
+static void mark_dead(struct conn *c, const char *reason)
+{
+    if (c->flags & CONN_DEAD)
+        return;
+    c->flags |= CONN_DEAD;
+    buffer_free(&c->output);
+    if (log_enabled(LOG_DEBUG)) {
+        char peer[ADDRESS_TEXT_MAX];
+        address_format(&c->peer, peer, sizeof(peer));
+        log_debug("client dropped: %s -> %s: %s", peer, c->listener->service->name, reason);
+    }
+    notify_owner(c);
+}
+
+/*
+ * Sends what the socket takes now. Returns the bytes sent (possibly 0) or -1
+ * after marking the connection dead.
+ */
+static ssize_t send_now(struct conn *c, const void *data, size_t len)
+{
+    for (;;) {
+        /* MSG_NOSIGNAL: a vanished peer is an error to handle, not SIGPIPE. */
+        ssize_t n = send(c->fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n >= 0) {
+            c->bytes_out += (uint64_t)n;
+            return n;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            return 0;
+        mark_dead(c, strerror(errno));
+        return -1;
+    }
+}
+
+int conn_write(struct conn *c, const void *data, size_t len)
+{
+    if (c->flags & CONN_DEAD)
+        return -1;
+    if (len == 0)
+        return 0;
+    const uint8_t *bytes = data;
+    if (buffer_is_empty(&c->output)) {
+        /* Nothing queued, so order allows sending straight from the caller's
+         * memory: the common case costs one send and no copy. */
+        ssize_t sent = send_now(c, bytes, len);
+        if (sent < 0)
+            return -1;
+        bytes += sent;
+        len -= (size_t)sent;
+        if (len == 0)
+            return 0;
+    }
+    if (buffer_append(&c->output, bytes, len, output_limit(c)) != 0) {
+        mark_dead(c, "output queue over its limit (peer not reading)");
+        return -1;
+    }
+    notify_owner(c);
+    return 0;
+}
+
+void conn_close(struct conn *c)
+{
+    c->flags |= CONN_CLOSING;
+    notify_owner(c);
+}
+
+void conn_abort(struct conn *c, const char *reason)
+{
+    mark_dead(c, reason);
+}
+
+void conn_want_writable(struct conn *c, bool on)
+{
+    if (on)
+        c->flags |= CONN_WANT_WRITABLE;
+    else
+        c->flags &= (uint16_t)~CONN_WANT_WRITABLE;
+    notify_owner(c);
+}
+
+void conn_pause_reading(struct conn *c, bool paused)
+{
+    if (paused)
+        c->flags |= CONN_READ_PAUSED;
+    else
+        c->flags &= (uint16_t)~CONN_READ_PAUSED;
+    notify_owner(c);
+}
+
+void conn_set_timer(struct conn *c, int64_t delay_ms)
+{
+    if (delay_ms < 0)
+        delay_ms = 0;
+    c->deadline_ms = clock_now_ms() + delay_ms;
+    notify_owner(c);
+}
+
+void conn_clear_timer(struct conn *c)
+{
+    c->deadline_ms = 0;
+    notify_owner(c);
+}
+
+size_t conn_output_pending(const struct conn *c)
+{
+    return buffer_length(&c->output);
+}
+
+/* ---- Model side ------------------------------------------------------- */
+
+struct conn *conn_create(int fd, const struct address *peer, const struct listener *l,
+                         struct conn_owner *owner)
+{
+    struct conn *c = calloc(1, sizeof(*c) + l->service->state_size);
+    if (!c)
+        return NULL;
+    c->fd = fd;
+    c->listener = l;
+    c->owner = owner;
+    c->peer = *peer;
+    c->opened_ms = clock_now_ms();
+    buffer_init(&c->output);
+    return c;
+}
+
+/* Service callbacks run with CONN_IN_CALLBACK set so that the changes they
+ * make are not reported back to the model that is calling them. */
+#define RUN_CALLBACK(c, call)                                                                      \
+    do {                                                                                           \
+        (c)->flags |= CONN_IN_CALLBACK;                                                            \
+        call;                                                                                      \
+        (c)->flags &= (uint16_t)~CONN_IN_CALLBACK;                                                 \
+    } while (0)
+
+void conn_start(struct conn *c)
+{
+    const struct service *s = c->listener->service;
+    if (s->on_open)
+        RUN_CALLBACK(c, s->on_open(c));
+}
+
+static void handle_eof(struct conn *c)
+{
+    const struct service *s = c->listener->service;
+    c->flags |= CONN_EOF_SEEN;
+    if (s->on_eof)
+        RUN_CALLBACK(c, s->on_eof(c));
+    else
+        c->flags |= CONN_CLOSING;
+}
+
+void conn_handle_readable(struct conn *c)
+{
+    /* Models may report readability the connection did not ask for (a
+     * hang-up, a stale event); a paused connection must still not read. */
+    if (!(conn_interest(c) & CONN_WANT_READ))
+        return;
+    /* Never read more than the output queue could absorb if the service
+     * answered every byte, so echo cannot pass the limit. */
+    size_t room = output_limit(c) - buffer_length(&c->output);
+    uint8_t chunk[CONN_READ_CHUNK];
+    size_t want = room < sizeof(chunk) ? room : sizeof(chunk);
+    if (want == 0)
+        return;
+    ssize_t n;
+    do {
+        n = recv(c->fd, chunk, want, 0);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK)
+            mark_dead(c, strerror(errno));
+        return;
+    }
+    if (n == 0) {
+        handle_eof(c);
+        return;
+    }
+    c->bytes_in += (uint64_t)n;
+    const struct service *s = c->listener->service;
+    if (s->on_data)
+        RUN_CALLBACK(c, s->on_data(c, chunk, (size_t)n));
+}
+
+static void flush_output(struct conn *c)
+{
+    while (!buffer_is_empty(&c->output)) {
+        ssize_t sent = send_now(c, buffer_peek(&c->output), buffer_length(&c->output));
+        if (sent <= 0)
+            return;
+        buffer_consume(&c->output, (size_t)sent);
+    }
+}
+
+void conn_handle_writable(struct conn *c)
+{
+    const struct service *s = c->listener->service;
+    flush_output(c);
+    for (int i = 0; i < CONN_REFILLS_PER_EVENT; i++) {
+        if (c->flags & (CONN_DEAD | CONN_CLOSING | CONN_STOPPING))
+            return;
+        if (!(c->flags & CONN_WANT_WRITABLE) || !s->on_writable)
+            return;
+        if (!buffer_is_empty(&c->output))
+            return;
+        uint64_t before = c->bytes_out;
+        RUN_CALLBACK(c, s->on_writable(c));
+        /* A generator that wrote nothing, or whose output the socket did not
+         * take in full, waits for the next writable event. */
+        if (c->bytes_out == before || !buffer_is_empty(&c->output))
+            return;
+    }
+}
+
+void conn_handle_timer(struct conn *c, int64_t now_ms)
+{
+    if (c->deadline_ms == 0 || c->deadline_ms > now_ms || (c->flags & CONN_DEAD))
+        return;
+    c->deadline_ms = 0;
+    const struct service *s = c->listener->service;
+    if (s->on_timer)
+        RUN_CALLBACK(c, s->on_timer(c));
+}
+
+void conn_begin_stop(struct conn *c)
+{
+    /* Bytes the peer sent before the stop are already in the socket: read
+     * them, so a request that raced the signal is still answered. */
+    conn_handle_readable(c);
+    c->flags |= CONN_STOPPING;
+}
+
+unsigned conn_interest(const struct conn *c)
+{
+    if (c->flags & CONN_DEAD)
+        return 0;
+    unsigned mask = 0;
+    bool no_input = c->flags & (CONN_EOF_SEEN | CONN_CLOSING | CONN_READ_PAUSED | CONN_STOPPING);
+    if (!no_input && buffer_length(&c->output) < output_limit(c) / 2)
+        mask |= CONN_WANT_READ;
+    if (!buffer_is_empty(&c->output))
+        mask |= CONN_WANT_WRITE;
+    else if ((c->flags & CONN_WANT_WRITABLE) && !(c->flags & (CONN_CLOSING | CONN_STOPPING)))
+        mask |= CONN_WANT_WRITE;
+    return mask;
+}
+
+int64_t conn_deadline(const struct conn *c)
+{
+    return (c->flags & CONN_DEAD) ? 0 : c->deadline_ms;
+}
+
+bool conn_is_finished(const struct conn *c)
+{
+    if (c->flags & CONN_DEAD)
+        return true;
+    bool drained = buffer_is_empty(&c->output);
+    if ((c->flags & CONN_CLOSING) && drained)
+        return true;
+    /* While stopping, a connection is done once it owes the peer nothing:
+     * no queued bytes and no timer (a pending slow answer). */
+    if ((c->flags & CONN_STOPPING) && drained && c->deadline_ms == 0)
+        return true;
+    /* The peer closed its side and the service neither closed nor has
+     * anything more coming: nothing can ever happen again. */
+    if ((c->flags & CONN_EOF_SEEN) && drained && c->deadline_ms == 0 &&
+        !(c->flags & CONN_WANT_WRITABLE))
+        return true;
+    return false;
+}
+
+void conn_destroy(struct conn *c)
+{
+    const struct service *s = c->listener->service;
+    if (s->on_close)
+        s->on_close(c);
+    if (c->fd >= 0 && close(c->fd) != 0 && errno != EINTR)
+        log_warn("close: %s", strerror(errno));
+    if (log_enabled(LOG_DEBUG)) {
+        char peer[ADDRESS_TEXT_MAX];
+        address_format(&c->peer, peer, sizeof(peer));
+        log_debug("client closed: %s -> %s (in %llu B, out %llu B, %lld ms)", peer, s->name,
+                  (unsigned long long)c->bytes_in, (unsigned long long)c->bytes_out,
+                  (long long)(clock_now_ms() - c->opened_ms));
+    }
+    buffer_free(&c->output);
+    free(c);
+}

@@ -1,0 +1,131 @@
+/*
+ * A connection: one client socket, the service that speaks on it, and the
+ * bytes still to be sent to it.
+ *
+ * This module is the meeting point of the two halves of sockserv. Services
+ * use the first group of functions below (conn_write, conn_close, timers) and
+ * never look inside struct conn. Models use the second group: they wait for
+ * readiness however they like (select, poll, epoll, a blocking wait on one
+ * socket) and then call conn_handle_readable/writable/timer, and ask
+ * conn_interest and conn_deadline what to wait for next. Everything a model
+ * would otherwise repeat (reading, short writes, EINTR, backpressure, the
+ * order of close, graceful stop) lives here, once.
+ *
+ * Backpressure: a connection stops reading while half its output limit is
+ * queued, so a client that sends without reading (echo) can never make the
+ * server buffer more than the limit.
+ */
+#ifndef SOCKSERV_CONN_H
+#define SOCKSERV_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/address.h"
+#include "core/buffer.h"
+#include "core/listener.h"
+#include "services/service.h"
+
+struct conn;
+
+/*
+ * What a model must hear when a connection changes outside that model's own
+ * callbacks, for example when chat writes to every member of a room. NULL
+ * means the model re-reads conn_interest and conn_deadline after every
+ * callback of its own and needs nothing more.
+ */
+struct conn_owner {
+    void (*changed)(struct conn_owner *owner, struct conn *c);
+};
+
+struct conn {
+    int fd;
+    uint16_t flags;           /* CONN_* bits, private to conn.c. */
+    uint16_t registered_mask; /* The model's record of what it waits for. */
+    uint32_t timer_slot;      /* The model's index for this timer. */
+    const struct listener *listener;
+    struct conn_owner *owner;
+    int64_t deadline_ms; /* Timer expiry, 0 when none. */
+    int64_t opened_ms;
+    uint64_t bytes_in;
+    uint64_t bytes_out;
+    struct buffer output;
+    struct address peer;
+    /* The service's per-connection state follows, state_size bytes. */
+    max_align_t state[];
+};
+
+/* ---- For services ---------------------------------------------------- */
+
+void *conn_state(struct conn *c);
+const struct service_config *conn_config(const struct conn *c);
+
+/*
+ * Queues len bytes for the peer, sending at once what the socket takes.
+ * Returns 0, or -1 when the connection is gone or its output limit would be
+ * passed, in which case the connection is aborted and the service should
+ * stop writing to it.
+ */
+int conn_write(struct conn *c, const void *data, size_t len);
+
+/* Closes the connection once everything queued is sent. */
+void conn_close(struct conn *c);
+
+/* Closes at once, dropping queued output; reason goes to the debug log. */
+void conn_abort(struct conn *c, const char *reason);
+
+/* Asks for on_writable each time the output drains (generators). */
+void conn_want_writable(struct conn *c, bool on);
+
+/* Stops or resumes reading from the peer (input-side backpressure). */
+void conn_pause_reading(struct conn *c, bool paused);
+
+/* Arms the one timer of this connection, replacing any armed one. */
+void conn_set_timer(struct conn *c, int64_t delay_ms);
+void conn_clear_timer(struct conn *c);
+
+size_t conn_output_pending(const struct conn *c);
+
+/* ---- For models ------------------------------------------------------ */
+
+#define CONN_WANT_READ 0x1u
+#define CONN_WANT_WRITE 0x2u
+
+/*
+ * Wraps an accepted, non-blocking socket. Returns NULL (and closes nothing)
+ * when memory runs out. The service has not heard of it yet: the model first
+ * records it, then calls conn_start.
+ */
+struct conn *conn_create(int fd, const struct address *peer, const struct listener *l,
+                         struct conn_owner *owner);
+
+/* Runs the service's on_open. */
+void conn_start(struct conn *c);
+
+/* The socket is readable: read once and hand the bytes to the service. */
+void conn_handle_readable(struct conn *c);
+
+/* The socket is writable: send queued output, then let a generator refill. */
+void conn_handle_writable(struct conn *c);
+
+/* Runs the service's timer if its deadline has passed. */
+void conn_handle_timer(struct conn *c, int64_t now_ms);
+
+/* The server is stopping: read what the peer already sent, then close as
+ * soon as nothing the peer asked for is pending. */
+void conn_begin_stop(struct conn *c);
+
+/* CONN_WANT_* bits the model should wait for now. */
+unsigned conn_interest(const struct conn *c);
+
+/* The timer deadline, or 0 when none is armed. */
+int64_t conn_deadline(const struct conn *c);
+
+/* True once the connection has nothing left to do and must be destroyed. */
+bool conn_is_finished(const struct conn *c);
+
+/* Runs on_close, closes the socket, logs the close and frees. */
+void conn_destroy(struct conn *c);
+
+#endif

@@ -1,0 +1,305 @@
+#include "core/listener.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+
+/* A name rarely resolves to more; the rest would be ignored. */
+#define MAX_ADDRESSES_PER_SPEC 16
+
+/* ---- Resolving ---------------------------------------------------------- */
+
+static void set_port(struct address *a, uint16_t port)
+{
+    if (a->u.sa.sa_family == AF_INET6)
+        a->u.in6.sin6_port = htons(port);
+    else
+        a->u.in.sin_port = htons(port);
+}
+
+static void make_any(struct address *a, int family)
+{
+    memset(a, 0, sizeof(*a));
+    if (family == AF_INET6) {
+        a->u.in6.sin6_family = AF_INET6;
+        a->u.in6.sin6_addr = in6addr_any;
+        a->length = sizeof(a->u.in6);
+    } else {
+        a->u.in.sin_family = AF_INET;
+        a->u.in.sin_addr.s_addr = htonl(INADDR_ANY);
+        a->length = sizeof(a->u.in);
+    }
+}
+
+static bool same_address(const struct address *a, const struct address *b)
+{
+    return a->length == b->length && memcmp(&a->u, &b->u, a->length) == 0;
+}
+
+/* Fills out[] with the addresses spec names; returns their count or -1. */
+static int resolve(const struct listener_spec *spec, struct address *out, char *err,
+                   size_t errlen)
+{
+    if (spec->wildcard) {
+        /* IPv6 first: with port 0 it picks the port, and IPv4 follows. */
+        make_any(&out[0], AF_INET6);
+        make_any(&out[1], AF_INET);
+        return 2;
+    }
+    memset(&out[0], 0, sizeof(out[0]));
+    if (inet_pton(AF_INET, spec->host, &out[0].u.in.sin_addr) == 1) {
+        out[0].u.in.sin_family = AF_INET;
+        out[0].length = sizeof(out[0].u.in);
+        return 1;
+    }
+    if (inet_pton(AF_INET6, spec->host, &out[0].u.in6.sin6_addr) == 1) {
+        out[0].u.in6.sin6_family = AF_INET6;
+        out[0].length = sizeof(out[0].u.in6);
+        return 1;
+    }
+    struct addrinfo hints;
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = spec->transport == TRANSPORT_TCP ? SOCK_STREAM : SOCK_DGRAM;
+    struct addrinfo *found = NULL;
+    int rc = getaddrinfo(spec->host, NULL, &hints, &found);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot resolve '%s': %s", spec->host,
+                 rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+        return -1;
+    }
+    int count = 0;
+    for (struct addrinfo *ai = found; ai && count < MAX_ADDRESSES_PER_SPEC; ai = ai->ai_next) {
+        if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
+            continue;
+        if (ai->ai_addrlen > sizeof(out[count].u))
+            continue;
+        memset(&out[count], 0, sizeof(out[count]));
+        memcpy(&out[count].u, ai->ai_addr, ai->ai_addrlen);
+        out[count].length = ai->ai_addrlen;
+        bool seen = false;
+        for (int i = 0; i < count; i++)
+            seen = seen || same_address(&out[i], &out[count]);
+        if (!seen)
+            count++;
+    }
+    freeaddrinfo(found);
+    if (count == 0) {
+        snprintf(err, errlen, "cannot resolve '%s': no IPv4 or IPv6 address", spec->host);
+        return -1;
+    }
+    return count;
+}
+
+/* ---- Binding ------------------------------------------------------------ */
+
+static void format_name(const struct listener *l, char *buf, size_t buflen)
+{
+    char addr[ADDRESS_TEXT_MAX];
+    address_format(&l->address, addr, sizeof(addr));
+    snprintf(buf, buflen, "%s://%s/%s", transport_name(l->transport), addr, l->service->name);
+}
+
+static int set_flag(int fd, int level, int name)
+{
+    int one = 1;
+    return setsockopt(fd, level, name, &one, sizeof(one));
+}
+
+/* Binds one socket; returns its descriptor or -1 with errno set. */
+static int bind_one(enum transport transport, struct address *addr)
+{
+    int type = transport == TRANSPORT_TCP ? SOCK_STREAM : SOCK_DGRAM;
+    int fd = socket(addr->u.sa.sa_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    /* SO_REUSEADDR lets a restarted server bind while old connections sit
+     * in TIME_WAIT. IPV6_V6ONLY keeps [::] from claiming IPv4 too, so
+     * "*" can bind 0.0.0.0 beside it on every system setting. */
+    if (set_flag(fd, SOL_SOCKET, SO_REUSEADDR) != 0 ||
+        (addr->u.sa.sa_family == AF_INET6 && set_flag(fd, IPPROTO_IPV6, IPV6_V6ONLY) != 0) ||
+        bind(fd, &addr->u.sa, addr->length) != 0 ||
+        (transport == TRANSPORT_TCP && listen(fd, SOMAXCONN) != 0)) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    socklen_t len = sizeof(addr->u);
+    if (getsockname(fd, &addr->u.sa, &len) != 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    addr->length = len;
+    return fd;
+}
+
+static int append(struct listener_set *set, const struct listener *l)
+{
+    struct listener *grown = realloc(set->items, (set->count + 1) * sizeof(*grown));
+    if (!grown)
+        return -1;
+    set->items = grown;
+    set->items[set->count++] = *l;
+    return 0;
+}
+
+static int open_spec(struct listener_set *set, const struct listener_spec *spec,
+                     const struct service *service, const struct service_config *config,
+                     char *err, size_t errlen)
+{
+    struct address addrs[MAX_ADDRESSES_PER_SPEC];
+    int count = resolve(spec, addrs, err, errlen);
+    if (count < 0)
+        return -1;
+    uint16_t port = spec->port;
+    for (int i = 0; i < count; i++) {
+        struct listener l = {.transport = spec->transport, .service = service, .config = config};
+        l.address = addrs[i];
+        set_port(&l.address, port);
+        format_name(&l, l.name, sizeof(l.name));
+        l.fd = bind_one(spec->transport, &l.address);
+        if (l.fd < 0) {
+            /* A machine without IPv6 still serves "*" over IPv4. */
+            if (spec->wildcard && errno == EAFNOSUPPORT)
+                continue;
+            snprintf(err, errlen, "cannot bind %s: %s", l.name, strerror(errno));
+            return -1;
+        }
+        port = address_port(&l.address);
+        format_name(&l, l.name, sizeof(l.name));
+        if (append(set, &l) != 0) {
+            close(l.fd);
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int listener_set_open(struct listener_set *set, const struct listener_spec *specs, size_t count,
+                      const struct service *const *services, const struct service_config *config,
+                      char *err, size_t errlen)
+{
+    for (size_t i = 0; i < count; i++)
+        if (open_spec(set, &specs[i], services[i], config, err, errlen) != 0)
+            return -1;
+    return 0;
+}
+
+void listener_set_close(struct listener_set *set)
+{
+    for (size_t i = 0; i < set->count; i++) {
+        if (set->items[i].fd >= 0) {
+            close(set->items[i].fd);
+            set->items[i].fd = -1;
+        }
+    }
+}
+
+void listener_set_free(struct listener_set *set)
+{
+    listener_set_close(set);
+    free(set->items);
+    set->items = NULL;
+    set->count = 0;
+}
+
+/* ---- Accepting ---------------------------------------------------------- */
+
+static int reserve_fd = -1;
+static pthread_mutex_t reserve_lock = PTHREAD_MUTEX_INITIALIZER;
+static int64_t last_shed_log_ms;
+
+int listener_reserve_fd(void)
+{
+    reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    return reserve_fd < 0 ? -1 : 0;
+}
+
+/* Out of descriptors: the waiting clients cannot be served, and leaving
+ * them queued would make a level-triggered loop spin on the listener. Free
+ * the reserve, accept and close each waiting client so it learns at once,
+ * then take the reserve back. This is what libuv does. */
+static void shed_waiting_clients(struct listener *l)
+{
+    pthread_mutex_lock(&reserve_lock);
+    int64_t now = clock_now_ms();
+    if (now - last_shed_log_ms >= 1000) {
+        last_shed_log_ms = now;
+        log_warn("out of file descriptors: refusing new clients on %s", l->name);
+    }
+    if (reserve_fd >= 0) {
+        close(reserve_fd);
+        reserve_fd = -1;
+        /* Bounded: clients arriving faster than this wait for the next turn. */
+        for (int i = 0; i < 256; i++) {
+            int fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
+            if (fd < 0)
+                break;
+            close(fd);
+        }
+        reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    }
+    pthread_mutex_unlock(&reserve_lock);
+}
+
+enum accept_result listener_accept(struct listener *l, int *client_fd, struct address *peer)
+{
+    socklen_t len = sizeof(peer->u);
+    int fd = accept4(l->fd, &peer->u.sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd >= 0) {
+        peer->length = len;
+        /* Replies are written whole; Nagle would only delay them. */
+        if (peer->u.sa.sa_family == AF_INET || peer->u.sa.sa_family == AF_INET6)
+            (void)set_flag(fd, IPPROTO_TCP, TCP_NODELAY);
+        if (log_enabled(LOG_INFO)) {
+            char text[ADDRESS_TEXT_MAX];
+            address_format(peer, text, sizeof(text));
+            log_info("client connected: %s -> %s", text, l->service->name);
+        }
+        *client_fd = fd;
+        return ACCEPT_OK;
+    }
+    switch (errno) {
+    case EAGAIN:
+#if EAGAIN != EWOULDBLOCK
+    case EWOULDBLOCK:
+#endif
+        return ACCEPT_AGAIN;
+    case EMFILE:
+    case ENFILE:
+        shed_waiting_clients(l);
+        return ACCEPT_AGAIN;
+    case EINTR:
+    case ECONNABORTED:
+    case EPROTO:
+    case EPERM: /* A firewall rule refused this one client. */
+    /* Linux passes pending network errors of the new socket to accept. */
+    case ENETDOWN:
+    case ENOPROTOOPT:
+    case EHOSTDOWN:
+    case ENONET:
+    case EHOSTUNREACH:
+    case EOPNOTSUPP:
+    case ENETUNREACH:
+        return ACCEPT_DROPPED;
+    default:
+        /* ENOBUFS, ENOMEM: the kernel is short of memory. Report and let the
+         * caller come back on its next wake-up rather than retry hot. */
+        log_warn("accept on %s: %s", l->name, strerror(errno));
+        return ACCEPT_AGAIN;
+    }
+}

@@ -1,0 +1,68 @@
+/*
+ * Bound listening sockets and accepting clients from them.
+ *
+ * One listener spec may bind several sockets: "*" binds [::] (IPv6 only) and
+ * 0.0.0.0, and a host name binds every address it resolves to. With port 0
+ * the first socket gets a free port and the others reuse it, so a spec keeps
+ * one port. Every socket is non-blocking, close-on-exec and SO_REUSEADDR.
+ */
+#ifndef SOCKSERV_LISTENER_H
+#define SOCKSERV_LISTENER_H
+
+#include <stddef.h>
+
+#include "core/address.h"
+#include "core/listener_spec.h"
+#include "services/service.h"
+
+/* "tcp://[" + address + "]:" + port + "/" + service. */
+#define LISTENER_NAME_MAX (ADDRESS_TEXT_MAX + LISTENER_SERVICE_MAX + 16)
+
+struct listener {
+    int fd;
+    enum transport transport;
+    const struct service *service;
+    const struct service_config *config;
+    struct address address;       /* What the socket is bound to. */
+    char name[LISTENER_NAME_MAX]; /* "tcp://127.0.0.1:41234/echo" */
+};
+
+struct listener_set {
+    struct listener *items;
+    size_t count;
+};
+
+/*
+ * Resolves and binds every spec, in order, appending to set. The service of
+ * each spec must already be known to exist. Returns 0, or -1 with a one-line
+ * reason in err ("cannot bind tcp://127.0.0.1:7007/echo: Address already in
+ * use"); on failure the sockets bound so far stay in set for
+ * listener_set_close.
+ */
+int listener_set_open(struct listener_set *set, const struct listener_spec *specs, size_t count,
+                      const struct service *const *services, const struct service_config *config,
+                      char *err, size_t errlen);
+
+/* Closes every socket (fd becomes -1) but keeps the names. Idempotent. */
+void listener_set_close(struct listener_set *set);
+
+/* Closes and frees everything. */
+void listener_set_free(struct listener_set *set);
+
+enum accept_result { ACCEPT_OK, ACCEPT_AGAIN, ACCEPT_DROPPED };
+
+/*
+ * Accepts one client as a non-blocking, close-on-exec socket and logs its
+ * arrival. ACCEPT_AGAIN: nothing is waiting. ACCEPT_DROPPED: a client arrived
+ * but was lost (it aborted, or the process is out of descriptors, in which
+ * case the waiting clients are accepted and closed at once so they learn of
+ * it and the caller's loop never spins on a listener it cannot serve); the
+ * caller just calls again.
+ */
+enum accept_result listener_accept(struct listener *l, int *client_fd, struct address *peer);
+
+/* Keeps one descriptor in reserve for listener_accept's out-of-descriptors
+ * path. Call once at start-up, before the models open anything. */
+int listener_reserve_fd(void);
+
+#endif

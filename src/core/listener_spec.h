@@ -1,0 +1,45 @@
+/*
+ * Listener specifications: "tcp://127.0.0.1:7007/echo", "udp://[::1]:0/time",
+ * "tcp://localhost:7007/echo", and "tcp://HOST:7777/chat" with HOST "*" for
+ * every address of both families.
+ *
+ * This module only parses text; it does not resolve names or check that the
+ * service exists. Resolution and binding live in net.h so that the parser can
+ * be unit-tested without a network.
+ */
+#ifndef SOCKSERV_LISTENER_SPEC_H
+#define SOCKSERV_LISTENER_SPEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum transport { TRANSPORT_TCP, TRANSPORT_UDP };
+
+/* Longest host name DNS allows, plus room for the terminator. */
+#define LISTENER_HOST_MAX 256
+#define LISTENER_SERVICE_MAX 32
+
+struct listener_spec {
+    enum transport transport;
+    /* The host without brackets: "127.0.0.1", "::1", "localhost". Empty when
+     * wildcard is set. */
+    char host[LISTENER_HOST_MAX];
+    /* "*": every address of both families. */
+    bool wildcard;
+    uint16_t port; /* 0 asks the kernel for any free port. */
+    char service[LISTENER_SERVICE_MAX];
+};
+
+/*
+ * Parses "SCHEME://HOST:PORT/SERVICE". SCHEME is tcp or udp. HOST is an IPv4
+ * literal, a bracketed IPv6 literal, a host name, or "*". PORT is a decimal
+ * number in 0..65535. SERVICE is 1..31 characters of [a-z0-9_-].
+ * Returns 0, or -1 with a one-line reason in err.
+ */
+int listener_spec_parse(const char *text, struct listener_spec *out, char *err, size_t errlen);
+
+/* "tcp" or "udp". */
+const char *transport_name(enum transport t);
+
+#endif

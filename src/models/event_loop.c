@@ -1,0 +1,345 @@
+#include "models/event_loop.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "core/conn.h"
+#include "core/log.h"
+#include "core/stop.h"
+#include "models/timer_heap.h"
+
+/* Events taken from the backend per wait. */
+#define MAX_FIRED 1024
+/* Clients accepted from one listener per wake-up, so a connection storm
+ * cannot starve the connections already open. */
+#define ACCEPTS_PER_WAKEUP 64
+/* registered_mask bit: the connection is on the changed list. */
+#define QUEUED_CHANGE 0x8000u
+
+enum slot_kind { SLOT_EMPTY, SLOT_LISTENER, SLOT_CONN, SLOT_STOP };
+
+struct slot {
+    enum slot_kind kind;
+    void *item;
+};
+
+struct loop {
+    struct conn_owner owner; /* First, so a conn's owner leads back here. */
+    const struct poll_backend *backend;
+    void *backend_state;
+    struct server *srv;
+    /* Indexed by descriptor and grown on demand: no fixed fd table. */
+    struct slot *slots;
+    size_t slot_count;
+    struct timer_heap timers;
+    /* Connections changed from outside their own callbacks. */
+    struct conn **changed;
+    size_t changed_count, changed_capacity;
+    size_t conn_count;
+    bool listening;
+    bool stopping;
+    int64_t grace_deadline_ms;
+};
+
+/* ---- Descriptor table --------------------------------------------------- */
+
+static int set_slot(struct loop *loop, int fd, enum slot_kind kind, void *item)
+{
+    if ((size_t)fd >= loop->slot_count) {
+        size_t count = loop->slot_count ? loop->slot_count : 256;
+        while (count <= (size_t)fd)
+            count *= 2;
+        struct slot *grown = realloc(loop->slots, count * sizeof(*grown));
+        if (!grown)
+            return -1;
+        memset(grown + loop->slot_count, 0, (count - loop->slot_count) * sizeof(*grown));
+        loop->slots = grown;
+        loop->slot_count = count;
+    }
+    loop->slots[fd] = (struct slot){kind, item};
+    return 0;
+}
+
+static struct slot *slot_of(struct loop *loop, int fd)
+{
+    return (size_t)fd < loop->slot_count ? &loop->slots[fd] : NULL;
+}
+
+/* ---- Connections -------------------------------------------------------- */
+
+static void forget_change(struct loop *loop, struct conn *c)
+{
+    for (size_t i = 0; i < loop->changed_count; i++) {
+        if (loop->changed[i] == c) {
+            loop->changed[i] = loop->changed[--loop->changed_count];
+            return;
+        }
+    }
+}
+
+static void drop_conn(struct loop *loop, struct conn *c)
+{
+    if (c->registered_mask & QUEUED_CHANGE)
+        forget_change(loop, c);
+    unsigned mask = c->registered_mask & (EVENT_READ | EVENT_WRITE);
+    if (mask)
+        (void)loop->backend->watch(loop->backend_state, c->fd, mask, 0);
+    timer_heap_remove(&loop->timers, c);
+    loop->slots[c->fd] = (struct slot){SLOT_EMPTY, NULL};
+    loop->conn_count--;
+    conn_destroy(c);
+}
+
+static unsigned event_mask(unsigned interest)
+{
+    return ((interest & CONN_WANT_READ) ? EVENT_READ : 0) |
+           ((interest & CONN_WANT_WRITE) ? EVENT_WRITE : 0);
+}
+
+/* Brings the backend and the timer heap in line with what c wants now, or
+ * destroys c when it is finished. Called after anything that may change c. */
+static void reconcile(struct loop *loop, struct conn *c)
+{
+    if (conn_is_finished(c)) {
+        drop_conn(loop, c);
+        return;
+    }
+    unsigned old_mask = c->registered_mask & (EVENT_READ | EVENT_WRITE);
+    unsigned new_mask = event_mask(conn_interest(c));
+    if (new_mask != old_mask) {
+        if (loop->backend->watch(loop->backend_state, c->fd, old_mask, new_mask) != 0) {
+            log_warn("%s cannot watch a connection: %s", loop->backend->name, strerror(errno));
+            conn_abort(c, "cannot be watched");
+            drop_conn(loop, c);
+            return;
+        }
+        c->registered_mask = (uint16_t)((c->registered_mask & ~(EVENT_READ | EVENT_WRITE)) | new_mask);
+    }
+    if (timer_heap_update(&loop->timers, c) != 0) {
+        conn_abort(c, "out of memory for its timer");
+        drop_conn(loop, c);
+    }
+}
+
+static void on_conn_changed(struct conn_owner *owner, struct conn *c)
+{
+    struct loop *loop = (struct loop *)owner;
+    if (c->registered_mask & QUEUED_CHANGE)
+        return;
+    if (loop->changed_count == loop->changed_capacity) {
+        size_t capacity = loop->changed_capacity ? loop->changed_capacity * 2 : 64;
+        struct conn **grown = realloc(loop->changed, capacity * sizeof(*grown));
+        if (!grown) {
+            /* The connection is reconciled anyway on its next event. */
+            return;
+        }
+        loop->changed = grown;
+        loop->changed_capacity = capacity;
+    }
+    c->registered_mask |= QUEUED_CHANGE;
+    loop->changed[loop->changed_count++] = c;
+}
+
+static void reconcile_changed(struct loop *loop)
+{
+    /* Popped one at a time, so the list never holds a connection that
+     * reconciling another has already destroyed. */
+    while (loop->changed_count > 0) {
+        struct conn *c = loop->changed[--loop->changed_count];
+        c->registered_mask &= (uint16_t)~QUEUED_CHANGE;
+        reconcile(loop, c);
+    }
+}
+
+/* ---- Listeners ---------------------------------------------------------- */
+
+static void set_listening(struct loop *loop, bool on)
+{
+    if (loop->listening == on)
+        return;
+    struct listener_set *set = &loop->srv->listeners;
+    for (size_t i = 0; i < set->count; i++) {
+        if (set->items[i].fd < 0)
+            continue;
+        if (loop->backend->watch(loop->backend_state, set->items[i].fd, on ? 0 : EVENT_READ,
+                                 on ? EVENT_READ : 0) != 0)
+            log_warn("%s cannot watch %s: %s", loop->backend->name, set->items[i].name,
+                     strerror(errno));
+    }
+    loop->listening = on;
+}
+
+static void accept_clients(struct loop *loop, struct listener *l)
+{
+    for (int i = 0; i < ACCEPTS_PER_WAKEUP && loop->conn_count < loop->srv->max_conns; i++) {
+        int fd;
+        struct address peer;
+        enum accept_result r = listener_accept(l, &fd, &peer);
+        if (r == ACCEPT_AGAIN)
+            break;
+        if (r == ACCEPT_DROPPED)
+            continue;
+        struct conn *c = conn_create(fd, &peer, l, &loop->owner);
+        if (!c || set_slot(loop, fd, SLOT_CONN, c) != 0) {
+            log_warn("out of memory: dropping a client of %s", l->name);
+            free(c);
+            close(fd);
+            continue;
+        }
+        loop->conn_count++;
+        conn_start(c);
+        reconcile(loop, c);
+    }
+    if (loop->conn_count >= loop->srv->max_conns)
+        set_listening(loop, false);
+}
+
+/* ---- Stopping ----------------------------------------------------------- */
+
+static void begin_stop(struct loop *loop)
+{
+    loop->stopping = true;
+    loop->grace_deadline_ms = clock_now_ms() + loop->srv->grace_ms;
+    set_listening(loop, false);
+    (void)loop->backend->watch(loop->backend_state, stop_fd(), EVENT_READ, 0);
+    /* Closing the listeners makes new clients get a refusal at once instead
+     * of waiting in a backlog nobody will accept from. */
+    listener_set_close(&loop->srv->listeners);
+    for (size_t fd = 0; fd < loop->slot_count; fd++) {
+        struct slot *s = &loop->slots[fd];
+        if (s->kind == SLOT_LISTENER || s->kind == SLOT_STOP) {
+            *s = (struct slot){SLOT_EMPTY, NULL};
+        } else if (s->kind == SLOT_CONN) {
+            struct conn *c = s->item;
+            conn_begin_stop(c);
+            reconcile(loop, c);
+        }
+    }
+}
+
+static void abort_all(struct loop *loop)
+{
+    for (size_t fd = 0; fd < loop->slot_count; fd++) {
+        if (loop->slots[fd].kind == SLOT_CONN) {
+            struct conn *c = loop->slots[fd].item;
+            conn_abort(c, "grace period over");
+            drop_conn(loop, c);
+        }
+    }
+}
+
+/* ---- The loop ----------------------------------------------------------- */
+
+static void dispatch(struct loop *loop, const struct fired_event *ev)
+{
+    struct slot *s = slot_of(loop, ev->fd);
+    if (!s)
+        return;
+    switch (s->kind) {
+    case SLOT_LISTENER:
+        if (loop->listening)
+            accept_clients(loop, s->item);
+        break;
+    case SLOT_STOP:
+        if (!loop->stopping)
+            begin_stop(loop);
+        break;
+    case SLOT_CONN: {
+        struct conn *c = s->item;
+        if (ev->mask & EVENT_READ)
+            conn_handle_readable(c);
+        if (ev->mask & EVENT_WRITE)
+            conn_handle_writable(c);
+        reconcile(loop, c);
+        break;
+    }
+    case SLOT_EMPTY:
+        break;
+    }
+}
+
+static void run_timers(struct loop *loop)
+{
+    int64_t now = clock_now_ms();
+    struct conn *c;
+    while ((c = timer_heap_pop_expired(&loop->timers, now)) != NULL) {
+        conn_handle_timer(c, now);
+        reconcile(loop, c);
+    }
+}
+
+static int next_timeout(const struct loop *loop)
+{
+    int64_t deadline = timer_heap_next_deadline(&loop->timers);
+    if (loop->stopping && (deadline == 0 || loop->grace_deadline_ms < deadline))
+        deadline = loop->grace_deadline_ms;
+    return clock_timeout_until(deadline);
+}
+
+static int setup(struct loop *loop, char *err, size_t errlen)
+{
+    loop->owner.changed = on_conn_changed;
+    loop->backend_state = loop->backend->create(err, errlen);
+    if (!loop->backend_state)
+        return -1;
+    struct listener_set *set = &loop->srv->listeners;
+    for (size_t i = 0; i < set->count; i++) {
+        if (set_slot(loop, set->items[i].fd, SLOT_LISTENER, &set->items[i]) != 0) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+    }
+    if (set_slot(loop, stop_fd(), SLOT_STOP, NULL) != 0 ||
+        loop->backend->watch(loop->backend_state, stop_fd(), 0, EVENT_READ) != 0) {
+        snprintf(err, errlen, "%s cannot watch the stop signal: %s", loop->backend->name,
+                 strerror(errno));
+        return -1;
+    }
+    set_listening(loop, true);
+    return 0;
+}
+
+int event_loop_run(const struct poll_backend *backend, struct server *srv, char *err,
+                   size_t errlen)
+{
+    struct loop loop = {.backend = backend, .srv = srv};
+    struct fired_event *fired = calloc(MAX_FIRED, sizeof(*fired));
+    int rc = fired ? setup(&loop, err, errlen) : -1;
+    if (!fired)
+        snprintf(err, errlen, "out of memory");
+    if (rc == 0 && stop_requested())
+        begin_stop(&loop);
+    while (rc == 0) {
+        if (loop.stopping && loop.conn_count == 0)
+            break;
+        if (loop.stopping && clock_now_ms() >= loop.grace_deadline_ms) {
+            abort_all(&loop);
+            break;
+        }
+        int n = backend->wait(loop.backend_state, next_timeout(&loop), fired, MAX_FIRED);
+        if (n < 0) {
+            snprintf(err, errlen, "%s failed: %s", backend->name, strerror(errno));
+            rc = -1;
+            break;
+        }
+        for (int i = 0; i < n; i++)
+            dispatch(&loop, &fired[i]);
+        run_timers(&loop);
+        reconcile_changed(&loop);
+        if (!loop.stopping && !loop.listening && loop.conn_count < srv->max_conns)
+            set_listening(&loop, true);
+    }
+    if (rc != 0)
+        abort_all(&loop);
+    if (loop.backend_state)
+        backend->destroy(loop.backend_state);
+    timer_heap_free(&loop.timers);
+    free(loop.changed);
+    free(loop.slots);
+    free(fired);
+    return rc;
+}

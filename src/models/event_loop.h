@@ -1,0 +1,42 @@
+/*
+ * The single-threaded, non-blocking event loop that the select, poll and
+ * epoll models share. Each of those models is a backend: a small table of
+ * functions that watches descriptors, as in Redis's ae_*.c. The loop itself
+ * (accepting, dispatching readiness to connections, timers, the connection
+ * limit and the graceful stop) is written once here.
+ */
+#ifndef SOCKSERV_EVENT_LOOP_H
+#define SOCKSERV_EVENT_LOOP_H
+
+#include <stddef.h>
+
+#include "models/model.h"
+
+/* Bits of a watch mask and of a fired event. */
+#define EVENT_READ 0x1u
+#define EVENT_WRITE 0x2u
+
+struct fired_event {
+    int fd;
+    unsigned mask; /* EVENT_* bits; errors and hang-ups fire both. */
+};
+
+struct poll_backend {
+    const char *name;
+    /* Returns the backend's state, or NULL with a reason in err. */
+    void *(*create)(char *err, size_t errlen);
+    void (*destroy)(void *state);
+    /* Changes what fd is watched for from old_mask to new_mask. A mask of 0
+     * means not watched at all. Returns 0, or -1 with errno set. */
+    int (*watch)(void *state, int fd, unsigned old_mask, unsigned new_mask);
+    /* Waits up to timeout_ms (-1: forever) and fills at most max events.
+     * Returns their count, 0 on timeout or EINTR, or -1 with errno set. */
+    int (*wait)(void *state, int timeout_ms, struct fired_event *fired, int max);
+};
+
+/* Serves srv with backend until stopped; the struct model run function of
+ * each event-loop model. */
+int event_loop_run(const struct poll_backend *backend, struct server *srv, char *err,
+                   size_t errlen);
+
+#endif

@@ -1,0 +1,147 @@
+/*
+ * The thread model: a thread per connection, each blocked on its own
+ * socket. The main thread only accepts. At --max-conns threads it stops
+ * accepting until one ends, so a burst of clients waits in the backlog
+ * instead of exhausting memory. Threads are detached and count themselves
+ * out through an eventfd, which also wakes the main thread to accept again.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "models/blocking.h"
+
+/* Connection threads need little stack: a 64 KiB read chunk and shallow
+ * calls. A small stack lets thousands of threads fit. */
+#define THREAD_STACK_SIZE (256 * 1024)
+
+struct pool {
+    atomic_size_t active;
+    int ended_fd; /* eventfd: a thread ended. */
+    int64_t grace_ms;
+};
+
+struct job {
+    struct pool *pool;
+    struct conn *conn;
+};
+
+static void *serve_thread(void *arg)
+{
+    struct job *job = arg;
+    struct pool *pool = job->pool;
+    blocking_serve(job->conn, pool->grace_ms);
+    free(job);
+    atomic_fetch_sub(&pool->active, 1);
+    uint64_t one = 1;
+    ssize_t ignored = write(pool->ended_fd, &one, sizeof(one));
+    (void)ignored; /* The counter is the truth; the write only wakes. */
+    return NULL;
+}
+
+static void drain_eventfd(int fd)
+{
+    uint64_t count;
+    ssize_t ignored = read(fd, &count, sizeof(count));
+    (void)ignored; /* Non-blocking; EAGAIN just means nothing to drain. */
+}
+
+static void start_thread(struct pool *pool, const pthread_attr_t *attr, struct accepted *a)
+{
+    struct job *job = malloc(sizeof(*job));
+    struct conn *c = job ? conn_create(a->fd, &a->peer, a->listener, NULL) : NULL;
+    if (!c) {
+        log_warn("out of memory: dropping a client of %s", a->listener->name);
+        free(job);
+        close(a->fd);
+        return;
+    }
+    *job = (struct job){pool, c};
+    atomic_fetch_add(&pool->active, 1);
+    pthread_t tid;
+    int rc = pthread_create(&tid, attr, serve_thread, job);
+    if (rc != 0) {
+        log_warn("cannot start a thread for a client of %s: %s", a->listener->name,
+                 strerror(rc));
+        atomic_fetch_sub(&pool->active, 1);
+        conn_abort(c, "no thread");
+        conn_destroy(c);
+        free(job);
+    }
+}
+
+/* After a stop: wait for the connection threads, which end by themselves
+ * within the grace period. The margin covers a thread finishing its last
+ * write as the grace period ends. */
+static void wait_for_threads(struct pool *pool)
+{
+    int64_t deadline = clock_now_ms() + pool->grace_ms + 1000;
+    while (atomic_load(&pool->active) > 0) {
+        int timeout = clock_timeout_until(deadline);
+        if (timeout == 0) {
+            log_warn("%zu connection threads still running at exit", atomic_load(&pool->active));
+            return;
+        }
+        struct pollfd pfd = {.fd = pool->ended_fd, .events = POLLIN};
+        if (poll(&pfd, 1, timeout) > 0)
+            drain_eventfd(pool->ended_fd);
+    }
+}
+
+static int run_thread(struct server *srv, char *err, size_t errlen)
+{
+    /* Static: a thread still running past the grace period when this
+     * returns must not touch a dead stack frame. */
+    static struct pool pool;
+    pool.grace_ms = srv->grace_ms;
+    atomic_init(&pool.active, 0);
+    pool.ended_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (pool.ended_fd < 0) {
+        snprintf(err, errlen, "eventfd: %s", strerror(errno));
+        return -1;
+    }
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, THREAD_STACK_SIZE);
+    int rc = 0;
+    for (;;) {
+        struct accepted a;
+        bool accepting = atomic_load(&pool.active) < srv->max_conns;
+        enum wait_result r = blocking_wait_client(srv, accepting, pool.ended_fd, &a);
+        if (r == WAIT_STOP)
+            break;
+        if (r == WAIT_ERROR) {
+            snprintf(err, errlen, "poll: %s", strerror(errno));
+            rc = -1;
+            break;
+        }
+        if (r == WAIT_EXTRA)
+            drain_eventfd(pool.ended_fd);
+        else if (r == WAIT_CLIENT)
+            start_thread(&pool, &attr, &a);
+    }
+    listener_set_close(&srv->listeners);
+    wait_for_threads(&pool);
+    pthread_attr_destroy(&attr);
+    /* Left open if threads are still running: they write to it as they end. */
+    if (atomic_load(&pool.active) == 0)
+        close(pool.ended_fd);
+    return rc;
+}
+
+const struct model model_thread = {
+    .name = "thread",
+    .summary = "a thread per connection, bounded by --max-conns",
+    .default_max_conns = 1024,
+    .run = run_thread,
+};

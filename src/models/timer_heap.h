@@ -1,0 +1,44 @@
+/*
+ * A min-heap of connection timers, for the models that multiplex many
+ * connections on one thread. Each connection has at most one timer, so the
+ * heap holds at most one entry per connection and finds its entry through
+ * conn->timer_slot. Entries keep their own copy of the deadline, so a
+ * service changing a timer never breaks the heap before the model calls
+ * timer_heap_update.
+ */
+#ifndef SOCKSERV_TIMER_HEAP_H
+#define SOCKSERV_TIMER_HEAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/conn.h"
+
+struct timer_entry {
+    int64_t deadline_ms;
+    struct conn *conn;
+};
+
+struct timer_heap {
+    struct timer_entry *items;
+    size_t count;
+    size_t capacity;
+};
+
+/* Brings c's entry in line with conn_deadline(c): adds, moves or removes
+ * it. Returns -1 only when memory runs out. */
+int timer_heap_update(struct timer_heap *h, struct conn *c);
+
+/* Removes c's entry if it has one. */
+void timer_heap_remove(struct timer_heap *h, struct conn *c);
+
+/* The earliest deadline, or 0 when the heap is empty. */
+int64_t timer_heap_next_deadline(const struct timer_heap *h);
+
+/* Removes and returns the connection whose deadline is earliest and not
+ * after now_ms, or NULL. */
+struct conn *timer_heap_pop_expired(struct timer_heap *h, int64_t now_ms);
+
+void timer_heap_free(struct timer_heap *h);
+
+#endif

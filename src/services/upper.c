@@ -1,0 +1,137 @@
+/*
+ * upper: each line comes back uppercased after --delay. It stands in for
+ * the "lengthy action" of the scaling tutorials (a database query, say), so
+ * the delay is real time during which the model must go on serving others.
+ *
+ * Lines on one connection are answered in order, one at a time: the next
+ * line's delay starts when the previous answer is sent, as a client with one
+ * database session would see it. Waiting is a timer, never a sleep. Lines
+ * that arrive meanwhile wait in a bounded queue; once it is full the
+ * connection stops reading, which pushes back on the client. An overlong
+ * line is answered with an error line in its place. At end of stream the
+ * queued lines (and an unterminated last line) are still answered, then the
+ * connection closes.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/buffer.h"
+#include "core/conn.h"
+#include "core/line_reader.h"
+
+/* Queued answers above which reading pauses. One read (64 KiB) can still
+ * land after the pause, so the hard bound is the sum. */
+#define UPPER_QUEUE_SOFT (64 * 1024)
+#define UPPER_QUEUE_HARD (UPPER_QUEUE_SOFT + 64 * 1024 + 64)
+
+struct upper_state {
+    struct line_reader reader;
+    /* Answers not yet sent, each ending with its own LF. */
+    struct buffer answers;
+    bool ready; /* The reader is initialised. */
+    bool eof;
+};
+
+static void upper_open(struct conn *c)
+{
+    struct upper_state *st = conn_state(c);
+    line_reader_init(&st->reader, conn_config(c)->max_line);
+    st->ready = true;
+}
+
+static void queue_answer(struct conn *c, const char *text, size_t len, const char *ending)
+{
+    struct upper_state *st = conn_state(c);
+    char upper[256];
+    bool was_idle = buffer_is_empty(&st->answers);
+    /* Uppercased in slices so the line needs no copy of its own size. */
+    for (size_t done = 0; done < len;) {
+        size_t n = len - done < sizeof(upper) ? len - done : sizeof(upper);
+        for (size_t i = 0; i < n; i++) {
+            char ch = text[done + i];
+            upper[i] = (ch >= 'a' && ch <= 'z') ? (char)(ch - 'a' + 'A') : ch;
+        }
+        if (buffer_append(&st->answers, upper, n, UPPER_QUEUE_HARD) != 0) {
+            conn_abort(c, "upper: answer queue over its limit");
+            return;
+        }
+        done += n;
+    }
+    if (buffer_append(&st->answers, ending, strlen(ending), UPPER_QUEUE_HARD) != 0) {
+        conn_abort(c, "upper: answer queue over its limit");
+        return;
+    }
+    if (was_idle)
+        conn_set_timer(c, conn_config(c)->upper_delay_ms);
+    if (buffer_length(&st->answers) >= UPPER_QUEUE_SOFT)
+        conn_pause_reading(c, true);
+}
+
+static void upper_data(struct conn *c, const uint8_t *data, size_t len)
+{
+    struct upper_state *st = conn_state(c);
+    const char *in = (const char *)data;
+    const char *line;
+    size_t line_len;
+    enum line_event ev;
+    while ((ev = line_reader_next(&st->reader, &in, &len, &line, &line_len)) != LINE_NEED_MORE) {
+        if (ev == LINE_COMPLETE) {
+            queue_answer(c, line, line_len, st->reader.last_crlf ? "\r\n" : "\n");
+        } else {
+            char msg[80];
+            int n = snprintf(msg, sizeof(msg), "ERROR line too long (max %zu bytes)",
+                             st->reader.max_line);
+            queue_answer(c, msg, (size_t)n, "\n");
+        }
+    }
+}
+
+static void upper_timer(struct conn *c)
+{
+    struct upper_state *st = conn_state(c);
+    const uint8_t *head = buffer_peek(&st->answers);
+    size_t total = buffer_length(&st->answers);
+    const uint8_t *lf = head ? memchr(head, '\n', total) : NULL;
+    size_t len = lf ? (size_t)(lf - head) + 1 : total;
+    if (len > 0 && conn_write(c, head, len) != 0)
+        return;
+    buffer_consume(&st->answers, len);
+    if (!buffer_is_empty(&st->answers))
+        conn_set_timer(c, conn_config(c)->upper_delay_ms);
+    else if (st->eof)
+        conn_close(c);
+    if (buffer_length(&st->answers) < UPPER_QUEUE_SOFT)
+        conn_pause_reading(c, false);
+}
+
+static void upper_eof(struct conn *c)
+{
+    struct upper_state *st = conn_state(c);
+    const char *line;
+    size_t line_len;
+    st->eof = true;
+    if (line_reader_finish(&st->reader, &line, &line_len))
+        queue_answer(c, line, line_len, "");
+    if (buffer_is_empty(&st->answers))
+        conn_close(c);
+}
+
+static void upper_close(struct conn *c)
+{
+    struct upper_state *st = conn_state(c);
+    if (st->ready)
+        line_reader_free(&st->reader);
+    buffer_free(&st->answers);
+}
+
+const struct service service_upper = {
+    .name = "upper",
+    .summary = "each line back uppercased after --delay (the slow request)",
+    .default_port = 7100,
+    .state_size = sizeof(struct upper_state),
+    .on_open = upper_open,
+    .on_data = upper_data,
+    .on_eof = upper_eof,
+    .on_timer = upper_timer,
+    .on_close = upper_close,
+};
