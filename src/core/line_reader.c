@@ -19,12 +19,14 @@ void line_reader_init(struct line_reader *r, size_t max_line)
     buffer_init(&r->partial);
     r->max_line = max_line;
     r->discarding = false;
+    r->last_crlf = false;
 }
 
 void line_reader_free(struct line_reader *r)
 {
     buffer_free(&r->partial);
     r->discarding = false;
+    r->last_crlf = false;
 }
 
 static size_t partial_limit(const struct line_reader *r)
@@ -140,5 +142,6 @@ bool line_reader_finish(struct line_reader *r, const char **line, size_t *line_l
     }
     *line = (const char *)buffer_peek(&r->partial);
     *line_len = held;
+    r->last_crlf = false; /* It has no ending at all. */
     return true;
 }

@@ -33,11 +33,11 @@ void line_reader_init(struct line_reader *r, size_t max_line);
 void line_reader_free(struct line_reader *r);
 
 /*
- * Takes bytes from *data and *len, advancing them, until a line completes, a line
- * becomes too long, or the input is used up. For LINE_COMPLETE, *line points
- * at the line without its ending, valid until the next call; it may point
- * into the caller's data or into the reader's own buffer. Call repeatedly
- * until it returns LINE_NEED_MORE.
+ * Takes bytes from *data and *len, advancing them, until a line completes, a
+ * line becomes too long, or the input is used up. For LINE_COMPLETE, *line
+ * points at the line without its ending, valid until the next call; it may
+ * point into the caller's data or into the reader's own buffer. Call
+ * repeatedly until it returns LINE_NEED_MORE.
  */
 enum line_event line_reader_next(struct line_reader *r, const char **data, size_t *len,
                                  const char **line, size_t *line_len);
@@ -45,6 +45,7 @@ enum line_event line_reader_next(struct line_reader *r, const char **data, size_
 /*
  * At end of stream: returns true and sets *line and *line_len when an
  * unterminated last line is pending, which the caller may treat as a line.
+ * The reader is empty afterwards; the line stays valid until the next call.
  */
 bool line_reader_finish(struct line_reader *r, const char **line, size_t *line_len);
 

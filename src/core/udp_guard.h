@@ -1,0 +1,77 @@
+/*
+ * Defences that keep a UDP service from becoming a weapon.
+ *
+ * UDP sources are trivially spoofed, so a small service that answers a
+ * forged datagram answers the victim: chargen is a 358x reflection amplifier
+ * (US-CERT TA14-017A), and echo and chargen aimed at each other bounce
+ * forever (CERT CA-1996-01). Before a datagram reaches its service the guard
+ * drops it when:
+ *   - its source port is 0, or a small-service port (7, 9, 13, 19, 37), so
+ *     two such services can never talk to each other;
+ *   - its source address is unspecified, broadcast or multicast, which no
+ *     real client has;
+ *   - its source address has used up its token bucket (a rate and a burst
+ *     per address), which bounds what any one victim can be sent.
+ * Drops are counted by reason and logged at most once per second per reason.
+ *
+ * A guard belongs to the one thread that receives on its listeners.
+ */
+#ifndef SOCKSERV_UDP_GUARD_H
+#define SOCKSERV_UDP_GUARD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/address.h"
+
+#define UDP_RATE_DEFAULT 100  /* Datagrams per second per source address. */
+#define UDP_BURST_DEFAULT 200 /* Datagrams a quiet source may send at once. */
+
+/* --udp-rate: a rate of 0 turns the token buckets off. */
+struct udp_rate {
+    uint32_t per_second;
+    uint32_t burst;
+};
+
+/* Parses "RATE" or "RATE/BURST" (burst defaults to twice the rate), or
+ * "off". Returns 0, or -1 with a reason in err. */
+int udp_rate_parse(const char *text, struct udp_rate *out, char *err, size_t errlen);
+
+enum udp_drop_reason {
+    UDP_DROP_SOURCE_PORT,
+    UDP_DROP_SOURCE_ADDRESS,
+    UDP_DROP_RATE,
+    UDP_DROP_REASON_COUNT
+};
+
+/* Sources tracked at once; when full, the least recently seen is forgotten. */
+#define UDP_GUARD_SOURCES 4096
+
+struct udp_bucket {
+    struct address source; /* Port zeroed: the bucket is per address. */
+    int64_t last_ms;       /* 0: the slot is free. */
+    double tokens;
+};
+
+struct udp_guard {
+    struct udp_rate rate;
+    struct udp_bucket *buckets; /* UDP_GUARD_SOURCES slots, allocated on first use. */
+    uint64_t dropped[UDP_DROP_REASON_COUNT];
+    uint64_t unlogged[UDP_DROP_REASON_COUNT];
+    int64_t last_log_ms[UDP_DROP_REASON_COUNT];
+};
+
+void udp_guard_init(struct udp_guard *g, struct udp_rate rate);
+void udp_guard_free(struct udp_guard *g);
+
+/* True when a datagram from source may be served now; otherwise the drop is
+ * counted and, at most once a second per reason, logged. */
+bool udp_guard_admit(struct udp_guard *g, const struct address *source, int64_t now_ms);
+
+const char *udp_drop_reason_text(enum udp_drop_reason reason);
+
+/* Logs the totals, if anything was dropped; for shutdown. */
+void udp_guard_log_totals(const struct udp_guard *g, const char *who);
+
+#endif
