@@ -13,5 +13,7 @@
 #define SOCKSERV_VERSION "0.1.0"
 
 int command_serve(int argc, char **argv);
+int command_client(int argc, char **argv);
+int command_bench(int argc, char **argv);
 
 #endif

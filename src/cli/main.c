@@ -9,7 +9,9 @@ static void print_usage(FILE *out)
     fputs("usage: sockserv COMMAND [OPTIONS] [ARGS]\n"
           "\n"
           "commands:\n"
-          "  serve    serve the classic TCP services under a chosen concurrency model\n"
+          "  serve    serve the classic services under a chosen concurrency model\n"
+          "  client   send a message to a TCP or UDP service and print the reply\n"
+          "  bench    drive load at a server and report throughput and latency\n"
           "\n"
           "Run 'sockserv COMMAND --help' for a command's options.\n"
           "  -h, --help     show this help\n"
@@ -34,6 +36,10 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "serve") == 0)
         return command_serve(argc - 1, argv + 1);
+    if (strcmp(cmd, "client") == 0)
+        return command_client(argc - 1, argv + 1);
+    if (strcmp(cmd, "bench") == 0)
+        return command_bench(argc - 1, argv + 1);
     fprintf(stderr, "sockserv: unknown command '%s' (see sockserv --help)\n", cmd);
     return EXIT_USAGE;
 }
