@@ -43,16 +43,22 @@ $(BUILD)/.deps-test:
 	@scripts/ensure-deps.sh test
 	@mkdir -p $(@D) && touch $@
 
+# `make V=1` shows the full commands.
+Q := $(if $(V),,@)
+
 $(BUILD)/obj/%.o: %.c | $(BUILD)/.deps-build
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) -c $< -o $@
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/sockserv: $(OBJECTS)
-	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJECTS) | $(BUILD)/.deps-test
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(LDFLAGS) $< $(LIB_OBJECTS) $(LDLIBS) -lcmocka -o $@
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $(LDFLAGS) $< $(LIB_OBJECTS) $(LDLIBS) -lcmocka -o $@
 
 run: $(BUILD)/sockserv
 	$(BUILD)/sockserv serve

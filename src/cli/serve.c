@@ -17,6 +17,7 @@
 #include "core/listener.h"
 #include "core/log.h"
 #include "core/stop.h"
+#include "core/udp_guard.h"
 #include "models/model.h"
 
 #define DEFAULT_MODEL "epoll"
@@ -35,15 +36,17 @@ struct serve_options {
     int64_t grace_ms;
     long max_conns; /* 0: the model's default. */
     enum log_level level;
+    struct udp_rate udp_rate;
 };
 
 static void print_help(void)
 {
     printf("usage: sockserv serve [OPTIONS] [LISTENER...]\n"
            "\n"
-           "LISTENER is tcp://HOST:PORT/SERVICE. HOST is an IPv4 address, a bracketed\n"
-           "IPv6 address, a host name, or * for every address. PORT 0 picks a free port.\n"
-           "With no LISTENER, every service is served on 127.0.0.1 at its default port.\n"
+           "LISTENER is tcp://HOST:PORT/SERVICE or udp://HOST:PORT/SERVICE. HOST is an\n"
+           "IPv4 address, a bracketed IPv6 address, a host name, or * for every address.\n"
+           "PORT 0 picks a free port. With no LISTENER, every service is served over TCP\n"
+           "and UDP on 127.0.0.1 at its default port.\n"
            "\n"
            "services:\n");
     for (const struct service *const *s = service_all(); *s; s++)
@@ -57,10 +60,15 @@ static void print_help(void)
            "                        (default: 1024 for thread and fork, 1 for iterative,\n"
            "                        the descriptor limit for the event loops)\n"
            "      --grace DURATION  how long a stop waits for open connections (default 5s)\n"
+           "      --udp-rate R[/B]  datagrams per second (and burst) served per source\n"
+           "                        address (default %d/%d; 'off' disables)\n"
+           "      --allow-amplification\n"
+           "                        let UDP chargen answer with more bytes than the request\n"
            "  -q, --quiet           log only warnings and errors\n"
            "  -v, --verbose         also log each close, with bytes in and out\n"
            "  -h, --help            show this help\n"
-           "  -V, --version         show the version\n");
+           "  -V, --version         show the version\n",
+           UDP_RATE_DEFAULT, UDP_BURST_DEFAULT);
 }
 
 static int usage_error(const char *fmt, const char *arg)
@@ -100,6 +108,8 @@ static int parse_options(int argc, char **argv, struct serve_options *opt)
         {"delay", required_argument, NULL, 'd'},
         {"max-conns", required_argument, NULL, 'c'},
         {"grace", required_argument, NULL, 'g'},
+        {"udp-rate", required_argument, NULL, 'u'},
+        {"allow-amplification", no_argument, NULL, 'a'},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
@@ -129,6 +139,17 @@ static int parse_options(int argc, char **argv, struct serve_options *opt)
                 return usage_error("bad --max-conns '%s': expected a whole number from 1", optarg),
                        -1;
             break;
+        case 'u': {
+            char why[128];
+            if (udp_rate_parse(optarg, &opt->udp_rate, why, sizeof(why)) != 0) {
+                fprintf(stderr, "sockserv serve: bad --udp-rate '%s': %s\n", optarg, why);
+                return -1;
+            }
+            break;
+        }
+        case 'a':
+            opt->config.allow_amplification = true;
+            break;
         case 'q':
             opt->level = LOG_WARN;
             break;
@@ -157,7 +178,8 @@ static int collect_specs(int count, char **args, struct listener_spec **specs, s
     size_t defaults = 0;
     while (all[defaults])
         defaults++;
-    size_t total = count > 0 ? (size_t)count : defaults;
+    /* The default set has each service twice: over TCP, then over UDP. */
+    size_t total = count > 0 ? (size_t)count : 2 * defaults;
     *specs = calloc(total, sizeof(**specs));
     if (!*specs) {
         fprintf(stderr, "sockserv serve: out of memory\n");
@@ -168,9 +190,9 @@ static int collect_specs(int count, char **args, struct listener_spec **specs, s
         struct listener_spec *spec = &(*specs)[i];
         if (count == 0) {
             char text[64];
-            snprintf(text, sizeof(text), "tcp://127.0.0.1:%u/%s", (unsigned)all[i]->default_port,
-                     all[i]->name);
-            args = NULL;
+            const struct service *svc = all[i % defaults];
+            snprintf(text, sizeof(text), "%s://127.0.0.1:%u/%s", i < defaults ? "tcp" : "udp",
+                     (unsigned)svc->default_port, svc->name);
             if (listener_spec_parse(text, spec, NULL, 0) != 0)
                 return EXIT_RUNTIME;
             continue;
@@ -193,11 +215,6 @@ static int resolve_services(const struct listener_spec *specs, size_t n,
         if (!services[i]) {
             fprintf(stderr, "sockserv serve: unknown service '%s' (see sockserv serve --help)\n",
                     specs[i].service);
-            return EXIT_USAGE;
-        }
-        if (specs[i].transport != TRANSPORT_TCP) {
-            fprintf(stderr, "sockserv serve: %s listeners are not supported yet: %s\n",
-                    transport_name(specs[i].transport), specs[i].service);
             return EXIT_USAGE;
         }
         if ((services[i]->flags & SERVICE_SHARED_STATE) && model->separate_processes) {
@@ -247,6 +264,7 @@ int command_serve(int argc, char **argv)
                    .max_output = DEFAULT_MAX_OUTPUT},
         .grace_ms = DEFAULT_GRACE_MS,
         .level = LOG_INFO,
+        .udp_rate = {UDP_RATE_DEFAULT, UDP_BURST_DEFAULT},
     };
     int first = parse_options(argc, argv, &opt);
     if (first == -2)
@@ -267,6 +285,7 @@ int command_serve(int argc, char **argv)
     struct server srv = {
         .max_conns = opt.max_conns ? (size_t)opt.max_conns : default_max_conns(opt.model),
         .grace_ms = opt.grace_ms,
+        .udp_rate = opt.udp_rate,
     };
     char err[256];
     if (rc == 0 && (stop_install() != 0 || listener_reserve_fd() != 0)) {

@@ -21,6 +21,8 @@
 #define CONN_STOPPING 0x20u
 /* A callback of this connection's service is running. */
 #define CONN_IN_CALLBACK 0x40u
+/* One UDP request on the listener's socket. */
+#define CONN_DATAGRAM 0x80u
 
 /* One read never asks for more than this, so a stack buffer suffices. */
 #define CONN_READ_CHUNK 65536
@@ -86,10 +88,30 @@ static ssize_t send_now(struct conn *c, const void *data, size_t len)
     }
 }
 
+static int send_datagram(struct conn *c, const void *data, size_t len)
+{
+    if (c->owner && c->owner->send_datagram) {
+        c->owner->send_datagram(c->owner, c, data, len);
+        c->bytes_out += len;
+        return 0;
+    }
+    ssize_t n;
+    do {
+        n = sendto(c->fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL, &c->peer.u.sa, c->peer.length);
+    } while (n < 0 && errno == EINTR);
+    /* A full socket buffer drops the reply, as the network itself may: UDP
+     * promises nothing, and waiting would stall every other sender. */
+    if (n >= 0)
+        c->bytes_out += (uint64_t)n;
+    return 0;
+}
+
 int conn_write(struct conn *c, const void *data, size_t len)
 {
     if (c->flags & CONN_DEAD)
         return -1;
+    if (c->flags & CONN_DATAGRAM)
+        return send_datagram(c, data, len);
     if (len == 0)
         return 0;
     const uint8_t *bytes = data;
@@ -160,6 +182,23 @@ size_t conn_output_pending(const struct conn *c)
     return buffer_length(&c->output);
 }
 
+bool conn_is_datagram(const struct conn *c)
+{
+    return c->flags & CONN_DATAGRAM;
+}
+
+size_t conn_reply_budget(const struct conn *c)
+{
+    if (!(c->flags & CONN_DATAGRAM) || c->listener->config->allow_amplification)
+        return SIZE_MAX;
+    return (size_t)c->bytes_in;
+}
+
+const struct address *conn_peer(const struct conn *c)
+{
+    return &c->peer;
+}
+
 /* ---- Model side ------------------------------------------------------- */
 
 struct conn *conn_create(int fd, const struct address *peer, const struct listener *l,
@@ -174,6 +213,15 @@ struct conn *conn_create(int fd, const struct address *peer, const struct listen
     c->peer = *peer;
     c->opened_ms = clock_now_ms();
     buffer_init(&c->output);
+    return c;
+}
+
+struct conn *conn_create_datagram(const struct address *peer, const struct listener *l,
+                                  struct conn_owner *owner)
+{
+    struct conn *c = conn_create(l->fd, peer, l, owner);
+    if (c)
+        c->flags |= CONN_DATAGRAM;
     return c;
 }
 
@@ -201,6 +249,17 @@ static void handle_eof(struct conn *c)
         RUN_CALLBACK(c, s->on_eof(c));
     else
         c->flags |= CONN_CLOSING;
+}
+
+void conn_deliver_datagram(struct conn *c, const uint8_t *data, size_t len)
+{
+    const struct service *s = c->listener->service;
+    c->bytes_in = len;
+    conn_start(c);
+    if (len > 0 && s->on_data && !(c->flags & CONN_DEAD))
+        RUN_CALLBACK(c, s->on_data(c, data, len));
+    if (!(c->flags & CONN_DEAD))
+        handle_eof(c);
 }
 
 void conn_handle_readable(struct conn *c)
@@ -285,7 +344,8 @@ void conn_begin_stop(struct conn *c)
 
 unsigned conn_interest(const struct conn *c)
 {
-    if (c->flags & CONN_DEAD)
+    /* A datagram connection never waits on the socket it shares. */
+    if (c->flags & (CONN_DEAD | CONN_DATAGRAM))
         return 0;
     unsigned mask = 0;
     bool no_input = c->flags & (CONN_EOF_SEEN | CONN_CLOSING | CONN_READ_PAUSED | CONN_STOPPING);
@@ -307,6 +367,8 @@ bool conn_is_finished(const struct conn *c)
 {
     if (c->flags & CONN_DEAD)
         return true;
+    if (c->flags & CONN_DATAGRAM)
+        return (c->flags & CONN_CLOSING) || c->deadline_ms == 0;
     bool drained = buffer_is_empty(&c->output);
     if ((c->flags & CONN_CLOSING) && drained)
         return true;
@@ -327,12 +389,14 @@ void conn_destroy(struct conn *c)
     const struct service *s = c->listener->service;
     if (s->on_close)
         s->on_close(c);
-    if (c->fd >= 0 && close(c->fd) != 0 && errno != EINTR)
+    bool datagram = c->flags & CONN_DATAGRAM;
+    if (!datagram && c->fd >= 0 && close(c->fd) != 0 && errno != EINTR)
         log_warn("close: %s", strerror(errno));
     if (log_enabled(LOG_DEBUG)) {
         char peer[ADDRESS_TEXT_MAX];
         address_format(&c->peer, peer, sizeof(peer));
-        log_debug("client closed: %s -> %s (in %llu B, out %llu B, %lld ms)", peer, s->name,
+        log_debug("%s: %s -> %s (in %llu B, out %llu B, %lld ms)",
+                  datagram ? "datagram served" : "client closed", peer, s->name,
                   (unsigned long long)c->bytes_in, (unsigned long long)c->bytes_out,
                   (long long)(clock_now_ms() - c->opened_ms));
     }

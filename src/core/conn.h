@@ -14,6 +14,12 @@
  * Backpressure: a connection stops reading while half its output limit is
  * queued, so a client that sends without reading (echo) can never make the
  * server buffer more than the limit.
+ *
+ * Datagrams: a UDP request is a datagram connection. It shares the
+ * listener's socket, receives exactly one on_data (the datagram) followed by
+ * on_eof, and each conn_write sends one reply datagram to the sender. It
+ * lives for as long as its service keeps a timer armed (upper's delay), so
+ * the same service code answers over TCP and UDP.
  */
 #ifndef SOCKSERV_CONN_H
 #define SOCKSERV_CONN_H
@@ -37,6 +43,10 @@ struct conn;
  */
 struct conn_owner {
     void (*changed)(struct conn_owner *owner, struct conn *c);
+    /* Sends one reply datagram of a datagram connection, so the model can
+     * batch replies (sendmmsg). NULL: conn.c sends it at once. */
+    void (*send_datagram)(struct conn_owner *owner, struct conn *c, const void *data,
+                          size_t len);
 };
 
 struct conn {
@@ -87,6 +97,19 @@ void conn_clear_timer(struct conn *c);
 
 size_t conn_output_pending(const struct conn *c);
 
+/* True for a datagram (UDP) connection. */
+bool conn_is_datagram(const struct conn *c);
+
+/*
+ * The most bytes the service may send in reply to this datagram without
+ * making the server an amplifier: the request's own size, or SIZE_MAX with
+ * --allow-amplification. SIZE_MAX for stream connections.
+ */
+size_t conn_reply_budget(const struct conn *c);
+
+/* The peer's address ("127.0.0.1:51776"), for services that show it. */
+const struct address *conn_peer(const struct conn *c);
+
 /* ---- For models ------------------------------------------------------ */
 
 #define CONN_WANT_READ 0x1u
@@ -100,8 +123,19 @@ size_t conn_output_pending(const struct conn *c);
 struct conn *conn_create(int fd, const struct address *peer, const struct listener *l,
                          struct conn_owner *owner);
 
+/*
+ * Wraps one received datagram from peer on a UDP listener; the connection
+ * uses the listener's socket and never closes it. Returns NULL when memory
+ * runs out. Then call conn_deliver_datagram.
+ */
+struct conn *conn_create_datagram(const struct address *peer, const struct listener *l,
+                                  struct conn_owner *owner);
+
 /* Runs the service's on_open. */
 void conn_start(struct conn *c);
+
+/* Runs on_open, on_data with the datagram, then on_eof. */
+void conn_deliver_datagram(struct conn *c, const uint8_t *data, size_t len);
 
 /* The socket is readable: read once and hand the bytes to the service. */
 void conn_handle_readable(struct conn *c);

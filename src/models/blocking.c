@@ -3,17 +3,81 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "core/clock.h"
+#include "core/datagram.h"
+#include "core/log.h"
 #include "core/stop.h"
 
 /* Listeners polled at once by one blocking model; more are served in turns
  * of this many, which no realistic command line reaches. */
 #define MAX_WAIT_FDS 256
 
-enum wait_result blocking_wait_client(struct server *srv, bool accepting, int extra_fd,
-                                      struct accepted *out)
+int acceptor_init(struct acceptor *a, struct server *srv)
 {
+    memset(a, 0, sizeof(*a));
+    a->srv = srv;
+    udp_guard_init(&a->guard, srv->udp_rate);
+    for (size_t i = 0; i < srv->listeners.count; i++) {
+        if (srv->listeners.items[i].transport == TRANSPORT_UDP) {
+            a->datagram_buffer = malloc(DATAGRAM_MAX);
+            return a->datagram_buffer ? 0 : -1;
+        }
+    }
+    return 0;
+}
+
+void acceptor_free(struct acceptor *a)
+{
+    udp_guard_log_totals(&a->guard, "udp");
+    udp_guard_free(&a->guard);
+    free(a->datagram_buffer);
+    a->datagram_buffer = NULL;
+}
+
+/* Takes one datagram from l; true when it passed the defences. */
+static bool receive_one(struct acceptor *a, struct listener *l, struct accepted *out)
+{
+    socklen_t len = sizeof(out->peer.u);
+    ssize_t n;
+    do {
+        n = recvfrom(l->fd, a->datagram_buffer, DATAGRAM_MAX, MSG_DONTWAIT, &out->peer.u.sa, &len);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK)
+            log_warn("receive on %s: %s", l->name, strerror(errno));
+        return false;
+    }
+    out->peer.length = len;
+    if (!udp_guard_admit(&a->guard, &out->peer, clock_now_ms()))
+        return false;
+    out->listener = l;
+    out->fd = -1;
+    out->datagram = a->datagram_buffer;
+    out->datagram_len = (size_t)n;
+    return true;
+}
+
+static bool take_client(struct acceptor *a, struct listener *l, struct accepted *out)
+{
+    if (l->transport == TRANSPORT_UDP)
+        return receive_one(a, l, out);
+    /* Another process or thread may have taken the client first; the
+     * listener is non-blocking, so that costs one EAGAIN. */
+    if (listener_accept(l, &out->fd, &out->peer) != ACCEPT_OK)
+        return false;
+    out->listener = l;
+    out->datagram = NULL;
+    out->datagram_len = 0;
+    return true;
+}
+
+enum wait_result acceptor_wait(struct acceptor *a, bool accepting, int extra_fd,
+                               struct accepted *out)
+{
+    struct server *srv = a->srv;
     struct pollfd fds[MAX_WAIT_FDS];
     struct listener *owners[MAX_WAIT_FDS];
     for (;;) {
@@ -37,16 +101,9 @@ enum wait_result blocking_wait_client(struct server *srv, bool accepting, int ex
             return WAIT_STOP;
         if (extra_fd >= 0 && fds[1].revents)
             return WAIT_EXTRA;
-        for (nfds_t i = first_listener; i < n; i++) {
-            if (!fds[i].revents)
-                continue;
-            /* Another process or thread may have taken the client first;
-             * the listener is non-blocking, so that costs one EAGAIN. */
-            if (listener_accept(owners[i], &out->fd, &out->peer) == ACCEPT_OK) {
-                out->listener = owners[i];
+        for (nfds_t i = first_listener; i < n; i++)
+            if (fds[i].revents && take_client(a, owners[i], out))
                 return WAIT_CLIENT;
-            }
-        }
     }
 }
 
@@ -56,11 +113,10 @@ static short poll_events(unsigned interest)
                    ((interest & CONN_WANT_WRITE) ? POLLOUT : 0));
 }
 
-void blocking_serve(struct conn *c, int64_t grace_ms)
+static void drive(struct conn *c, int64_t grace_ms)
 {
     bool stopping = false;
     int64_t grace_deadline = 0;
-    conn_start(c);
     while (!conn_is_finished(c)) {
         if (!stopping && stop_requested()) {
             stopping = true;
@@ -94,5 +150,22 @@ void blocking_serve(struct conn *c, int64_t grace_ms)
             conn_handle_writable(c);
         conn_handle_timer(c, clock_now_ms());
     }
+}
+
+void blocking_serve(const struct accepted *a, int64_t grace_ms)
+{
+    struct conn *c = a->fd >= 0 ? conn_create(a->fd, &a->peer, a->listener, NULL)
+                                : conn_create_datagram(&a->peer, a->listener, NULL);
+    if (!c) {
+        log_warn("out of memory: dropping a client of %s", a->listener->name);
+        if (a->fd >= 0)
+            close(a->fd);
+        return;
+    }
+    if (a->fd >= 0)
+        conn_start(c);
+    else
+        conn_deliver_datagram(c, a->datagram, a->datagram_len);
+    drive(c, grace_ms);
     conn_destroy(c);
 }

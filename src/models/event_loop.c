@@ -8,8 +8,10 @@
 
 #include "core/clock.h"
 #include "core/conn.h"
+#include "core/datagram.h"
 #include "core/log.h"
 #include "core/stop.h"
+#include "core/udp_guard.h"
 #include "models/timer_heap.h"
 
 /* Events taken from the backend per wait. */
@@ -17,6 +19,9 @@
 /* Clients accepted from one listener per wake-up, so a connection storm
  * cannot starve the connections already open. */
 #define ACCEPTS_PER_WAKEUP 64
+/* Datagram batches read from one UDP listener per wake-up, for the same
+ * reason. */
+#define DATAGRAM_BATCHES_PER_WAKEUP 4
 /* registered_mask bit: the connection is on the changed list. */
 #define QUEUED_CHANGE 0x8000u
 
@@ -43,6 +48,10 @@ struct loop {
     bool listening;
     bool stopping;
     int64_t grace_deadline_ms;
+    /* Set up only when some listener is UDP. */
+    struct udp_guard guard;
+    struct datagram_in *datagrams_in;
+    struct datagram_out *datagrams_out;
 };
 
 /* ---- Descriptor table --------------------------------------------------- */
@@ -89,7 +98,9 @@ static void drop_conn(struct loop *loop, struct conn *c)
     if (mask)
         (void)loop->backend->watch(loop->backend_state, c->fd, mask, 0);
     timer_heap_remove(&loop->timers, c);
-    loop->slots[c->fd] = (struct slot){SLOT_EMPTY, NULL};
+    /* A datagram connection shares its listener's slot. */
+    if (!conn_is_datagram(c))
+        loop->slots[c->fd] = (struct slot){SLOT_EMPTY, NULL};
     loop->conn_count--;
     conn_destroy(c);
 }
@@ -144,6 +155,13 @@ static void on_conn_changed(struct conn_owner *owner, struct conn *c)
     loop->changed[loop->changed_count++] = c;
 }
 
+static void on_send_datagram(struct conn_owner *owner, struct conn *c, const void *data,
+                             size_t len)
+{
+    struct loop *loop = (struct loop *)owner;
+    datagram_queue(loop->datagrams_out, c->fd, conn_peer(c), data, len);
+}
+
 static void reconcile_changed(struct loop *loop)
 {
     /* Popped one at a time, so the list never holds a connection that
@@ -171,6 +189,35 @@ static void set_listening(struct loop *loop, bool on)
                      strerror(errno));
     }
     loop->listening = on;
+}
+
+static void receive_datagrams(struct loop *loop, struct listener *l)
+{
+    struct datagram_in *in = loop->datagrams_in;
+    for (int batch = 0; batch < DATAGRAM_BATCHES_PER_WAKEUP; batch++) {
+        int n = datagram_receive(in, l->fd);
+        if (n < 0)
+            log_warn("receive on %s: %s", l->name, strerror(errno));
+        if (n <= 0)
+            return;
+        int64_t now = clock_now_ms();
+        for (int i = 0; i < n; i++) {
+            if (!udp_guard_admit(&loop->guard, &in->from[i], now))
+                continue;
+            struct conn *c = conn_create_datagram(&in->from[i], l, &loop->owner);
+            if (!c) {
+                log_warn("out of memory: dropping a datagram for %s", l->name);
+                continue;
+            }
+            loop->conn_count++;
+            conn_deliver_datagram(c, datagram_in_data(in, i), in->msgs[i].msg_len);
+            reconcile(loop, c);
+        }
+        if (n < DATAGRAM_BATCH || loop->conn_count >= loop->srv->max_conns)
+            break;
+    }
+    if (loop->conn_count >= loop->srv->max_conns)
+        set_listening(loop, false);
 }
 
 static void accept_clients(struct loop *loop, struct listener *l)
@@ -230,6 +277,13 @@ static void abort_all(struct loop *loop)
             drop_conn(loop, c);
         }
     }
+    /* Datagram connections have no slot, but every one still alive waits on
+     * a timer, so the heap holds them all. */
+    struct conn *c;
+    while ((c = timer_heap_pop_expired(&loop->timers, INT64_MAX)) != NULL) {
+        conn_abort(c, "grace period over");
+        drop_conn(loop, c);
+    }
 }
 
 /* ---- The loop ----------------------------------------------------------- */
@@ -240,10 +294,16 @@ static void dispatch(struct loop *loop, const struct fired_event *ev)
     if (!s)
         return;
     switch (s->kind) {
-    case SLOT_LISTENER:
-        if (loop->listening)
-            accept_clients(loop, s->item);
+    case SLOT_LISTENER: {
+        struct listener *l = s->item;
+        if (!loop->listening)
+            break;
+        if (l->transport == TRANSPORT_UDP)
+            receive_datagrams(loop, l);
+        else
+            accept_clients(loop, l);
         break;
+    }
     case SLOT_STOP:
         if (!loop->stopping)
             begin_stop(loop);
@@ -280,6 +340,32 @@ static int next_timeout(const struct loop *loop)
     return clock_timeout_until(deadline);
 }
 
+static int setup_datagrams(struct loop *loop)
+{
+    udp_guard_init(&loop->guard, loop->srv->udp_rate);
+    loop->datagrams_in = malloc(sizeof(*loop->datagrams_in));
+    loop->datagrams_out = malloc(sizeof(*loop->datagrams_out));
+    if (!loop->datagrams_in || !loop->datagrams_out || datagram_in_init(loop->datagrams_in) != 0 ||
+        datagram_out_init(loop->datagrams_out) != 0)
+        return -1;
+    loop->owner.send_datagram = on_send_datagram;
+    return 0;
+}
+
+static void free_datagrams(struct loop *loop)
+{
+    if (loop->datagrams_out) {
+        datagram_flush(loop->datagrams_out);
+        datagram_out_free(loop->datagrams_out);
+    }
+    if (loop->datagrams_in)
+        datagram_in_free(loop->datagrams_in);
+    free(loop->datagrams_in);
+    free(loop->datagrams_out);
+    udp_guard_log_totals(&loop->guard, "udp");
+    udp_guard_free(&loop->guard);
+}
+
 static int setup(struct loop *loop, char *err, size_t errlen)
 {
     loop->owner.changed = on_conn_changed;
@@ -288,6 +374,11 @@ static int setup(struct loop *loop, char *err, size_t errlen)
         return -1;
     struct listener_set *set = &loop->srv->listeners;
     for (size_t i = 0; i < set->count; i++) {
+        if (set->items[i].transport == TRANSPORT_UDP && !loop->datagrams_in &&
+            setup_datagrams(loop) != 0) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
         if (set_slot(loop, set->items[i].fd, SLOT_LISTENER, &set->items[i]) != 0) {
             snprintf(err, errlen, "out of memory");
             return -1;
@@ -330,11 +421,14 @@ int event_loop_run(const struct poll_backend *backend, struct server *srv, char 
             dispatch(&loop, &fired[i]);
         run_timers(&loop);
         reconcile_changed(&loop);
+        if (loop.datagrams_out)
+            datagram_flush(loop.datagrams_out);
         if (!loop.stopping && !loop.listening && loop.conn_count < srv->max_conns)
             set_listening(&loop, true);
     }
     if (rc != 0)
         abort_all(&loop);
+    free_datagrams(&loop);
     if (loop.backend_state)
         backend->destroy(loop.backend_state);
     timer_heap_free(&loop.timers);

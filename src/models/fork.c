@@ -5,6 +5,9 @@
  * outlives its client and the parent never polls on a timer. A stop is
  * passed on to every child with SIGTERM, and each child honours the grace
  * period itself; any child still alive after it is killed.
+ *
+ * Over UDP it is a process per datagram, as in the tutorials, under the
+ * same --max-conns bound; the child answers through the listener's socket.
  */
 #include <errno.h>
 #include <poll.h>
@@ -50,30 +53,40 @@ static void drain_signalfd(int fd)
     (void)ignored; /* Non-blocking; the reap loop finds every exit anyway. */
 }
 
-static void __attribute__((noreturn))
-serve_child(struct server *srv, struct accepted *a, const sigset_t *parent_mask)
+/* The child keeps only the socket it serves: a datagram is answered
+ * through its listener's socket, a TCP client through its own. */
+static void close_other_listeners(struct server *srv, const struct accepted *a)
 {
-    /* The child serves one client: it holds no listener, and has a stop
-     * latch of its own so that stopping one child never stops the parent. */
-    listener_set_close(&srv->listeners);
+    for (size_t i = 0; i < srv->listeners.count; i++) {
+        struct listener *l = &srv->listeners.items[i];
+        if (l != a->listener || a->fd >= 0) {
+            close(l->fd);
+            l->fd = -1;
+        }
+    }
+}
+
+static void __attribute__((noreturn))
+serve_child(struct server *srv, const struct accepted *a, const sigset_t *parent_mask)
+{
+    /* A stop latch of its own, so that stopping one child never stops the
+     * parent; the parent passes its own stop on with SIGTERM. */
+    close_other_listeners(srv, a);
     if (stop_install() != 0 || sigprocmask(SIG_SETMASK, parent_mask, NULL) != 0)
         _exit(1);
-    struct conn *c = conn_create(a->fd, &a->peer, a->listener, NULL);
-    if (!c)
-        _exit(1);
-    blocking_serve(c, srv->grace_ms);
-    listener_set_free(&srv->listeners);
+    blocking_serve(a, srv->grace_ms);
     /* _exit: the parent's stdio buffers and atexit handlers are not ours. */
     _exit(0);
 }
 
-static void spawn(struct server *srv, struct children *kids, struct accepted *a,
+static void spawn(struct server *srv, struct children *kids, const struct accepted *a,
                   const sigset_t *parent_mask)
 {
     pid_t pid = fork();
     if (pid == 0)
         serve_child(srv, a, parent_mask);
-    close(a->fd);
+    if (a->fd >= 0)
+        close(a->fd);
     if (pid < 0) {
         log_warn("cannot fork for a client of %s: %s", a->listener->name, strerror(errno));
         return;
@@ -120,11 +133,14 @@ static int run_fork(struct server *srv, char *err, size_t errlen)
         free(kids.pids);
         return -1;
     }
-    int rc = 0;
-    for (;;) {
+    struct acceptor acceptor;
+    int rc = acceptor_init(&acceptor, srv);
+    if (rc != 0)
+        snprintf(err, errlen, "out of memory");
+    while (rc == 0) {
         struct accepted a;
         bool accepting = kids.count < kids.capacity;
-        enum wait_result r = blocking_wait_client(srv, accepting, sigfd, &a);
+        enum wait_result r = acceptor_wait(&acceptor, accepting, sigfd, &a);
         if (r == WAIT_STOP)
             break;
         if (r == WAIT_ERROR) {
@@ -139,6 +155,7 @@ static int run_fork(struct server *srv, char *err, size_t errlen)
         reap(&kids);
     }
     listener_set_close(&srv->listeners);
+    acceptor_free(&acceptor);
     stop_children(&kids, sigfd, srv->grace_ms);
     close(sigfd);
     free(kids.pids);

@@ -2,39 +2,38 @@
  * The iterative model: the baseline of every scaling tutorial. One client
  * is served from accept to close before the next is accepted; the others
  * wait in the listen backlog. Correct, simple, and as slow as its slowest
- * client.
+ * client. Over UDP it is one datagram at a time.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "core/log.h"
 #include "models/blocking.h"
 
 static int run_iterative(struct server *srv, char *err, size_t errlen)
 {
+    struct acceptor acceptor;
+    if (acceptor_init(&acceptor, srv) != 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    int rc = 0;
     for (;;) {
         struct accepted a;
-        enum wait_result r = blocking_wait_client(srv, true, -1, &a);
+        enum wait_result r = acceptor_wait(&acceptor, true, -1, &a);
         if (r == WAIT_STOP)
             break;
         if (r == WAIT_ERROR) {
             snprintf(err, errlen, "poll: %s", strerror(errno));
-            return -1;
+            rc = -1;
+            break;
         }
-        if (r != WAIT_CLIENT)
-            continue;
-        struct conn *c = conn_create(a.fd, &a.peer, a.listener, NULL);
-        if (!c) {
-            log_warn("out of memory: dropping a client of %s", a.listener->name);
-            close(a.fd);
-            continue;
-        }
-        blocking_serve(c, srv->grace_ms);
+        if (r == WAIT_CLIENT)
+            blocking_serve(&a, srv->grace_ms);
     }
     listener_set_close(&srv->listeners);
-    return 0;
+    acceptor_free(&acceptor);
+    return rc;
 }
 
 const struct model model_iterative = {

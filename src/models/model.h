@@ -15,12 +15,14 @@
 #include <stdint.h>
 
 #include "core/listener.h"
+#include "core/udp_guard.h"
 
 /* Everything a model needs to serve: what sockserv serve parsed and bound. */
 struct server {
     struct listener_set listeners;
     size_t max_conns; /* Connections served at once; beyond, clients wait in the backlog. */
     int64_t grace_ms; /* How long a stop waits for open connections. */
+    struct udp_rate udp_rate; /* Each receiving thread keeps its own buckets. */
 };
 
 struct model {

@@ -7,6 +7,8 @@
  * queues more than one batch. Input is read and ignored, and a half-close
  * does not stop it: the RFC ends the stream when the client closes.
  */
+#include <stdlib.h>
+
 #include "core/conn.h"
 
 #define CHARGEN_FIRST 0x20
@@ -14,29 +16,58 @@
 #define CHARGEN_LINE 72
 /* Lines per batch: about 8 KiB, a few socket-buffer-sized writes. */
 #define CHARGEN_BATCH 111
+#define CHARGEN_DATAGRAM_MAX 512
 
 struct chargen_state {
     uint8_t next_offset; /* Offset in the pattern of the next line's start. */
 };
 
-static void chargen_writable(struct conn *c)
+/* Writes the next lines of the pattern into out, up to len bytes (the last
+ * line may be cut), and returns how many bytes it wrote. */
+static size_t fill_lines(struct chargen_state *st, uint8_t *out, size_t len)
 {
-    struct chargen_state *st = conn_state(c);
-    uint8_t batch[CHARGEN_BATCH * (CHARGEN_LINE + 2)];
-    size_t len = 0;
-    for (int line = 0; line < CHARGEN_BATCH; line++) {
-        for (int i = 0; i < CHARGEN_LINE; i++)
-            batch[len++] = (uint8_t)(CHARGEN_FIRST + (st->next_offset + i) % CHARGEN_COUNT);
-        batch[len++] = '\r';
-        batch[len++] = '\n';
+    size_t used = 0;
+    while (used < len) {
+        for (int i = 0; i < CHARGEN_LINE && used < len; i++)
+            out[used++] = (uint8_t)(CHARGEN_FIRST + (st->next_offset + i) % CHARGEN_COUNT);
+        if (used < len)
+            out[used++] = '\r';
+        if (used < len)
+            out[used++] = '\n';
         st->next_offset = (uint8_t)((st->next_offset + 1) % CHARGEN_COUNT);
     }
-    conn_write(c, batch, len);
+    return used;
+}
+
+static void chargen_writable(struct conn *c)
+{
+    uint8_t batch[CHARGEN_BATCH * (CHARGEN_LINE + 2)];
+    conn_write(c, batch, fill_lines(conn_state(c), batch, sizeof(batch)));
+}
+
+/*
+ * Over UDP, RFC 864 answers each datagram with one of 0 to 512 characters.
+ * A reply longer than its request is what makes chargen a reflection
+ * amplifier, so by default the reply is as long as the request (at most
+ * 512); --allow-amplification restores the RFC's random length.
+ */
+static void answer_datagram(struct conn *c)
+{
+    uint8_t reply[CHARGEN_DATAGRAM_MAX];
+    size_t budget = conn_reply_budget(c);
+    size_t len = budget == SIZE_MAX ? (size_t)(random() % (CHARGEN_DATAGRAM_MAX + 1)) : budget;
+    if (len > CHARGEN_DATAGRAM_MAX)
+        len = CHARGEN_DATAGRAM_MAX;
+    conn_write(c, reply, fill_lines(conn_state(c), reply, len));
+    conn_close(c);
 }
 
 static void chargen_open(struct conn *c)
 {
-    conn_want_writable(c, true);
+    if (conn_is_datagram(c))
+        answer_datagram(c);
+    else
+        conn_want_writable(c, true);
 }
 
 static void chargen_keep_going(struct conn *c)

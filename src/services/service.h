@@ -31,6 +31,7 @@ struct service_config {
     int64_t upper_delay_ms; /* --delay: the lengthy action of upper. */
     size_t max_line;        /* Longest line a line service accepts. */
     size_t max_output;      /* Unsent bytes one connection may queue. */
+    bool allow_amplification; /* UDP replies may exceed their request. */
 };
 
 /* The service relies on state shared by all its connections, so a model
