@@ -199,6 +199,16 @@ int listener_set_open(struct listener_set *set, const struct listener_spec *spec
     return 0;
 }
 
+void listener_set_stop(struct listener_set *set)
+{
+    for (size_t i = 0; i < set->count; i++) {
+        if (set->items[i].fd >= 0 && set->items[i].transport == TRANSPORT_TCP) {
+            close(set->items[i].fd);
+            set->items[i].fd = -1;
+        }
+    }
+}
+
 void listener_set_close(struct listener_set *set)
 {
     for (size_t i = 0; i < set->count; i++) {

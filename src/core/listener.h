@@ -43,6 +43,15 @@ int listener_set_open(struct listener_set *set, const struct listener_spec *spec
                       const struct service *const *services, const struct service_config *config,
                       char *err, size_t errlen);
 
+/*
+ * Stops taking clients for a graceful stop: TCP listeners are closed, so
+ * new clients are refused at once rather than left in a backlog nobody will
+ * accept from. UDP sockets stay open, because the replies still owed to
+ * datagrams already received leave through them; callers just stop reading
+ * them. Idempotent.
+ */
+void listener_set_stop(struct listener_set *set);
+
 /* Closes every socket (fd becomes -1) but keeps the names. Idempotent. */
 void listener_set_close(struct listener_set *set);
 

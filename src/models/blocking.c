@@ -2,8 +2,10 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "core/clock.h"
@@ -107,13 +109,87 @@ enum wait_result acceptor_wait(struct acceptor *a, bool accepting, int extra_fd,
     }
 }
 
+/* ---- Mailboxes ----------------------------------------------------------
+ *
+ * A connection whose service shares state (chat) is written to by other
+ * connections' threads. They never touch its socket or its output queue:
+ * conn_post appends to this mailbox under its lock and wakes the owning
+ * thread through an eventfd, and that thread moves the bytes to the
+ * connection itself. A poster never waits for a slow reader; an over-full
+ * mailbox only marks the reader to be dropped.
+ */
+struct mailbox {
+    struct conn_owner owner; /* First: the conn's owner leads back here. */
+    pthread_mutex_t lock;
+    struct buffer inbox;
+    bool overflowed;
+    int wake_fd;
+};
+
+static int mailbox_post(struct conn_owner *owner, struct conn *c, const void *data, size_t len)
+{
+    struct mailbox *box = (struct mailbox *)owner;
+    pthread_mutex_lock(&box->lock);
+    int rc = -1;
+    if (!box->overflowed) {
+        /* Together with what the connection already queued, the mailbox
+         * stays within the connection's output limit. */
+        size_t limit = conn_config(c)->max_output;
+        if (buffer_append(&box->inbox, data, len, limit) == 0)
+            rc = 0;
+        else
+            box->overflowed = true;
+    }
+    pthread_mutex_unlock(&box->lock);
+    uint64_t one = 1;
+    ssize_t ignored = write(box->wake_fd, &one, sizeof(one));
+    (void)ignored; /* An eventfd write only fails when the count is huge: it is awake. */
+    return rc;
+}
+
+static int mailbox_init(struct mailbox *box)
+{
+    memset(box, 0, sizeof(*box));
+    box->owner.post = mailbox_post;
+    box->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (box->wake_fd < 0)
+        return -1;
+    pthread_mutex_init(&box->lock, NULL);
+    return 0;
+}
+
+static void mailbox_free(struct mailbox *box)
+{
+    pthread_mutex_destroy(&box->lock);
+    buffer_free(&box->inbox);
+    close(box->wake_fd);
+}
+
+/* On the owning thread: moves posted bytes into the connection. */
+static void mailbox_deliver(struct mailbox *box, struct conn *c)
+{
+    uint64_t count;
+    ssize_t ignored = read(box->wake_fd, &count, sizeof(count));
+    (void)ignored; /* Non-blocking; nothing to read is fine. */
+    pthread_mutex_lock(&box->lock);
+    if (box->overflowed)
+        conn_abort(c, "too slow: output queue full");
+    else if (!buffer_is_empty(&box->inbox))
+        conn_write(c, buffer_peek(&box->inbox), buffer_length(&box->inbox));
+    buffer_free(&box->inbox);
+    pthread_mutex_unlock(&box->lock);
+}
+
+/* ---- Serving one connection ---------------------------------------------- */
+
 static short poll_events(unsigned interest)
 {
     return (short)(((interest & CONN_WANT_READ) ? POLLIN : 0) |
                    ((interest & CONN_WANT_WRITE) ? POLLOUT : 0));
 }
 
-static void drive(struct conn *c, int64_t grace_ms)
+static void drive(struct conn *c, struct mailbox *box, int64_t grace_ms,
+                  struct listener_set *listeners)
 {
     bool stopping = false;
     int64_t grace_deadline = 0;
@@ -121,6 +197,8 @@ static void drive(struct conn *c, int64_t grace_ms)
         if (!stopping && stop_requested()) {
             stopping = true;
             grace_deadline = clock_now_ms() + grace_ms;
+            if (listeners)
+                listener_set_stop(listeners);
             conn_begin_stop(c);
             continue;
         }
@@ -134,11 +212,12 @@ static void drive(struct conn *c, int64_t grace_ms)
             deadline = grace_deadline;
         /* A connection that wants nothing from its socket is left out of
          * the wait: poll would report a hang-up on it over and over. */
-        struct pollfd fds[2] = {
+        struct pollfd fds[3] = {
             {.fd = interest ? c->fd : -1, .events = poll_events(interest)},
             {.fd = stopping ? -1 : stop_fd(), .events = POLLIN},
+            {.fd = box ? box->wake_fd : -1, .events = POLLIN},
         };
-        int n = poll(fds, 2, clock_timeout_until(deadline));
+        int n = poll(fds, 3, clock_timeout_until(deadline));
         if (n < 0 && errno != EINTR) {
             conn_abort(c, "poll failed");
             break;
@@ -148,24 +227,38 @@ static void drive(struct conn *c, int64_t grace_ms)
             conn_handle_readable(c);
         if (r & (POLLOUT | POLLHUP | POLLERR))
             conn_handle_writable(c);
+        if (n > 0 && fds[2].revents)
+            mailbox_deliver(box, c);
         conn_handle_timer(c, clock_now_ms());
     }
 }
 
-void blocking_serve(const struct accepted *a, int64_t grace_ms)
+void blocking_serve(const struct accepted *a, int64_t grace_ms, struct listener_set *listeners)
 {
-    struct conn *c = a->fd >= 0 ? conn_create(a->fd, &a->peer, a->listener, NULL)
-                                : conn_create_datagram(&a->peer, a->listener, NULL);
+    struct mailbox box;
+    bool shared = a->listener->service->flags & SERVICE_SHARED_STATE;
+    bool boxed = shared && mailbox_init(&box) == 0;
+    struct conn_owner *owner = boxed ? &box.owner : NULL;
+    struct conn *c = NULL;
+    if (!shared || boxed)
+        c = a->fd >= 0 ? conn_create(a->fd, &a->peer, a->listener, owner)
+                       : conn_create_datagram(&a->peer, a->listener, owner);
     if (!c) {
-        log_warn("out of memory: dropping a client of %s", a->listener->name);
+        log_warn("out of resources: dropping a client of %s", a->listener->name);
         if (a->fd >= 0)
             close(a->fd);
+        if (boxed)
+            mailbox_free(&box);
         return;
     }
     if (a->fd >= 0)
         conn_start(c);
     else
         conn_deliver_datagram(c, a->datagram, a->datagram_len);
-    drive(c, grace_ms);
+    drive(c, boxed ? &box : NULL, grace_ms, listeners);
     conn_destroy(c);
+    /* After conn_destroy: its on_close has taken it out of the shared state,
+     * so no poster can reach this mailbox any more. */
+    if (boxed)
+        mailbox_free(&box);
 }

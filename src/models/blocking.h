@@ -50,8 +50,12 @@ void acceptor_free(struct acceptor *a);
 enum wait_result acceptor_wait(struct acceptor *a, bool accepting, int extra_fd,
                                struct accepted *out);
 
-/* Serves what was accepted until it finishes, or until grace_ms after a
- * stop request, on the calling thread. The TCP socket is closed at the end. */
-void blocking_serve(const struct accepted *a, int64_t grace_ms);
+/*
+ * Serves what was accepted until it finishes, or until grace_ms after a
+ * stop request, on the calling thread. The TCP socket is closed at the end.
+ * A thread that also owns the listeners passes them, so that a stop seen
+ * while serving stops them at once (listener_set_stop); others pass NULL.
+ */
+void blocking_serve(const struct accepted *a, int64_t grace_ms, struct listener_set *listeners);
 
 #endif

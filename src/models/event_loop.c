@@ -253,9 +253,7 @@ static void begin_stop(struct loop *loop)
     loop->grace_deadline_ms = clock_now_ms() + loop->srv->grace_ms;
     set_listening(loop, false);
     (void)loop->backend->watch(loop->backend_state, stop_fd(), EVENT_READ, 0);
-    /* Closing the listeners makes new clients get a refusal at once instead
-     * of waiting in a backlog nobody will accept from. */
-    listener_set_close(&loop->srv->listeners);
+    listener_set_stop(&loop->srv->listeners);
     for (size_t fd = 0; fd < loop->slot_count; fd++) {
         struct slot *s = &loop->slots[fd];
         if (s->kind == SLOT_LISTENER || s->kind == SLOT_STOP) {

@@ -74,7 +74,7 @@ serve_child(struct server *srv, const struct accepted *a, const sigset_t *parent
     close_other_listeners(srv, a);
     if (stop_install() != 0 || sigprocmask(SIG_SETMASK, parent_mask, NULL) != 0)
         _exit(1);
-    blocking_serve(a, srv->grace_ms);
+    blocking_serve(a, srv->grace_ms, NULL);
     /* _exit: the parent's stdio buffers and atexit handlers are not ours. */
     _exit(0);
 }
@@ -154,7 +154,7 @@ static int run_fork(struct server *srv, char *err, size_t errlen)
             spawn(srv, &kids, &a, &parent_mask);
         reap(&kids);
     }
-    listener_set_close(&srv->listeners);
+    listener_set_stop(&srv->listeners);
     acceptor_free(&acceptor);
     stop_children(&kids, sigfd, srv->grace_ms);
     close(sigfd);
@@ -165,7 +165,8 @@ static int run_fork(struct server *srv, char *err, size_t errlen)
 const struct model model_fork = {
     .name = "fork",
     .summary = "a process per connection, bounded by --max-conns",
-    .separate_processes = true,
+    .no_shared_state = "it keeps each connection in a process of its own, and state shared"
+                       " across processes needs a broker",
     .default_max_conns = 1024,
     .run = run_fork,
 };

@@ -29,9 +29,9 @@ static int run_iterative(struct server *srv, char *err, size_t errlen)
             break;
         }
         if (r == WAIT_CLIENT)
-            blocking_serve(&a, srv->grace_ms);
+            blocking_serve(&a, srv->grace_ms, &srv->listeners);
     }
-    listener_set_close(&srv->listeners);
+    listener_set_stop(&srv->listeners);
     acceptor_free(&acceptor);
     return rc;
 }
@@ -40,5 +40,6 @@ const struct model model_iterative = {
     .name = "iterative",
     .summary = "one connection at a time (the baseline)",
     .default_max_conns = 1,
+    .no_shared_state = "it serves one client at a time, so no two clients could ever meet",
     .run = run_iterative,
 };

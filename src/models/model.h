@@ -28,9 +28,9 @@ struct server {
 struct model {
     const char *name;
     const char *summary; /* One line for --help. */
-    /* Connections live in separate processes, so services whose
-     * connections share state (SERVICE_SHARED_STATE) cannot run. */
-    bool separate_processes;
+    /* Why this model cannot run services whose connections share state
+     * (SERVICE_SHARED_STATE), or NULL when it can. */
+    const char *no_shared_state;
     size_t default_max_conns;
     /*
      * Serves until a stop is requested (core/stop.h) and the open

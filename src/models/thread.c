@@ -45,7 +45,7 @@ static void *serve_thread(void *arg)
 {
     struct job *job = arg;
     struct pool *pool = job->pool;
-    blocking_serve(&job->client, pool->grace_ms);
+    blocking_serve(&job->client, pool->grace_ms, NULL);
     free(job);
     atomic_fetch_sub(&pool->active, 1);
     uint64_t one = 1;
@@ -143,7 +143,7 @@ static int run_thread(struct server *srv, char *err, size_t errlen)
         else if (r == WAIT_CLIENT)
             start_thread(&pool, &attr, &a);
     }
-    listener_set_close(&srv->listeners);
+    listener_set_stop(&srv->listeners);
     acceptor_free(&acceptor);
     wait_for_threads(&pool);
     pthread_attr_destroy(&attr);
