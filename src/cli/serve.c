@@ -62,6 +62,9 @@ static void print_help(void)
            "      --grace DURATION  how long a stop waits for open connections (default 5s)\n"
            "      --udp-rate R[/B]  datagrams per second (and burst) served per source\n"
            "                        address (default %d/%d; 'off' disables)\n"
+           "      --max-line BYTES  longest line upper and chat accept (default 4K)\n"
+           "      --max-queue BYTES unsent bytes one client may queue before it is\n"
+           "                        dropped as too slow (default 256K)\n"
            "      --allow-amplification\n"
            "                        let UDP chargen answer with more bytes than the request\n"
            "  -q, --quiet           log only warnings and errors\n"
@@ -99,6 +102,25 @@ static int parse_count(const char *text, long *out)
     return 0;
 }
 
+/* A byte count: "4096", "64K", "1M"; from 64 bytes to 1 GiB. */
+static int parse_size(const char *text, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (errno != 0 || end == text || v < 1)
+        return -1;
+    long scale = 1;
+    if (*end == 'K' || *end == 'k')
+        scale = 1024, end++;
+    else if (*end == 'M' || *end == 'm')
+        scale = 1024 * 1024, end++;
+    if (*end != '\0' || v > (1L << 30) / scale || v * scale < 64)
+        return -1;
+    *out = v * scale;
+    return 0;
+}
+
 /* Returns the index of the first listener argument, or -1 after reporting a
  * usage error, or -2 when --help or --version was answered. */
 static int parse_options(int argc, char **argv, struct serve_options *opt)
@@ -109,6 +131,8 @@ static int parse_options(int argc, char **argv, struct serve_options *opt)
         {"max-conns", required_argument, NULL, 'c'},
         {"grace", required_argument, NULL, 'g'},
         {"udp-rate", required_argument, NULL, 'u'},
+        {"max-line", required_argument, NULL, 'L'},
+        {"max-queue", required_argument, NULL, 'Q'},
         {"allow-amplification", no_argument, NULL, 'a'},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
@@ -150,6 +174,19 @@ static int parse_options(int argc, char **argv, struct serve_options *opt)
         case 'a':
             opt->config.allow_amplification = true;
             break;
+        case 'L':
+        case 'Q': {
+            long bytes;
+            if (parse_size(optarg, &bytes) != 0)
+                return usage_error("bad size '%s': expected bytes, or a number with K or M",
+                                   optarg),
+                       -1;
+            if (ch == 'L')
+                opt->config.max_line = (size_t)bytes;
+            else
+                opt->config.max_output = (size_t)bytes;
+            break;
+        }
         case 'q':
             opt->level = LOG_WARN;
             break;
@@ -171,34 +208,53 @@ static int parse_options(int argc, char **argv, struct serve_options *opt)
     return optind;
 }
 
-/* Builds the spec list: the arguments, or the default set. */
-static int collect_specs(int count, char **args, struct listener_spec **specs, size_t *n)
+/* The default set: every service over TCP on 127.0.0.1 at its default
+ * port, then the UDP twin of each that has one. A service the model cannot
+ * run is left out, so every model starts with no arguments. */
+static size_t default_specs(const struct model *model, struct listener_spec *specs)
 {
     const struct service *const *all = service_all();
-    size_t defaults = 0;
-    while (all[defaults])
-        defaults++;
-    /* The default set has each service twice: over TCP, then over UDP. */
-    size_t total = count > 0 ? (size_t)count : 2 * defaults;
+    size_t n = 0;
+    for (int udp = 0; udp <= 1; udp++) {
+        for (size_t i = 0; all[i]; i++) {
+            if (udp && (all[i]->flags & SERVICE_STREAM_ONLY))
+                continue;
+            if ((all[i]->flags & SERVICE_SHARED_STATE) && model->no_shared_state) {
+                if (specs && !udp)
+                    log_info("not serving %s: the %s model cannot, because %s", all[i]->name,
+                             model->name, model->no_shared_state);
+                continue;
+            }
+            char text[64];
+            snprintf(text, sizeof(text), "%s://127.0.0.1:%u/%s", udp ? "udp" : "tcp",
+                     (unsigned)all[i]->default_port, all[i]->name);
+            /* Built from the service table, so it always parses. */
+            if (specs)
+                listener_spec_parse(text, &specs[n], NULL, 0);
+            n++;
+        }
+    }
+    return n;
+}
+
+/* Builds the spec list: the arguments, or the default set. */
+static int collect_specs(const struct model *model, int count, char **args,
+                         struct listener_spec **specs, size_t *n)
+{
+    size_t total = count > 0 ? (size_t)count : default_specs(model, NULL);
     *specs = calloc(total, sizeof(**specs));
     if (!*specs) {
         fprintf(stderr, "sockserv serve: out of memory\n");
         return EXIT_RUNTIME;
     }
     *n = total;
+    if (count == 0) {
+        default_specs(model, *specs);
+        return 0;
+    }
     for (size_t i = 0; i < total; i++) {
-        struct listener_spec *spec = &(*specs)[i];
-        if (count == 0) {
-            char text[64];
-            const struct service *svc = all[i % defaults];
-            snprintf(text, sizeof(text), "%s://127.0.0.1:%u/%s", i < defaults ? "tcp" : "udp",
-                     (unsigned)svc->default_port, svc->name);
-            if (listener_spec_parse(text, spec, NULL, 0) != 0)
-                return EXIT_RUNTIME;
-            continue;
-        }
         char why[160];
-        if (listener_spec_parse(args[i], spec, why, sizeof(why)) != 0) {
+        if (listener_spec_parse(args[i], &(*specs)[i], why, sizeof(why)) != 0) {
             fprintf(stderr, "sockserv serve: bad listener '%s': %s\n", args[i], why);
             return EXIT_USAGE;
         }
@@ -217,11 +273,14 @@ static int resolve_services(const struct listener_spec *specs, size_t n,
                     specs[i].service);
             return EXIT_USAGE;
         }
-        if ((services[i]->flags & SERVICE_SHARED_STATE) && model->separate_processes) {
-            fprintf(stderr,
-                    "sockserv serve: the %s model cannot serve %s: its connections share state,"
-                    " and %s keeps them in separate processes\n",
-                    model->name, services[i]->name, model->name);
+        if ((services[i]->flags & SERVICE_SHARED_STATE) && model->no_shared_state) {
+            fprintf(stderr, "sockserv serve: the %s model cannot serve %s: %s\n", model->name,
+                    services[i]->name, model->no_shared_state);
+            return EXIT_USAGE;
+        }
+        if ((services[i]->flags & SERVICE_STREAM_ONLY) && specs[i].transport != TRANSPORT_TCP) {
+            fprintf(stderr, "sockserv serve: %s needs a stream: use tcp://, not %s://\n",
+                    services[i]->name, transport_name(specs[i].transport));
             return EXIT_USAGE;
         }
     }
@@ -275,7 +334,7 @@ int command_serve(int argc, char **argv)
 
     struct listener_spec *specs = NULL;
     size_t n = 0;
-    int rc = collect_specs(argc - first, argv + first, &specs, &n);
+    int rc = collect_specs(opt.model, argc - first, argv + first, &specs, &n);
     const struct service **services = rc == 0 ? calloc(n, sizeof(*services)) : NULL;
     if (rc == 0 && !services)
         rc = EXIT_RUNTIME;

@@ -33,7 +33,7 @@
 static void notify_owner(struct conn *c)
 {
     /* Inside its own callbacks the model re-reads the connection anyway. */
-    if (c->owner && !(c->flags & CONN_IN_CALLBACK))
+    if (c->owner && c->owner->changed && !(c->flags & CONN_IN_CALLBACK))
         c->owner->changed(c->owner, c);
 }
 
@@ -57,6 +57,7 @@ static void mark_dead(struct conn *c, const char *reason)
     if (c->flags & CONN_DEAD)
         return;
     c->flags |= CONN_DEAD;
+    c->drop_reason = reason;
     buffer_free(&c->output);
     if (log_enabled(LOG_DEBUG)) {
         char peer[ADDRESS_TEXT_MAX];
@@ -83,7 +84,7 @@ static ssize_t send_now(struct conn *c, const void *data, size_t len)
             continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK)
             return 0;
-        mark_dead(c, strerror(errno));
+        mark_dead(c, "connection lost");
         return -1;
     }
 }
@@ -127,11 +128,23 @@ int conn_write(struct conn *c, const void *data, size_t len)
             return 0;
     }
     if (buffer_append(&c->output, bytes, len, output_limit(c)) != 0) {
-        mark_dead(c, "output queue over its limit (peer not reading)");
+        mark_dead(c, "too slow: output queue full");
         return -1;
     }
     notify_owner(c);
     return 0;
+}
+
+int conn_post(struct conn *c, const void *data, size_t len)
+{
+    if (c->owner && c->owner->post)
+        return c->owner->post(c->owner, c, data, len);
+    return conn_write(c, data, len);
+}
+
+const char *conn_drop_reason(const struct conn *c)
+{
+    return c->drop_reason;
 }
 
 void conn_close(struct conn *c)
@@ -281,7 +294,7 @@ void conn_handle_readable(struct conn *c)
     } while (n < 0 && errno == EINTR);
     if (n < 0) {
         if (errno != EAGAIN && errno != EWOULDBLOCK)
-            mark_dead(c, strerror(errno));
+            mark_dead(c, "connection lost");
         return;
     }
     if (n == 0) {

@@ -42,7 +42,11 @@ struct conn;
  * callback of its own and needs nothing more.
  */
 struct conn_owner {
+    /* May be NULL. */
     void (*changed)(struct conn_owner *owner, struct conn *c);
+    /* Delivers bytes posted to c from another thread (conn_post). NULL:
+     * every poster runs on c's own thread, and conn_post is conn_write. */
+    int (*post)(struct conn_owner *owner, struct conn *c, const void *data, size_t len);
     /* Sends one reply datagram of a datagram connection, so the model can
      * batch replies (sendmmsg). NULL: conn.c sends it at once. */
     void (*send_datagram)(struct conn_owner *owner, struct conn *c, const void *data,
@@ -57,6 +61,7 @@ struct conn {
     const struct listener *listener;
     struct conn_owner *owner;
     int64_t deadline_ms; /* Timer expiry, 0 when none. */
+    const char *drop_reason; /* Why it was aborted; static text, or NULL. */
     int64_t opened_ms;
     uint64_t bytes_in;
     uint64_t bytes_out;
@@ -78,6 +83,19 @@ const struct service_config *conn_config(const struct conn *c);
  * stop writing to it.
  */
 int conn_write(struct conn *c, const void *data, size_t len);
+
+/*
+ * Queues bytes for c from the callback of any connection, not only c's own:
+ * the way a service with shared state (chat) reaches other clients. Under
+ * models that run connections on several threads it hands the bytes to c's
+ * thread. It never blocks: a connection whose queue would pass its limit is
+ * dropped as too slow. Returns 0, or -1 when c is gone or was just dropped.
+ */
+int conn_post(struct conn *c, const void *data, size_t len);
+
+/* Why the connection was dropped, or NULL while it is healthy; for a
+ * service's on_close to tell others. */
+const char *conn_drop_reason(const struct conn *c);
 
 /* Closes the connection once everything queued is sent. */
 void conn_close(struct conn *c);

@@ -37,6 +37,8 @@ struct service_config {
 /* The service relies on state shared by all its connections, so a model
  * that splits connections across processes cannot run it. */
 #define SERVICE_SHARED_STATE 0x1u
+/* The service needs a byte stream (TCP); it has no datagram form. */
+#define SERVICE_STREAM_ONLY 0x2u
 
 struct service {
     const char *name;
@@ -63,7 +65,8 @@ struct service {
 /* The service named name, or NULL. */
 const struct service *service_find(const char *name);
 
-/* Every service in the default listener set, NULL-terminated. */
+/* Every service, NULL-terminated, in the order of the default listener set
+ * (which serves each over TCP, and over UDP unless SERVICE_STREAM_ONLY). */
 const struct service *const *service_all(void);
 
 #endif

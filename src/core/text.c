@@ -1,0 +1,65 @@
+#include "core/text.h"
+
+#include <stdint.h>
+#include <string.h>
+
+static const char replacement[] = "\xEF\xBF\xBD";
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 when invalid. */
+static size_t valid_sequence(const uint8_t *s, size_t len)
+{
+    uint8_t b = s[0];
+    size_t need;
+    uint32_t min, cp;
+    if (b < 0x80)
+        return 1;
+    if (b >= 0xC2 && b <= 0xDF) {
+        need = 2, min = 0x80, cp = b & 0x1F;
+    } else if (b >= 0xE0 && b <= 0xEF) {
+        need = 3, min = 0x800, cp = b & 0x0F;
+    } else if (b >= 0xF0 && b <= 0xF4) {
+        need = 4, min = 0x10000, cp = b & 0x07;
+    } else {
+        return 0;
+    }
+    if (len < need)
+        return 0;
+    for (size_t i = 1; i < need; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    /* Overlong forms, UTF-16 surrogates and values past U+10FFFF. */
+    if (cp < min || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
+        return 0;
+    return need;
+}
+
+static int is_control(const uint8_t *s, size_t n)
+{
+    if (n == 1)
+        return (s[0] < 0x20 && s[0] != '\t') || s[0] == 0x7F;
+    /* C1 controls, U+0080..U+009F, are encoded as C2 80..C2 9F. */
+    return n == 2 && s[0] == 0xC2 && s[1] <= 0x9F;
+}
+
+size_t text_sanitize(const char *in, size_t len, char *out)
+{
+    const uint8_t *s = (const uint8_t *)in;
+    size_t used = 0;
+    for (size_t i = 0; i < len;) {
+        size_t n = valid_sequence(s + i, len - i);
+        if (n == 0) {
+            memcpy(out + used, replacement, 3);
+            used += 3;
+            i++;
+            continue;
+        }
+        if (!is_control(s + i, n)) {
+            memcpy(out + used, s + i, n);
+            used += n;
+        }
+        i += n;
+    }
+    return used;
+}

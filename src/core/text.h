@@ -1,0 +1,24 @@
+/*
+ * Making untrusted text safe to pass on to other people's terminals.
+ *
+ * Valid UTF-8 passes through byte for byte, so every script and emoji
+ * arrives intact. Bytes that are not valid UTF-8 (a stray Latin-1 byte, a
+ * truncated or overlong sequence, a surrogate) each become U+FFFD, the
+ * replacement character, so the receiver always gets valid UTF-8. Control
+ * characters other than TAB (C0, DEL and C1) are removed, because they
+ * would let one user drive another's terminal (escape sequences, bells,
+ * cursor moves).
+ */
+#ifndef SOCKSERV_TEXT_H
+#define SOCKSERV_TEXT_H
+
+#include <stddef.h>
+
+/* Bytes out may need for len bytes in: each invalid byte grows to three. */
+#define TEXT_SANITIZED_MAX(len) ((len) * 3)
+
+/* Writes the sanitized form of in[0..len) to out, which has room for
+ * TEXT_SANITIZED_MAX(len) bytes, and returns its length. */
+size_t text_sanitize(const char *in, size_t len, char *out);
+
+#endif

@@ -1,0 +1,368 @@
+/*
+ * chat: a line-based, multi-room chat that plain nc or telnet can use.
+ * The protocol is specified in docs/chat-protocol.md.
+ *
+ * Every connection shares the rooms and the nick registry (chat_rooms.h),
+ * guarded by chat_lock so the thread model can run it; under the event
+ * loops the lock is never contended. Other clients are reached only through
+ * conn_post, which never blocks: a client that stops reading is dropped
+ * once its queue passes --max-queue, and nobody else waits for it.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/conn.h"
+#include "core/text.h"
+#include "services/chat_rooms.h"
+
+/* Room for a nick, a prefix and the line ending around the text. */
+#define CHAT_FRAME 96
+/* Names per /who or /rooms line, so listing a big room stays readable. */
+#define NAMES_PER_LINE 40
+
+static unsigned long long next_guest = 1;
+
+/* ==== Sending ============================================================ */
+
+/* Formats one protocol line (CRLF added) into a fresh buffer. */
+static char *format_line(size_t *len, const char *fmt, va_list ap)
+{
+    va_list copy;
+    va_copy(copy, ap);
+    int n = vsnprintf(NULL, 0, fmt, copy);
+    va_end(copy);
+    if (n < 0)
+        return NULL;
+    char *line = malloc((size_t)n + 3);
+    if (!line)
+        return NULL;
+    vsnprintf(line, (size_t)n + 1, fmt, ap);
+    memcpy(line + n, "\r\n", 3);
+    *len = (size_t)n + 2;
+    return line;
+}
+
+/* To the member whose callback is running. */
+static void reply(struct chat_member *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void reply(struct chat_member *m, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    size_t len;
+    char *line = format_line(&len, fmt, ap);
+    va_end(ap);
+    if (line)
+        conn_write(m->conn, line, len);
+    free(line);
+}
+
+/* To everyone in room but skip (which may be NULL). Called with the lock. */
+static void broadcast(struct chat_room *room, struct chat_member *skip, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void broadcast(struct chat_room *room, struct chat_member *skip, const char *fmt, ...)
+{
+    if (!room)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    size_t len;
+    char *line = format_line(&len, fmt, ap);
+    va_end(ap);
+    if (!line)
+        return;
+    for (size_t i = 0; i < room->count; i++)
+        if (room->members[i] != skip)
+            conn_post(room->members[i]->conn, line, len);
+    free(line);
+}
+
+/* ==== Commands =========================================================== */
+
+/* Splits "word rest" in place: returns word, sets *rest (never NULL). */
+static char *split_word(char *text, char **rest)
+{
+    while (*text == ' ')
+        text++;
+    char *end = strchr(text, ' ');
+    if (!end) {
+        *rest = text + strlen(text);
+        return text;
+    }
+    *end = '\0';
+    for (end++; *end == ' '; end++)
+        ;
+    *rest = end;
+    return text;
+}
+
+static void command_nick(struct chat_member *m, char *args)
+{
+    char *rest;
+    char *nick = split_word(args, &rest);
+    if (!chat_name_is_valid(nick) || *rest) {
+        reply(m, "!!! bad nick: use 1-%d letters, digits, '-' or '_'", CHAT_NAME_MAX);
+        return;
+    }
+    char old[CHAT_NAME_MAX + 1];
+    snprintf(old, sizeof(old), "%s", m->nick);
+    if (chat_nick_claim(m, nick) != 0) {
+        reply(m, "!!! nick %s is taken", nick);
+        return;
+    }
+    reply(m, "*** you are now %s", m->nick);
+    broadcast(m->room, m, "*** %s is now known as %s", old, m->nick);
+}
+
+static void command_join(struct chat_member *m, char *args)
+{
+    char *rest;
+    char *name = split_word(args, &rest);
+    if (!chat_name_is_valid(name) || *rest) {
+        reply(m, "!!! bad room name: use 1-%d letters, digits, '-' or '_'", CHAT_NAME_MAX);
+        return;
+    }
+    if (m->room && strcasecmp(m->room->name, name) == 0) {
+        reply(m, "!!! you are already in %s", m->room->name);
+        return;
+    }
+    struct chat_room *old = m->room;
+    /* An old room left empty is freed by chat_room_enter; one with others
+     * in it survives, and they hear where this member went. */
+    bool others_stay = old && old->count > 1;
+    if (chat_room_enter(m, name) != 0) {
+        reply(m, "!!! out of memory: staying in %s", old->name);
+        return;
+    }
+    if (others_stay)
+        broadcast(old, NULL, "*** %s left %s (joined %s)", m->nick, old->name, m->room->name);
+    broadcast(m->room, m, "*** %s joined %s", m->nick, m->room->name);
+    reply(m, "*** you joined %s (%zu here)", m->room->name, m->room->count);
+}
+
+/* Sends names in lines of NAMES_PER_LINE, each starting with header. */
+static void reply_names(struct chat_member *m, const char *header, const char *const *names,
+                        size_t count)
+{
+    for (size_t start = 0; start < count; start += NAMES_PER_LINE) {
+        size_t end = start + NAMES_PER_LINE < count ? start + NAMES_PER_LINE : count;
+        char line[NAMES_PER_LINE * (CHAT_NAME_MAX + 16) + CHAT_FRAME];
+        size_t used = (size_t)snprintf(line, sizeof(line), "%s", header);
+        for (size_t i = start; i < end && used < sizeof(line); i++)
+            used += (size_t)snprintf(line + used, sizeof(line) - used, "%s%s",
+                                     i == start ? "" : ", ", names[i]);
+        reply(m, "%s", line);
+    }
+}
+
+static void command_who(struct chat_member *m)
+{
+    struct chat_room *room = m->room;
+    const char **names = malloc(room->count * sizeof(*names));
+    if (!names) {
+        reply(m, "!!! out of memory");
+        return;
+    }
+    for (size_t i = 0; i < room->count; i++)
+        names[i] = room->members[i]->nick;
+    char header[CHAT_FRAME];
+    snprintf(header, sizeof(header), "*** %zu in %s: ", room->count, room->name);
+    reply_names(m, header, names, room->count);
+    free(names);
+}
+
+static void command_rooms(struct chat_member *m)
+{
+    size_t count = 0;
+    for (struct chat_room *r = chat_rooms_first(); r; r = r->next)
+        count++;
+    char (*labels)[CHAT_NAME_MAX + 24] = malloc(count * sizeof(*labels));
+    const char **names = malloc(count * sizeof(*names));
+    if (!labels || !names) {
+        free(labels);
+        free(names);
+        reply(m, "!!! out of memory");
+        return;
+    }
+    size_t i = 0;
+    for (struct chat_room *r = chat_rooms_first(); r; r = r->next, i++) {
+        snprintf(labels[i], sizeof(labels[i]), "%s (%zu)", r->name, r->count);
+        names[i] = labels[i];
+    }
+    char header[CHAT_FRAME];
+    snprintf(header, sizeof(header), "*** %zu room%s: ", count, count == 1 ? "" : "s");
+    reply_names(m, header, names, count);
+    free(labels);
+    free(names);
+}
+
+static void command_msg(struct chat_member *m, char *args)
+{
+    char *text;
+    char *nick = split_word(args, &text);
+    if (*nick == '\0' || *text == '\0') {
+        reply(m, "!!! usage: /msg NICK text");
+        return;
+    }
+    struct chat_member *to = chat_nick_owner(nick);
+    if (!to) {
+        reply(m, "!!! no such nick: %s", nick);
+        return;
+    }
+    char *line = malloc(strlen(text) + CHAT_FRAME);
+    if (!line) {
+        reply(m, "!!! out of memory");
+        return;
+    }
+    size_t len = (size_t)sprintf(line, "[private] %s: %s\r\n", m->nick, text);
+    conn_post(to->conn, line, len);
+    free(line);
+}
+
+static void command_quit(struct chat_member *m, const char *reason)
+{
+    if (*reason) {
+        snprintf(m->quit_text, sizeof(m->quit_text), "quit: %s", reason);
+        m->quit_note = m->quit_text;
+    } else {
+        m->quit_note = "quit";
+    }
+    reply(m, "*** bye");
+    conn_close(m->conn);
+}
+
+static void command_help(struct chat_member *m)
+{
+    static const char *const lines[] = {
+        "*** commands:",
+        "***   /nick NAME       change your nick (1-32 letters, digits, - or _)",
+        "***   /join ROOM       move to ROOM (created if new; the first room is lobby)",
+        "***   /who             list who is in your room",
+        "***   /rooms           list the rooms",
+        "***   /msg NICK TEXT   send TEXT to NICK alone",
+        "***   /me ACTION       act: shown as '* nick ACTION'",
+        "***   /quit [REASON]   leave",
+        "***   /help            this list",
+        "*** any other line goes to everyone in your room",
+    };
+    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+        reply(m, "%s", lines[i]);
+}
+
+static void run_command(struct chat_member *m, char *line)
+{
+    char *args;
+    char *cmd = split_word(line + 1, &args);
+    if (strcmp(cmd, "nick") == 0)
+        command_nick(m, args);
+    else if (strcmp(cmd, "join") == 0)
+        command_join(m, args);
+    else if (strcmp(cmd, "who") == 0)
+        command_who(m);
+    else if (strcmp(cmd, "rooms") == 0)
+        command_rooms(m);
+    else if (strcmp(cmd, "msg") == 0)
+        command_msg(m, args);
+    else if (strcmp(cmd, "me") == 0 && *args)
+        broadcast(m->room, m, "* %s %s", m->nick, args);
+    else if (strcmp(cmd, "me") == 0)
+        reply(m, "!!! usage: /me ACTION");
+    else if (strcmp(cmd, "quit") == 0)
+        command_quit(m, args);
+    else if (strcmp(cmd, "help") == 0)
+        command_help(m);
+    else
+        reply(m, "!!! unknown command /%.*s (try /help)", CHAT_NAME_MAX, cmd);
+}
+
+/* ==== Connection callbacks =============================================== */
+
+static void handle_line(struct chat_member *m, const char *raw, size_t len)
+{
+    char *text = malloc(TEXT_SANITIZED_MAX(len) + 1);
+    if (!text) {
+        reply(m, "!!! out of memory: line dropped");
+        return;
+    }
+    size_t n = text_sanitize(raw, len, text);
+    text[n] = '\0';
+    pthread_mutex_lock(&chat_lock);
+    if (n == 0)
+        ; /* An empty line says nothing. */
+    else if (text[0] == '/')
+        run_command(m, text);
+    else
+        broadcast(m->room, m, "%s: %s", m->nick, text);
+    pthread_mutex_unlock(&chat_lock);
+    free(text);
+}
+
+static void chat_open(struct conn *c)
+{
+    struct chat_member *m = conn_state(c);
+    m->conn = c;
+    line_reader_init(&m->reader, conn_config(c)->max_line);
+    pthread_mutex_lock(&chat_lock);
+    /* Guest numbers only grow, so a number is never handed out twice,
+     * and one someone took with /nick is skipped. */
+    char nick[CHAT_NAME_MAX + 1];
+    do
+        snprintf(nick, sizeof(nick), "guest%llu", next_guest++);
+    while (chat_nick_owner(nick));
+    if (chat_nick_claim(m, nick) != 0 || chat_room_enter(m, CHAT_LOBBY) != 0) {
+        chat_nick_release(m);
+        pthread_mutex_unlock(&chat_lock);
+        conn_abort(c, "out of memory");
+        return;
+    }
+    m->entered = true;
+    reply(m, "*** welcome to sockserv chat, %s; you are in %s (%zu here). /help lists commands.",
+          m->nick, m->room->name, m->room->count);
+    broadcast(m->room, m, "*** %s joined %s", m->nick, m->room->name);
+    pthread_mutex_unlock(&chat_lock);
+}
+
+static void chat_data(struct conn *c, const uint8_t *data, size_t len)
+{
+    struct chat_member *m = conn_state(c);
+    const char *in = (const char *)data;
+    const char *line;
+    size_t line_len;
+    enum line_event ev;
+    while ((ev = line_reader_next(&m->reader, &in, &len, &line, &line_len)) != LINE_NEED_MORE) {
+        if (ev == LINE_COMPLETE)
+            handle_line(m, line, line_len);
+        else
+            reply(m, "!!! line too long (max %zu bytes): discarded", m->reader.max_line);
+    }
+}
+
+static void chat_close(struct conn *c)
+{
+    struct chat_member *m = conn_state(c);
+    if (m->entered) {
+        const char *why = conn_drop_reason(c);
+        if (!why)
+            why = m->quit_note ? m->quit_note : "connection closed";
+        pthread_mutex_lock(&chat_lock);
+        /* Told before leaving: leaving may free an emptied room. */
+        broadcast(m->room, m, "*** %s left %s (%s)", m->nick, m->room->name, why);
+        chat_room_leave(m);
+        chat_nick_release(m);
+        pthread_mutex_unlock(&chat_lock);
+    }
+    line_reader_free(&m->reader);
+}
+
+const struct service service_chat = {
+    .name = "chat",
+    .summary = "multi-room line chat with nicks (docs/chat-protocol.md)",
+    .default_port = 7777,
+    .flags = SERVICE_SHARED_STATE | SERVICE_STREAM_ONLY,
+    .state_size = sizeof(struct chat_member),
+    .on_open = chat_open,
+    .on_data = chat_data,
+    .on_close = chat_close,
+};

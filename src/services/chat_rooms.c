@@ -1,0 +1,197 @@
+#include "services/chat_rooms.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+pthread_mutex_t chat_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static struct chat_room *rooms;
+
+/* ---- Nicks: an open-addressing table keyed by the lowercased nick ------- */
+
+static struct chat_member **nick_table;
+static size_t nick_capacity; /* A power of two. */
+static size_t nick_count;
+static size_t nick_used; /* Live entries plus tombstones. */
+/* Marks a slot whose member left, so later probes keep going past it. */
+static struct chat_member tombstone;
+
+bool chat_name_is_valid(const char *name)
+{
+    size_t len = strlen(name);
+    if (len == 0 || len > CHAT_NAME_MAX)
+        return false;
+    return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") == len;
+}
+
+static uint64_t hash_name(const char *name)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (const char *p = name; *p; p++) {
+        char ch = *p >= 'A' && *p <= 'Z' ? (char)(*p - 'A' + 'a') : *p;
+        h = (h ^ (uint8_t)ch) * 1099511628211ULL;
+    }
+    return h;
+}
+
+/* The slot holding nick, or the first free slot its probe passes. */
+static size_t find_slot(const char *nick, bool *found)
+{
+    size_t mask = nick_capacity - 1;
+    size_t i = (size_t)hash_name(nick) & mask;
+    size_t free_slot = SIZE_MAX;
+    for (;;) {
+        struct chat_member *m = nick_table[i];
+        if (!m) {
+            *found = false;
+            return free_slot != SIZE_MAX ? free_slot : i;
+        }
+        if (m == &tombstone) {
+            if (free_slot == SIZE_MAX)
+                free_slot = i;
+        } else if (strcasecmp(m->nick, nick) == 0) {
+            *found = true;
+            return i;
+        }
+        i = (i + 1) & mask;
+    }
+}
+
+/* Rebuilds the table without tombstones, doubling it when live entries
+ * alone would fill half of it. */
+static int grow_nicks(void)
+{
+    size_t capacity = nick_capacity ? nick_capacity : 64;
+    while ((nick_count + 1) * 2 > capacity)
+        capacity *= 2;
+    struct chat_member **old = nick_table;
+    size_t old_capacity = nick_capacity;
+    nick_table = calloc(capacity, sizeof(*nick_table));
+    if (!nick_table) {
+        nick_table = old;
+        return -1;
+    }
+    nick_capacity = capacity;
+    nick_used = nick_count;
+    for (size_t i = 0; i < old_capacity; i++) {
+        if (old[i] && old[i] != &tombstone) {
+            bool found;
+            nick_table[find_slot(old[i]->nick, &found)] = old[i];
+        }
+    }
+    free(old);
+    return 0;
+}
+
+struct chat_member *chat_nick_owner(const char *nick)
+{
+    if (nick_count == 0)
+        return NULL;
+    bool found;
+    size_t i = find_slot(nick, &found);
+    return found ? nick_table[i] : NULL;
+}
+
+void chat_nick_release(struct chat_member *m)
+{
+    if (m->nick[0] == '\0' || nick_count == 0)
+        return;
+    bool found;
+    size_t i = find_slot(m->nick, &found);
+    if (found && nick_table[i] == m) {
+        nick_table[i] = &tombstone;
+        nick_count--;
+    }
+}
+
+int chat_nick_claim(struct chat_member *m, const char *nick)
+{
+    struct chat_member *owner = chat_nick_owner(nick);
+    if (owner && owner != m)
+        return -1;
+    /* Tombstones count as used, so a probe always ends at an empty slot. */
+    if ((nick_used + 1) * 2 > nick_capacity && grow_nicks() != 0)
+        return -1;
+    chat_nick_release(m);
+    snprintf(m->nick, sizeof(m->nick), "%s", nick);
+    bool found;
+    size_t i = find_slot(nick, &found);
+    if (nick_table[i] == NULL)
+        nick_used++;
+    nick_table[i] = m;
+    nick_count++;
+    return 0;
+}
+
+/* ---- Rooms --------------------------------------------------------------- */
+
+struct chat_room *chat_room_find(const char *name)
+{
+    for (struct chat_room *r = rooms; r; r = r->next)
+        if (strcasecmp(r->name, name) == 0)
+            return r;
+    return NULL;
+}
+
+struct chat_room *chat_rooms_first(void)
+{
+    return rooms;
+}
+
+static void remove_room(struct chat_room *room)
+{
+    for (struct chat_room **p = &rooms; *p; p = &(*p)->next) {
+        if (*p == room) {
+            *p = room->next;
+            break;
+        }
+    }
+    free(room->members);
+    free(room);
+}
+
+void chat_room_leave(struct chat_member *m)
+{
+    struct chat_room *room = m->room;
+    if (!room)
+        return;
+    /* The last member takes the leaver's slot: O(1), order does not matter. */
+    struct chat_member *last = room->members[--room->count];
+    room->members[m->room_slot] = last;
+    last->room_slot = m->room_slot;
+    m->room = NULL;
+    if (room->count == 0 && strcasecmp(room->name, CHAT_LOBBY) != 0)
+        remove_room(room);
+}
+
+int chat_room_enter(struct chat_member *m, const char *name)
+{
+    struct chat_room *room = chat_room_find(name);
+    if (!room) {
+        room = calloc(1, sizeof(*room));
+        if (!room)
+            return -1;
+        snprintf(room->name, sizeof(room->name), "%s", name);
+        room->next = rooms;
+        rooms = room;
+    }
+    if (room->count == room->capacity) {
+        size_t capacity = room->capacity ? room->capacity * 2 : 8;
+        struct chat_member **grown = realloc(room->members, capacity * sizeof(*grown));
+        if (!grown) {
+            if (room->count == 0 && strcasecmp(room->name, CHAT_LOBBY) != 0)
+                remove_room(room);
+            return -1;
+        }
+        room->members = grown;
+        room->capacity = capacity;
+    }
+    chat_room_leave(m);
+    m->room = room;
+    m->room_slot = room->count;
+    room->members[room->count++] = m;
+    return 0;
+}
