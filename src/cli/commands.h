@@ -15,5 +15,6 @@
 int command_serve(int argc, char **argv);
 int command_client(int argc, char **argv);
 int command_bench(int argc, char **argv);
+int command_chat(int argc, char **argv);
 
 #endif

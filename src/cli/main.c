@@ -12,6 +12,7 @@ static void print_usage(FILE *out)
           "  serve    serve the classic services under a chosen concurrency model\n"
           "  client   send a message to a TCP or UDP service and print the reply\n"
           "  bench    drive load at a server and report throughput and latency\n"
+          "  chat     join a sockserv chat interactively (or scripted from stdin)\n"
           "\n"
           "Run 'sockserv COMMAND --help' for a command's options.\n"
           "  -h, --help     show this help\n"
@@ -40,6 +41,8 @@ int main(int argc, char **argv)
         return command_client(argc - 1, argv + 1);
     if (strcmp(cmd, "bench") == 0)
         return command_bench(argc - 1, argv + 1);
+    if (strcmp(cmd, "chat") == 0)
+        return command_chat(argc - 1, argv + 1);
     fprintf(stderr, "sockserv: unknown command '%s' (see sockserv --help)\n", cmd);
     return EXIT_USAGE;
 }
