@@ -24,8 +24,6 @@
 /* One UDP request on the listener's socket. */
 #define CONN_DATAGRAM 0x80u
 
-/* One read never asks for more than this, so a stack buffer suffices. */
-#define CONN_READ_CHUNK 65536
 /* A generator refills at most this many times per writable event, so one
  * fast reader cannot starve the other connections of an event loop. */
 #define CONN_REFILLS_PER_EVENT 16

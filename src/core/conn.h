@@ -71,6 +71,10 @@ struct conn {
     max_align_t state[];
 };
 
+/* The most bytes one on_data call delivers; services that buffer input can
+ * size their bounds from it. */
+#define CONN_READ_CHUNK 65536
+
 /* ---- For services ---------------------------------------------------- */
 
 void *conn_state(struct conn *c);

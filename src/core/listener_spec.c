@@ -1,7 +1,8 @@
 /*
- * Listener specification parser. It reads left to right, one field at a
- * time, and stops at the first problem so that the reason it gives names the
- * field the user got wrong.
+ * Listener specification and endpoint parser. It reads left to right, one
+ * field at a time, and stops at the first problem so that the reason it gives
+ * names the field the user got wrong. Listeners and client endpoints share
+ * every field reader; the few rules that differ hang on enum endpoint_use.
  */
 #include "core/listener_spec.h"
 
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #define SPEC_FORM "SCHEME://HOST:PORT/SERVICE"
+#define ENDPOINT_FORM "SCHEME://HOST:PORT[/SERVICE]"
 /* RFC 1035's limit on a name in text form. */
 #define DNS_NAME_MAX 253
 #define PORT_MAX 65535
@@ -45,12 +47,18 @@ static bool is_printable(const char *s, size_t len)
     return true;
 }
 
+static const char *form_of(enum endpoint_use use)
+{
+    return use == ENDPOINT_CONNECT ? ENDPOINT_FORM : SPEC_FORM;
+}
+
 /* Reads "tcp://" or "udp://" and moves *p past it. */
-static int parse_transport(const char **p, enum transport *t, char *err, size_t errlen)
+static int parse_transport(const char **p, enum endpoint_use use, enum transport *t, char *err,
+                           size_t errlen)
 {
     const char *sep = strstr(*p, "://");
     if (sep == NULL)
-        return fail(err, errlen, "missing '://' (expected " SPEC_FORM ")");
+        return fail(err, errlen, "missing '://' (expected %s)", form_of(use));
     size_t len = (size_t)(sep - *p);
     if (len == 3 && memcmp(*p, "tcp", 3) == 0) {
         *t = TRANSPORT_TCP;
@@ -109,7 +117,8 @@ static int parse_bracketed_host(const char **p, struct listener_spec *spec, char
 }
 
 /* Reads a host name, an IPv4 literal or "*", up to the ':' before the port. */
-static int parse_host(const char **p, struct listener_spec *spec, char *err, size_t errlen)
+static int parse_host(const char **p, enum endpoint_use use, struct listener_spec *spec, char *err,
+                      size_t errlen)
 {
     if (**p == '[')
         return parse_bracketed_host(p, spec, err, errlen);
@@ -123,8 +132,12 @@ static int parse_host(const char **p, struct listener_spec *spec, char *err, siz
         return fail(err, errlen, "IPv6 addresses must be in brackets, as in [::1]:7007");
 
     size_t len = strcspn(start, ":/");
+    if (len == 0 && use == ENDPOINT_CONNECT)
+        return fail(err, errlen, "empty host");
     if (len == 0)
         return fail(err, errlen, "empty host (use * for every address)");
+    if (len == 1 && start[0] == '*' && use == ENDPOINT_CONNECT)
+        return fail(err, errlen, "cannot connect to * (name a host, such as 127.0.0.1)");
     if (len == 1 && start[0] == '*') {
         spec->wildcard = true;
         spec->host[0] = '\0';
@@ -188,21 +201,35 @@ static int parse_service(const char *p, char *service, char *err, size_t errlen)
     return 0;
 }
 
-int listener_spec_parse(const char *text, struct listener_spec *out, char *err, size_t errlen)
+int endpoint_parse(const char *text, enum endpoint_use use, struct listener_spec *out, char *err,
+                   size_t errlen)
 {
     if (text == NULL || text[0] == '\0')
-        return fail(err, errlen, "empty listener (expected " SPEC_FORM ")");
+        return fail(err, errlen, "empty %s (expected %s)",
+                    use == ENDPOINT_CONNECT ? "URL" : "listener", form_of(use));
 
     /* Fill a copy, so that *out is untouched when the text is rejected. */
     struct listener_spec spec;
     memset(&spec, 0, sizeof spec);
     const char *p = text;
-    if (parse_transport(&p, &spec.transport, err, errlen) != 0 ||
-        parse_host(&p, &spec, err, errlen) != 0 || parse_port(&p, &spec.port, err, errlen) != 0 ||
-        parse_service(p, spec.service, err, errlen) != 0)
+    if (parse_transport(&p, use, &spec.transport, err, errlen) != 0 ||
+        parse_host(&p, use, &spec, err, errlen) != 0 ||
+        parse_port(&p, &spec.port, err, errlen) != 0)
+        return -1;
+    /* Port 0 asks a listener's kernel for any port; nothing answers on it. */
+    if (use == ENDPOINT_CONNECT && spec.port == 0)
+        return fail(err, errlen, "cannot connect to port 0 (use 1-%d)", PORT_MAX);
+    /* A client may leave the service to be inferred; "/" alone is still a mistake. */
+    bool service_given = use == ENDPOINT_LISTEN || *p != '\0';
+    if (service_given && parse_service(p, spec.service, err, errlen) != 0)
         return -1;
     *out = spec;
     return 0;
+}
+
+int listener_spec_parse(const char *text, struct listener_spec *out, char *err, size_t errlen)
+{
+    return endpoint_parse(text, ENDPOINT_LISTEN, out, err, errlen);
 }
 
 const char *transport_name(enum transport t)

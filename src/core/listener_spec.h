@@ -1,7 +1,9 @@
 /*
  * Listener specifications: "tcp://127.0.0.1:7007/echo", "udp://[::1]:0/time",
  * "tcp://localhost:7007/echo", and "tcp://HOST:7777/chat" with HOST "*" for
- * every address of both families.
+ * every address of both families. The same text names the other end, what a
+ * client connects to: "tcp://127.0.0.1:7007/echo", or "udp://host:37" with
+ * the service left for the caller to infer.
  *
  * This module only parses text; it does not resolve names or check that the
  * service exists. Resolution and binding live in net.h so that the parser can
@@ -38,6 +40,21 @@ struct listener_spec {
  * Returns 0, or -1 with a one-line reason in err.
  */
 int listener_spec_parse(const char *text, struct listener_spec *out, char *err, size_t errlen);
+
+/* What an endpoint is parsed for. The two differ only where binding and
+ * connecting differ: a listener needs a service to run and may bind "*" and
+ * port 0; a connection can leave the service out but needs a real host and
+ * port to reach. */
+enum endpoint_use { ENDPOINT_LISTEN, ENDPOINT_CONNECT };
+
+/*
+ * Parses an endpoint for use. ENDPOINT_LISTEN is listener_spec_parse.
+ * ENDPOINT_CONNECT reads "SCHEME://HOST:PORT[/SERVICE]": without the
+ * service, out->service is empty; "*" and port 0 are rejected. Returns 0, or
+ * -1 with a one-line reason in err and *out untouched.
+ */
+int endpoint_parse(const char *text, enum endpoint_use use, struct listener_spec *out, char *err,
+                   size_t errlen);
 
 /* "tcp" or "udp". */
 const char *transport_name(enum transport t);

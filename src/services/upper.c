@@ -19,10 +19,8 @@
 #include "core/conn.h"
 #include "core/line_reader.h"
 
-/* Queued answers above which reading pauses. One read (64 KiB) can still
- * land after the pause, so the hard bound is the sum. */
+/* Queued answers above which reading pauses. */
 #define UPPER_QUEUE_SOFT (64 * 1024)
-#define UPPER_QUEUE_HARD (UPPER_QUEUE_SOFT + 64 * 1024 + 64)
 
 struct upper_state {
     struct line_reader reader;
@@ -39,9 +37,19 @@ static void upper_open(struct conn *c)
     st->ready = true;
 }
 
+/* Reading pauses at the soft bound, but the read in progress still lands:
+ * up to one read's worth of lines, plus the partial line the previous reads
+ * left, plus line endings. The hard bound is that sum, so it is never hit
+ * by a client that merely sends faster than the delay allows. */
+static size_t queue_hard_limit(const struct conn *c)
+{
+    return UPPER_QUEUE_SOFT + CONN_READ_CHUNK + conn_config(c)->max_line + 64;
+}
+
 static void queue_answer(struct conn *c, const char *text, size_t len, const char *ending)
 {
     struct upper_state *st = conn_state(c);
+    size_t hard = queue_hard_limit(c);
     char upper[256];
     bool was_idle = buffer_is_empty(&st->answers);
     /* Uppercased in slices so the line needs no copy of its own size. */
@@ -51,13 +59,13 @@ static void queue_answer(struct conn *c, const char *text, size_t len, const cha
             char ch = text[done + i];
             upper[i] = (ch >= 'a' && ch <= 'z') ? (char)(ch - 'a' + 'A') : ch;
         }
-        if (buffer_append(&st->answers, upper, n, UPPER_QUEUE_HARD) != 0) {
+        if (buffer_append(&st->answers, upper, n, hard) != 0) {
             conn_abort(c, "upper: answer queue over its limit");
             return;
         }
         done += n;
     }
-    if (buffer_append(&st->answers, ending, strlen(ending), UPPER_QUEUE_HARD) != 0) {
+    if (buffer_append(&st->answers, ending, strlen(ending), hard) != 0) {
         conn_abort(c, "upper: answer queue over its limit");
         return;
     }

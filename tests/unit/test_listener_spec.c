@@ -1,4 +1,5 @@
-/* Listener specifications as users write them after "serve". */
+/* Listener specifications as users write them after "serve", and the
+ * endpoints they give "client". */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -33,6 +34,30 @@ static void parse_fails(const char *text, const char *want)
     if (strstr(err, want) == NULL)
         fail_msg("\"%s\": reason \"%s\" does not mention \"%s\"", text ? text : "(null)", err,
                  want);
+    assert_null(strchr(err, '\n'));
+}
+
+static struct listener_spec endpoint_ok(const char *text)
+{
+    struct listener_spec spec;
+    char err[128] = "";
+    if (endpoint_parse(text, ENDPOINT_CONNECT, &spec, err, sizeof err) != 0)
+        fail_msg("endpoint \"%s\" was rejected: %s", text, err);
+    return spec;
+}
+
+static void endpoint_fails(const char *text, const char *want)
+{
+    struct listener_spec spec;
+    memset(&spec, 0x5a, sizeof spec);
+    struct listener_spec before = spec;
+    char err[128] = "";
+    if (endpoint_parse(text, ENDPOINT_CONNECT, &spec, err, sizeof err) == 0)
+        fail_msg("endpoint \"%s\" was accepted", text ? text : "(null)");
+    assert_memory_equal(&spec, &before, sizeof spec);
+    if (strstr(err, want) == NULL)
+        fail_msg("endpoint \"%s\": reason \"%s\" does not mention \"%s\"", text ? text : "(null)",
+                 err, want);
     assert_null(strchr(err, '\n'));
 }
 
@@ -225,6 +250,73 @@ static void test_reason_fits_a_small_buffer(void **state)
     assert_int_equal(listener_spec_parse("sctp://h:1/echo", &spec, NULL, 0), -1);
 }
 
+static void test_endpoint_service_is_optional(void **state)
+{
+    (void)state;
+    struct listener_spec spec = endpoint_ok("tcp://127.0.0.1:7");
+    assert_int_equal(spec.transport, TRANSPORT_TCP);
+    assert_string_equal(spec.host, "127.0.0.1");
+    assert_int_equal(spec.port, 7);
+    assert_string_equal(spec.service, "");
+
+    spec = endpoint_ok("udp://[::1]:37");
+    assert_int_equal(spec.transport, TRANSPORT_UDP);
+    assert_string_equal(spec.host, "::1");
+    assert_int_equal(spec.port, 37);
+    assert_string_equal(spec.service, "");
+}
+
+static void test_endpoint_service_is_read_when_given(void **state)
+{
+    (void)state;
+    struct listener_spec spec = endpoint_ok("tcp://127.0.0.1:7100/upper");
+    assert_int_equal(spec.port, 7100);
+    assert_string_equal(spec.service, "upper");
+    spec = endpoint_ok("udp://localhost:65535/time");
+    assert_string_equal(spec.host, "localhost");
+    assert_string_equal(spec.service, "time");
+}
+
+static void test_endpoint_rejects_star_and_port_0(void **state)
+{
+    (void)state;
+    endpoint_fails("tcp://*:7/echo", "cannot connect to *");
+    endpoint_fails("udp://*:7", "cannot connect to *");
+    endpoint_fails("tcp://127.0.0.1:0", "port 0");
+    endpoint_fails("tcp://127.0.0.1:00/echo", "port 0");
+}
+
+static void test_endpoint_field_errors_match_listeners(void **state)
+{
+    (void)state;
+    endpoint_fails("127.0.0.1:7", "expected SCHEME://HOST:PORT[/SERVICE]");
+    endpoint_fails("", "empty URL");
+    endpoint_fails(NULL, "empty URL");
+    endpoint_fails("http://h:80", "unknown transport 'http'");
+    endpoint_fails("tcp://:7", "empty host");
+    endpoint_fails("tcp://::1:7", "brackets");
+    endpoint_fails("tcp://[::1:7", "unterminated '['");
+    endpoint_fails("tcp://h", "missing port");
+    endpoint_fails("tcp://h:", "missing port");
+    endpoint_fails("tcp://h:70000", "out of range");
+    endpoint_fails("tcp://h:7x", "not a number");
+    endpoint_fails("tcp://h:7/", "missing service");
+    endpoint_fails("tcp://h:7/Echo", "invalid character in service");
+    endpoint_fails("tcp://h:7/echo/x", "unexpected text");
+}
+
+static void test_listener_still_requires_service_and_allows_star(void **state)
+{
+    (void)state;
+    struct listener_spec spec;
+    char err[128] = "";
+    assert_int_equal(endpoint_parse("tcp://*:0/echo", ENDPOINT_LISTEN, &spec, err, sizeof err), 0);
+    assert_true(spec.wildcard);
+    assert_int_equal(spec.port, 0);
+    assert_int_equal(endpoint_parse("tcp://h:7", ENDPOINT_LISTEN, &spec, err, sizeof err), -1);
+    assert_non_null(strstr(err, "missing '/SERVICE'"));
+}
+
 static void test_transport_names(void **state)
 {
     (void)state;
@@ -255,6 +347,11 @@ int main(void)
         cmocka_unit_test(test_bad_service_characters_are_rejected),
         cmocka_unit_test(test_trailing_junk_is_rejected),
         cmocka_unit_test(test_reason_fits_a_small_buffer),
+        cmocka_unit_test(test_endpoint_service_is_optional),
+        cmocka_unit_test(test_endpoint_service_is_read_when_given),
+        cmocka_unit_test(test_endpoint_rejects_star_and_port_0),
+        cmocka_unit_test(test_endpoint_field_errors_match_listeners),
+        cmocka_unit_test(test_listener_still_requires_service_and_allows_star),
         cmocka_unit_test(test_transport_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
