@@ -12,7 +12,7 @@ CC ?= cc
 CFLAGS ?= -O2 -g
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARNINGS) -Isrc -MMD -MP
-LDLIBS := -lpthread
+LDLIBS := -lpthread -luring
 
 ifeq ($(SANITIZE),1)
 BUILD ?= build/sanitize
@@ -70,6 +70,20 @@ integration: $(BUILD)/sockserv | $(BUILD)/.deps-test
 	SOCKSERV=$(abspath $(BUILD)/sockserv) $(PYTHON) -m pytest -q tests/integration $(PYTEST_ARGS)
 
 test: unit integration
+
+# Bench-only tools (the reference client sockserv bench is measured
+# against), kept out of the sockserv binary.
+BENCH_TOOLS := $(BUILD)/bench/threaded_client
+
+$(BUILD)/bench/%: bench/tools/%.c | $(BUILD)/.deps-build
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(LDFLAGS) $< $(LDLIBS) -o $@
+
+# The experiments of bench/README.md; results land in bench/results/.
+bench: $(BUILD)/sockserv $(BENCH_TOOLS)
+	@scripts/ensure-deps.sh bench
+	SOCKSERV=$(abspath $(BUILD)/sockserv) THREADED_CLIENT=$(abspath $(BUILD)/bench/threaded_client) \
+		$(PYTHON) bench/run.py $(BENCH_ARGS)
 
 install: $(BUILD)/sockserv
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1

@@ -6,9 +6,11 @@
 # Usage: scripts/ensure-deps.sh build|test|bench
 set -eu
 
-build_pkgs="gcc make pkg-config libc6-dev"
+build_pkgs="gcc make pkg-config libc6-dev liburing-dev"
 test_pkgs="$build_pkgs libcmocka-dev python3 python3-pytest netcat-openbsd"
 bench_pkgs="$build_pkgs gnuplot-nox"
+# bench/run.py drives the experiments; taskset (util-linux) pins server and load.
+bench_pkgs="$bench_pkgs python3 util-linux"
 
 case "${1:-}" in
 build) wanted=$build_pkgs ;;

@@ -114,7 +114,8 @@ int conn_write(struct conn *c, const void *data, size_t len)
     if (len == 0)
         return 0;
     const uint8_t *bytes = data;
-    if (buffer_is_empty(&c->output)) {
+    bool completion_model = c->owner && c->owner->queue_writes;
+    if (buffer_is_empty(&c->output) && !completion_model) {
         /* Nothing queued, so order allows sending straight from the caller's
          * memory: the common case costs one send and no copy. */
         ssize_t sent = send_now(c, bytes, len);
@@ -295,14 +296,23 @@ void conn_handle_readable(struct conn *c)
             mark_dead(c, "connection lost");
         return;
     }
-    if (n == 0) {
+    conn_receive(c, chunk, (size_t)n);
+}
+
+void conn_receive(struct conn *c, const uint8_t *data, size_t len)
+{
+    /* After conn_close the service wants nothing more, as a readiness
+     * model would never have read it. */
+    if (c->flags & (CONN_DEAD | CONN_EOF_SEEN | CONN_CLOSING))
+        return;
+    if (len == 0) {
         handle_eof(c);
         return;
     }
-    c->bytes_in += (uint64_t)n;
+    c->bytes_in += len;
     const struct service *s = c->listener->service;
     if (s->on_data)
-        RUN_CALLBACK(c, s->on_data(c, chunk, (size_t)n));
+        RUN_CALLBACK(c, s->on_data(c, data, len));
 }
 
 static void flush_output(struct conn *c)
@@ -315,11 +325,12 @@ static void flush_output(struct conn *c)
     }
 }
 
-void conn_handle_writable(struct conn *c)
+/* Lets a generator (chargen) write its next batch once output has drained,
+ * at most max_rounds times while the socket keeps taking everything. */
+static void refill(struct conn *c, int max_rounds)
 {
     const struct service *s = c->listener->service;
-    flush_output(c);
-    for (int i = 0; i < CONN_REFILLS_PER_EVENT; i++) {
+    for (int i = 0; i < max_rounds; i++) {
         if (c->flags & (CONN_DEAD | CONN_CLOSING | CONN_STOPPING))
             return;
         if (!(c->flags & CONN_WANT_WRITABLE) || !s->on_writable)
@@ -335,6 +346,32 @@ void conn_handle_writable(struct conn *c)
     }
 }
 
+void conn_handle_writable(struct conn *c)
+{
+    flush_output(c);
+    refill(c, CONN_REFILLS_PER_EVENT);
+}
+
+bool conn_input_paused(const struct conn *c)
+{
+    return (c->flags & CONN_READ_PAUSED) || buffer_length(&c->output) >= output_limit(c) / 2;
+}
+
+void conn_take_output(struct conn *c, struct buffer *dst)
+{
+    *dst = c->output;
+    buffer_init(&c->output);
+}
+
+void conn_sent(struct conn *c, size_t n)
+{
+    c->bytes_out += n;
+    /* With writes queued, a generator's batch lands in the output buffer,
+     * so one round is one batch to send. */
+    if (!(c->flags & CONN_DEAD) && buffer_is_empty(&c->output))
+        refill(c, 1);
+}
+
 void conn_handle_timer(struct conn *c, int64_t now_ms)
 {
     if (c->deadline_ms == 0 || c->deadline_ms > now_ms || (c->flags & CONN_DEAD))
@@ -345,11 +382,12 @@ void conn_handle_timer(struct conn *c, int64_t now_ms)
         RUN_CALLBACK(c, s->on_timer(c));
 }
 
-void conn_begin_stop(struct conn *c)
+void conn_begin_stop(struct conn *c, bool drain_socket)
 {
     /* Bytes the peer sent before the stop are already in the socket: read
      * them, so a request that raced the signal is still answered. */
-    conn_handle_readable(c);
+    if (drain_socket)
+        conn_handle_readable(c);
     c->flags |= CONN_STOPPING;
 }
 

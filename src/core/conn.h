@@ -47,6 +47,10 @@ struct conn_owner {
     /* Delivers bytes posted to c from another thread (conn_post). NULL:
      * every poster runs on c's own thread, and conn_post is conn_write. */
     int (*post)(struct conn_owner *owner, struct conn *c, const void *data, size_t len);
+    /* Completion models (io_uring) set this: conn_write only queues, and
+     * the model sends what conn_output_peek shows. Otherwise conn_write
+     * sends at once what the socket takes. */
+    bool queue_writes;
     /* Sends one reply datagram of a datagram connection, so the model can
      * batch replies (sendmmsg). NULL: conn.c sends it at once. */
     void (*send_datagram)(struct conn_owner *owner, struct conn *c, const void *data,
@@ -65,6 +69,7 @@ struct conn {
     int64_t opened_ms;
     uint64_t bytes_in;
     uint64_t bytes_out;
+    void *model_data; /* The model's own, or NULL; conn.c never touches it. */
     struct buffer output;
     struct address peer;
     /* The service's per-connection state follows, state_size bytes. */
@@ -165,12 +170,37 @@ void conn_handle_readable(struct conn *c);
 /* The socket is writable: send queued output, then let a generator refill. */
 void conn_handle_writable(struct conn *c);
 
+/* ---- For completion models, which do their own reads and sends ----------- */
+
+/* Bytes the model received for c; len 0 is the end of the stream. */
+void conn_receive(struct conn *c, const uint8_t *data, size_t len);
+
+/* True while input must wait: the service paused reading, or half the
+ * output limit is queued. Bytes that arrive meanwhile are the model's to
+ * hold until it is false again. */
+bool conn_input_paused(const struct conn *c);
+
+/*
+ * Moves everything queued for sending into dst, which must be empty, so the
+ * model can send it from memory that later writes will not move. Until the
+ * model reports it with conn_sent, the connection sees it as sent.
+ */
+void conn_take_output(struct conn *c, struct buffer *dst);
+
+/* n bytes taken were sent. When nothing is queued, a generator (chargen)
+ * may queue its next batch: call with n = 0 to ask for one. */
+void conn_sent(struct conn *c, size_t n);
+
 /* Runs the service's timer if its deadline has passed. */
 void conn_handle_timer(struct conn *c, int64_t now_ms);
 
-/* The server is stopping: read what the peer already sent, then close as
- * soon as nothing the peer asked for is pending. */
-void conn_begin_stop(struct conn *c);
+/*
+ * The server is stopping: take no new input, and close as soon as nothing
+ * the peer asked for is pending. Readiness models pass drain_socket to read
+ * what the peer sent before the stop; a completion model receives that
+ * through its completions already in flight.
+ */
+void conn_begin_stop(struct conn *c, bool drain_socket);
 
 /* CONN_WANT_* bits the model should wait for now. */
 unsigned conn_interest(const struct conn *c);

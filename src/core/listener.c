@@ -243,7 +243,7 @@ int listener_reserve_fd(void)
  * them queued would make a level-triggered loop spin on the listener. Free
  * the reserve, accept and close each waiting client so it learns at once,
  * then take the reserve back. This is what libuv does. */
-static void shed_waiting_clients(struct listener *l)
+void listener_shed_waiting(struct listener *l)
 {
     pthread_mutex_lock(&reserve_lock);
     int64_t now = clock_now_ms();
@@ -266,20 +266,25 @@ static void shed_waiting_clients(struct listener *l)
     pthread_mutex_unlock(&reserve_lock);
 }
 
+void listener_adopt(const struct listener *l, int client_fd, const struct address *peer)
+{
+    /* Replies are written whole; Nagle would only delay them. */
+    if (peer->u.sa.sa_family == AF_INET || peer->u.sa.sa_family == AF_INET6)
+        (void)set_flag(client_fd, IPPROTO_TCP, TCP_NODELAY);
+    if (log_enabled(LOG_INFO)) {
+        char text[ADDRESS_TEXT_MAX];
+        address_format(peer, text, sizeof(text));
+        log_info("client connected: %s -> %s", text, l->service->name);
+    }
+}
+
 enum accept_result listener_accept(struct listener *l, int *client_fd, struct address *peer)
 {
     socklen_t len = sizeof(peer->u);
     int fd = accept4(l->fd, &peer->u.sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd >= 0) {
         peer->length = len;
-        /* Replies are written whole; Nagle would only delay them. */
-        if (peer->u.sa.sa_family == AF_INET || peer->u.sa.sa_family == AF_INET6)
-            (void)set_flag(fd, IPPROTO_TCP, TCP_NODELAY);
-        if (log_enabled(LOG_INFO)) {
-            char text[ADDRESS_TEXT_MAX];
-            address_format(peer, text, sizeof(text));
-            log_info("client connected: %s -> %s", text, l->service->name);
-        }
+        listener_adopt(l, fd, peer);
         *client_fd = fd;
         return ACCEPT_OK;
     }
@@ -291,7 +296,7 @@ enum accept_result listener_accept(struct listener *l, int *client_fd, struct ad
         return ACCEPT_AGAIN;
     case EMFILE:
     case ENFILE:
-        shed_waiting_clients(l);
+        listener_shed_waiting(l);
         return ACCEPT_AGAIN;
     case EINTR:
     case ECONNABORTED:

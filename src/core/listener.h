@@ -70,6 +70,14 @@ enum accept_result { ACCEPT_OK, ACCEPT_AGAIN, ACCEPT_DROPPED };
  */
 enum accept_result listener_accept(struct listener *l, int *client_fd, struct address *peer);
 
+/*
+ * For models whose kernel interface accepts for them (io_uring): the
+ * bookkeeping listener_accept does for a new client (TCP_NODELAY, the
+ * arrival log line), and its out-of-descriptors path.
+ */
+void listener_adopt(const struct listener *l, int client_fd, const struct address *peer);
+void listener_shed_waiting(struct listener *l);
+
 /* Keeps one descriptor in reserve for listener_accept's out-of-descriptors
  * path. Call once at start-up, before the models open anything. */
 int listener_reserve_fd(void);

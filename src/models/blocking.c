@@ -199,7 +199,7 @@ static void drive(struct conn *c, struct mailbox *box, int64_t grace_ms,
             grace_deadline = clock_now_ms() + grace_ms;
             if (listeners)
                 listener_set_stop(listeners);
-            conn_begin_stop(c);
+            conn_begin_stop(c, true);
             continue;
         }
         if (stopping && clock_now_ms() >= grace_deadline) {

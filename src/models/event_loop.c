@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "core/stop.h"
 #include "core/udp_guard.h"
+#include "models/datagram_intake.h"
 #include "models/timer_heap.h"
 
 /* Events taken from the backend per wait. */
@@ -191,28 +192,22 @@ static void set_listening(struct loop *loop, bool on)
     loop->listening = on;
 }
 
+static void datagram_started(void *ctx, struct conn *c)
+{
+    (void)c;
+    ((struct loop *)ctx)->conn_count++;
+}
+
+static void datagram_delivered(void *ctx, struct conn *c)
+{
+    reconcile(ctx, c);
+}
+
 static void receive_datagrams(struct loop *loop, struct listener *l)
 {
-    struct datagram_in *in = loop->datagrams_in;
     for (int batch = 0; batch < DATAGRAM_BATCHES_PER_WAKEUP; batch++) {
-        int n = datagram_receive(in, l->fd);
-        if (n < 0)
-            log_warn("receive on %s: %s", l->name, strerror(errno));
-        if (n <= 0)
-            return;
-        int64_t now = clock_now_ms();
-        for (int i = 0; i < n; i++) {
-            if (!udp_guard_admit(&loop->guard, &in->from[i], now))
-                continue;
-            struct conn *c = conn_create_datagram(&in->from[i], l, &loop->owner);
-            if (!c) {
-                log_warn("out of memory: dropping a datagram for %s", l->name);
-                continue;
-            }
-            loop->conn_count++;
-            conn_deliver_datagram(c, datagram_in_data(in, i), in->msgs[i].msg_len);
-            reconcile(loop, c);
-        }
+        int n = datagram_intake(loop->datagrams_in, &loop->guard, l, &loop->owner,
+                                datagram_started, datagram_delivered, loop);
         if (n < DATAGRAM_BATCH || loop->conn_count >= loop->srv->max_conns)
             break;
     }
@@ -260,7 +255,7 @@ static void begin_stop(struct loop *loop)
             *s = (struct slot){SLOT_EMPTY, NULL};
         } else if (s->kind == SLOT_CONN) {
             struct conn *c = s->item;
-            conn_begin_stop(c);
+            conn_begin_stop(c, true);
             reconcile(loop, c);
         }
     }

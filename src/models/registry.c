@@ -3,12 +3,11 @@
 #include "models/model.h"
 
 extern const struct model model_iterative, model_fork, model_thread;
-extern const struct model model_select, model_poll, model_epoll;
+extern const struct model model_select, model_poll, model_epoll, model_uring;
 
 static const struct model *const models[] = {
-    &model_iterative, &model_fork, &model_thread,
-    &model_select,    &model_poll, &model_epoll,
-    NULL,
+    &model_iterative, &model_fork,  &model_thread, &model_select,
+    &model_poll,      &model_epoll, &model_uring,  NULL,
 };
 
 const struct model *model_find(const char *name)

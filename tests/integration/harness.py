@@ -23,7 +23,7 @@ from typing import NamedTuple
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BINARY = os.environ.get("SOCKSERV") or str(REPO_ROOT / "build" / "sockserv")
 
-MODELS = ["iterative", "fork", "thread", "select", "poll", "epoll"]
+MODELS = ["iterative", "fork", "thread", "select", "poll", "epoll", "uring"]
 # Models that serve many clients at once; iterative serves one at a time.
 CONCURRENT_MODELS = [m for m in MODELS if m != "iterative"]
 SERVICES = ["echo", "discard", "daytime", "chargen", "time", "upper"]
