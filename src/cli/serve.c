@@ -29,6 +29,7 @@
  * latch, the accept reserve and the model's own. */
 #define RESERVED_FDS 32
 #define MAX_CONNS_CEILING 10000000
+#define MAX_THREADS_OR_WORKERS 256
 
 struct serve_options {
     const struct model *model;
@@ -37,6 +38,8 @@ struct serve_options {
     long max_conns; /* 0: the model's default. */
     enum log_level level;
     struct udp_rate udp_rate;
+    long threads; /* Event loops in the process. */
+    long workers; /* Worker processes; 0: serve in this process. */
 };
 
 static void print_help(void)
@@ -60,6 +63,10 @@ static void print_help(void)
            "                        (default: 1024 for thread and fork, 1 for iterative,\n"
            "                        the descriptor limit for the event loops)\n"
            "      --grace DURATION  how long a stop waits for open connections (default 5s)\n"
+           "  -t, --threads N       run N event loops in the process (select, poll, epoll,\n"
+           "                        uring), each with its own SO_REUSEPORT listeners\n"
+           "  -w, --workers N       run N worker processes on shared listeners under a\n"
+           "                        supervisor that replaces any that die\n"
            "      --udp-rate R[/B]  datagrams per second (and burst) served per source\n"
            "                        address (default %d/%d; 'off' disables)\n"
            "      --max-line BYTES  longest line upper and chat accept (default 4K)\n"
@@ -133,6 +140,8 @@ static int parse_options(int argc, char **argv, struct serve_options *opt)
         {"udp-rate", required_argument, NULL, 'u'},
         {"max-line", required_argument, NULL, 'L'},
         {"max-queue", required_argument, NULL, 'Q'},
+        {"threads", required_argument, NULL, 't'},
+        {"workers", required_argument, NULL, 'w'},
         {"allow-amplification", no_argument, NULL, 'a'},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
@@ -143,7 +152,7 @@ static int parse_options(int argc, char **argv, struct serve_options *opt)
     opterr = 0; /* Our own one-line messages instead of getopt's. */
     optind = 1;
     int ch;
-    while ((ch = getopt_long(argc, argv, ":m:qvhV", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, ":m:t:w:qvhV", longopts, NULL)) != -1) {
         switch (ch) {
         case 'm':
             opt->model = model_find(optarg);
@@ -187,6 +196,20 @@ static int parse_options(int argc, char **argv, struct serve_options *opt)
                 opt->config.max_output = (size_t)bytes;
             break;
         }
+        case 't':
+        case 'w': {
+            long n;
+            if (parse_count(optarg, &n) != 0 || n > MAX_THREADS_OR_WORKERS)
+                return usage_error(ch == 't' ? "bad --threads '%s': expected 1 to 256"
+                                             : "bad --workers '%s': expected 1 to 256",
+                                   optarg),
+                       -1;
+            if (ch == 't')
+                opt->threads = n;
+            else
+                opt->workers = n;
+            break;
+        }
         case 'q':
             opt->level = LOG_WARN;
             break;
@@ -208,10 +231,22 @@ static int parse_options(int argc, char **argv, struct serve_options *opt)
     return optind;
 }
 
+/* Why this command line cannot serve a service whose connections share
+ * state (chat), or NULL when it can. */
+static const char *shared_state_refusal(const struct serve_options *opt)
+{
+    if (opt->model->no_shared_state)
+        return opt->model->no_shared_state;
+    if (opt->workers > 0)
+        return "--workers splits clients between processes, and state shared across processes"
+               " needs a broker";
+    return NULL;
+}
+
 /* The default set: every service over TCP on 127.0.0.1 at its default
- * port, then the UDP twin of each that has one. A service the model cannot
- * run is left out, so every model starts with no arguments. */
-static size_t default_specs(const struct model *model, struct listener_spec *specs)
+ * port, then the UDP twin of each that has one. A service this command
+ * line cannot run is left out, so every model starts with no arguments. */
+static size_t default_specs(const struct serve_options *opt, struct listener_spec *specs)
 {
     const struct service *const *all = service_all();
     size_t n = 0;
@@ -219,10 +254,10 @@ static size_t default_specs(const struct model *model, struct listener_spec *spe
         for (size_t i = 0; all[i]; i++) {
             if (udp && (all[i]->flags & SERVICE_STREAM_ONLY))
                 continue;
-            if ((all[i]->flags & SERVICE_SHARED_STATE) && model->no_shared_state) {
+            const char *refusal = shared_state_refusal(opt);
+            if ((all[i]->flags & SERVICE_SHARED_STATE) && refusal) {
                 if (specs && !udp)
-                    log_info("not serving %s: the %s model cannot, because %s", all[i]->name,
-                             model->name, model->no_shared_state);
+                    log_info("not serving %s: %s", all[i]->name, refusal);
                 continue;
             }
             char text[64];
@@ -238,10 +273,10 @@ static size_t default_specs(const struct model *model, struct listener_spec *spe
 }
 
 /* Builds the spec list: the arguments, or the default set. */
-static int collect_specs(const struct model *model, int count, char **args,
+static int collect_specs(const struct serve_options *opt, int count, char **args,
                          struct listener_spec **specs, size_t *n)
 {
-    size_t total = count > 0 ? (size_t)count : default_specs(model, NULL);
+    size_t total = count > 0 ? (size_t)count : default_specs(opt, NULL);
     *specs = calloc(total, sizeof(**specs));
     if (!*specs) {
         fprintf(stderr, "sockserv serve: out of memory\n");
@@ -249,7 +284,7 @@ static int collect_specs(const struct model *model, int count, char **args,
     }
     *n = total;
     if (count == 0) {
-        default_specs(model, *specs);
+        default_specs(opt, *specs);
         return 0;
     }
     for (size_t i = 0; i < total; i++) {
@@ -264,8 +299,9 @@ static int collect_specs(const struct model *model, int count, char **args,
 
 /* Checks every spec against the services and the model. */
 static int resolve_services(const struct listener_spec *specs, size_t n,
-                            const struct model *model, const struct service **services)
+                            const struct serve_options *opt, const struct service **services)
 {
+    const struct model *model = opt->model;
     for (size_t i = 0; i < n; i++) {
         services[i] = service_find(specs[i].service);
         if (!services[i]) {
@@ -276,6 +312,11 @@ static int resolve_services(const struct listener_spec *specs, size_t n,
         if ((services[i]->flags & SERVICE_SHARED_STATE) && model->no_shared_state) {
             fprintf(stderr, "sockserv serve: the %s model cannot serve %s: %s\n", model->name,
                     services[i]->name, model->no_shared_state);
+            return EXIT_USAGE;
+        }
+        if ((services[i]->flags & SERVICE_SHARED_STATE) && shared_state_refusal(opt)) {
+            fprintf(stderr, "sockserv serve: cannot serve %s with --workers: %s\n",
+                    services[i]->name, shared_state_refusal(opt));
             return EXIT_USAGE;
         }
         if ((services[i]->flags & SERVICE_STREAM_ONLY) && specs[i].transport != TRANSPORT_TCP) {
@@ -307,7 +348,12 @@ static int serve(const struct serve_options *opt, struct server *srv)
         log_error("cannot write to stdout: %s", strerror(errno));
         return EXIT_RUNTIME;
     }
-    if (opt->model->run(srv, err, sizeof(err)) != 0) {
+    unsigned threads = (unsigned)opt->threads;
+    int rc = opt->workers > 0
+                 ? model_run_workers(opt->model, srv, (unsigned)opt->workers, threads, err,
+                                     sizeof(err))
+                 : model_run_loops(opt->model, srv, threads, err, sizeof(err));
+    if (rc != 0) {
         log_error("%s", err);
         return EXIT_RUNTIME;
     }
@@ -324,6 +370,7 @@ int command_serve(int argc, char **argv)
         .grace_ms = DEFAULT_GRACE_MS,
         .level = LOG_INFO,
         .udp_rate = {UDP_RATE_DEFAULT, UDP_BURST_DEFAULT},
+        .threads = 1,
     };
     int first = parse_options(argc, argv, &opt);
     if (first == -2)
@@ -334,18 +381,27 @@ int command_serve(int argc, char **argv)
 
     struct listener_spec *specs = NULL;
     size_t n = 0;
-    int rc = collect_specs(opt.model, argc - first, argv + first, &specs, &n);
+    int rc = collect_specs(&opt, argc - first, argv + first, &specs, &n);
     const struct service **services = rc == 0 ? calloc(n, sizeof(*services)) : NULL;
     if (rc == 0 && !services)
         rc = EXIT_RUNTIME;
     if (rc == 0)
-        rc = resolve_services(specs, n, opt.model, services);
+        rc = resolve_services(specs, n, &opt, services);
+    if (rc == 0 && opt.threads > 1 && !opt.model->event_loop) {
+        fprintf(stderr,
+                "sockserv serve: --threads needs an event-loop model (select, poll, epoll or"
+                " uring); %s already runs its own threads or processes\n",
+                opt.model->name);
+        rc = EXIT_USAGE;
+    }
 
     struct server srv = {
         .max_conns = opt.max_conns ? (size_t)opt.max_conns : default_max_conns(opt.model),
         .grace_ms = opt.grace_ms,
         .udp_rate = opt.udp_rate,
     };
+    /* Each loop binds sockets of its own on the same ports. */
+    srv.listeners.reuseport = opt.threads > 1;
     char err[256];
     if (rc == 0 && (stop_install() != 0 || listener_reserve_fd() != 0)) {
         log_error("cannot set up signals: %s", strerror(errno));

@@ -268,7 +268,9 @@ void conn_deliver_datagram(struct conn *c, const uint8_t *data, size_t len)
     const struct service *s = c->listener->service;
     c->bytes_in = len;
     conn_start(c);
-    if (len > 0 && s->on_data && !(c->flags & CONN_DEAD))
+    /* An empty datagram is still a request (echo answers it with an empty
+     * one), so on_data runs even for len 0. */
+    if (s->on_data && !(c->flags & CONN_DEAD))
         RUN_CALLBACK(c, s->on_data(c, data, len));
     if (!(c->flags & CONN_DEAD))
         handle_eof(c);
@@ -450,5 +452,7 @@ void conn_destroy(struct conn *c)
                   (long long)(clock_now_ms() - c->opened_ms));
     }
     buffer_free(&c->output);
+    if (c->owner && c->owner->release)
+        c->owner->release(c->owner, c);
     free(c);
 }

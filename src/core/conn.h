@@ -34,6 +34,7 @@
 #include "services/service.h"
 
 struct conn;
+struct mailbox;
 
 /*
  * What a model must hear when a connection changes outside that model's own
@@ -48,9 +49,13 @@ struct conn_owner {
      * every poster runs on c's own thread, and conn_post is conn_write. */
     int (*post)(struct conn_owner *owner, struct conn *c, const void *data, size_t len);
     /* Completion models (io_uring) set this: conn_write only queues, and
-     * the model sends what conn_output_peek shows. Otherwise conn_write
+     * the model sends what conn_take_output hands it. Otherwise conn_write
      * sends at once what the socket takes. */
     bool queue_writes;
+    /* Called by conn_destroy after the service's on_close and before the
+     * connection is freed, so the model can drop what refers to it (its
+     * mailbox). May be NULL. */
+    void (*release)(struct conn_owner *owner, struct conn *c);
     /* Sends one reply datagram of a datagram connection, so the model can
      * batch replies (sendmmsg). NULL: conn.c sends it at once. */
     void (*send_datagram)(struct conn_owner *owner, struct conn *c, const void *data,
@@ -70,6 +75,7 @@ struct conn {
     uint64_t bytes_in;
     uint64_t bytes_out;
     void *model_data; /* The model's own, or NULL; conn.c never touches it. */
+    struct mailbox *mailbox; /* Bytes posted from other threads (core/mailbox.h). */
     struct buffer output;
     struct address peer;
     /* The service's per-connection state follows, state_size bytes. */

@@ -22,9 +22,11 @@ const uint8_t *datagram_in_data(const struct datagram_in *in, int i)
     return in->storage + (size_t)i * DATAGRAM_MAX;
 }
 
-int datagram_receive(struct datagram_in *in, int fd)
+int datagram_receive(struct datagram_in *in, int fd, int max)
 {
-    for (int i = 0; i < DATAGRAM_BATCH; i++) {
+    if (max > DATAGRAM_BATCH)
+        max = DATAGRAM_BATCH;
+    for (int i = 0; i < max; i++) {
         in->iov[i] = (struct iovec){in->storage + (size_t)i * DATAGRAM_MAX, DATAGRAM_MAX};
         memset(&in->msgs[i], 0, sizeof(in->msgs[i]));
         in->msgs[i].msg_hdr.msg_name = &in->from[i].u;
@@ -34,7 +36,7 @@ int datagram_receive(struct datagram_in *in, int fd)
     }
     int n;
     do {
-        n = recvmmsg(fd, in->msgs, DATAGRAM_BATCH, MSG_DONTWAIT, NULL);
+        n = recvmmsg(fd, in->msgs, (unsigned)max, MSG_DONTWAIT, NULL);
     } while (n < 0 && errno == EINTR);
     if (n < 0)
         return (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -1;

@@ -41,11 +41,11 @@ int datagram_in_init(struct datagram_in *in);
 void datagram_in_free(struct datagram_in *in);
 
 /*
- * Receives up to DATAGRAM_BATCH datagrams from fd. Returns their count (0
- * when none is waiting) or -1 with errno set. Datagram i is at
- * datagram_in_data(in, i), msgs[i].msg_len bytes, from from[i].
+ * Receives up to max (at most DATAGRAM_BATCH) datagrams from fd. Returns
+ * their count (0 when none is waiting) or -1 with errno set. Datagram i is
+ * at datagram_in_data(in, i), msgs[i].msg_len bytes, from from[i].
  */
-int datagram_receive(struct datagram_in *in, int fd);
+int datagram_receive(struct datagram_in *in, int fd, int max);
 const uint8_t *datagram_in_data(const struct datagram_in *in, int i);
 
 int datagram_out_init(struct datagram_out *out);

@@ -117,7 +117,7 @@ static int set_flag(int fd, int level, int name)
 }
 
 /* Binds one socket; returns its descriptor or -1 with errno set. */
-static int bind_one(enum transport transport, struct address *addr)
+static int bind_one(enum transport transport, struct address *addr, bool reuseport)
 {
     int type = transport == TRANSPORT_TCP ? SOCK_STREAM : SOCK_DGRAM;
     int fd = socket(addr->u.sa.sa_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -127,6 +127,7 @@ static int bind_one(enum transport transport, struct address *addr)
      * in TIME_WAIT. IPV6_V6ONLY keeps [::] from claiming IPv4 too, so
      * "*" can bind 0.0.0.0 beside it on every system setting. */
     if (set_flag(fd, SOL_SOCKET, SO_REUSEADDR) != 0 ||
+        (reuseport && set_flag(fd, SOL_SOCKET, SO_REUSEPORT) != 0) ||
         (addr->u.sa.sa_family == AF_INET6 && set_flag(fd, IPPROTO_IPV6, IPV6_V6ONLY) != 0) ||
         bind(fd, &addr->u.sa, addr->length) != 0 ||
         (transport == TRANSPORT_TCP && listen(fd, SOMAXCONN) != 0)) {
@@ -170,7 +171,7 @@ static int open_spec(struct listener_set *set, const struct listener_spec *spec,
         l.address = addrs[i];
         set_port(&l.address, port);
         format_name(&l, l.name, sizeof(l.name));
-        l.fd = bind_one(spec->transport, &l.address);
+        l.fd = bind_one(spec->transport, &l.address, set->reuseport);
         if (l.fd < 0) {
             /* A machine without IPv6 still serves "*" over IPv4. */
             if (spec->wildcard && errno == EAFNOSUPPORT)
@@ -196,6 +197,26 @@ int listener_set_open(struct listener_set *set, const struct listener_spec *spec
     for (size_t i = 0; i < count; i++)
         if (open_spec(set, &specs[i], services[i], config, err, errlen) != 0)
             return -1;
+    return 0;
+}
+
+int listener_set_copy(struct listener_set *dst, const struct listener_set *src, char *err,
+                      size_t errlen)
+{
+    dst->reuseport = true;
+    for (size_t i = 0; i < src->count; i++) {
+        struct listener l = src->items[i];
+        l.fd = bind_one(l.transport, &l.address, true);
+        if (l.fd < 0) {
+            snprintf(err, errlen, "cannot bind another socket to %s: %s", l.name, strerror(errno));
+            return -1;
+        }
+        if (append(dst, &l) != 0) {
+            close(l.fd);
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+    }
     return 0;
 }
 

@@ -30,6 +30,9 @@ struct listener {
 struct listener_set {
     struct listener *items;
     size_t count;
+    /* Bind with SO_REUSEPORT, so listener_set_copy can give each of several
+     * event loops sockets of its own on the same ports. Set before opening. */
+    bool reuseport;
 };
 
 /*
@@ -51,6 +54,14 @@ int listener_set_open(struct listener_set *set, const struct listener_spec *spec
  * them. Idempotent.
  */
 void listener_set_stop(struct listener_set *set);
+
+/*
+ * Binds into dst a second socket for every listener of src (which was
+ * opened with reuseport), on the same address and port, so the kernel
+ * spreads clients between them. Returns 0, or -1 with a reason in err.
+ */
+int listener_set_copy(struct listener_set *dst, const struct listener_set *src, char *err,
+                      size_t errlen);
 
 /* Closes every socket (fd becomes -1) but keeps the names. Idempotent. */
 void listener_set_close(struct listener_set *set);

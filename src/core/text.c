@@ -43,6 +43,17 @@ static int is_control(const uint8_t *s, size_t n)
     return n == 2 && s[0] == 0xC2 && s[1] <= 0x9F;
 }
 
+size_t text_cut(const char *s, size_t len, size_t max)
+{
+    if (len <= max)
+        return len;
+    size_t cut = max;
+    /* Back up over continuation bytes to the start of the cut sequence. */
+    while (cut > 0 && ((uint8_t)s[cut] & 0xC0) == 0x80)
+        cut--;
+    return cut;
+}
+
 size_t text_sanitize(const char *in, size_t len, char *out)
 {
     const uint8_t *s = (const uint8_t *)in;

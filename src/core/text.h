@@ -17,6 +17,10 @@
 /* Bytes out may need for len bytes in: each invalid byte grows to three. */
 #define TEXT_SANITIZED_MAX(len) ((len) * 3)
 
+/* The longest prefix of s[0..len), at most max bytes, that does not end
+ * inside a UTF-8 sequence: where to cut text that must stay valid. */
+size_t text_cut(const char *s, size_t len, size_t max);
+
 /* Writes the sanitized form of in[0..len) to out, which has room for
  * TEXT_SANITIZED_MAX(len) bytes, and returns its length. */
 size_t text_sanitize(const char *in, size_t len, char *out);

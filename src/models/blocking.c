@@ -2,15 +2,14 @@
 
 #include <errno.h>
 #include <poll.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "core/clock.h"
 #include "core/datagram.h"
 #include "core/log.h"
+#include "core/mailbox.h"
 #include "core/stop.h"
 
 /* Listeners polled at once by one blocking model; more are served in turns
@@ -109,75 +108,25 @@ enum wait_result acceptor_wait(struct acceptor *a, bool accepting, int extra_fd,
     }
 }
 
-/* ---- Mailboxes ----------------------------------------------------------
+/* ---- Connections other threads write to ---------------------------------
  *
- * A connection whose service shares state (chat) is written to by other
- * connections' threads. They never touch its socket or its output queue:
- * conn_post appends to this mailbox under its lock and wakes the owning
- * thread through an eventfd, and that thread moves the bytes to the
- * connection itself. A poster never waits for a slow reader; an over-full
- * mailbox only marks the reader to be dropped.
+ * A connection whose service shares state (chat) is posted to by other
+ * connections' threads; its own thread is the only owner of a mailbox hub,
+ * and wakes on it beside its socket.
  */
-struct mailbox {
+struct thread_owner {
     struct conn_owner owner; /* First: the conn's owner leads back here. */
-    pthread_mutex_t lock;
-    struct buffer inbox;
-    bool overflowed;
-    int wake_fd;
+    struct mailbox_hub hub;
 };
 
-static int mailbox_post(struct conn_owner *owner, struct conn *c, const void *data, size_t len)
+static int post_to_thread(struct conn_owner *owner, struct conn *c, const void *data, size_t len)
 {
-    struct mailbox *box = (struct mailbox *)owner;
-    pthread_mutex_lock(&box->lock);
-    int rc = -1;
-    if (!box->overflowed) {
-        /* Together with what the connection already queued, the mailbox
-         * stays within the connection's output limit. */
-        size_t limit = conn_config(c)->max_output;
-        if (buffer_append(&box->inbox, data, len, limit) == 0)
-            rc = 0;
-        else
-            box->overflowed = true;
-    }
-    pthread_mutex_unlock(&box->lock);
-    uint64_t one = 1;
-    ssize_t ignored = write(box->wake_fd, &one, sizeof(one));
-    (void)ignored; /* An eventfd write only fails when the count is huge: it is awake. */
-    return rc;
+    return mailbox_post(&((struct thread_owner *)owner)->hub, c, data, len);
 }
 
-static int mailbox_init(struct mailbox *box)
+static void release_from_thread(struct conn_owner *owner, struct conn *c)
 {
-    memset(box, 0, sizeof(*box));
-    box->owner.post = mailbox_post;
-    box->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (box->wake_fd < 0)
-        return -1;
-    pthread_mutex_init(&box->lock, NULL);
-    return 0;
-}
-
-static void mailbox_free(struct mailbox *box)
-{
-    pthread_mutex_destroy(&box->lock);
-    buffer_free(&box->inbox);
-    close(box->wake_fd);
-}
-
-/* On the owning thread: moves posted bytes into the connection. */
-static void mailbox_deliver(struct mailbox *box, struct conn *c)
-{
-    uint64_t count;
-    ssize_t ignored = read(box->wake_fd, &count, sizeof(count));
-    (void)ignored; /* Non-blocking; nothing to read is fine. */
-    pthread_mutex_lock(&box->lock);
-    if (box->overflowed)
-        conn_abort(c, "too slow: output queue full");
-    else if (!buffer_is_empty(&box->inbox))
-        conn_write(c, buffer_peek(&box->inbox), buffer_length(&box->inbox));
-    buffer_free(&box->inbox);
-    pthread_mutex_unlock(&box->lock);
+    mailbox_forget(&((struct thread_owner *)owner)->hub, c);
 }
 
 /* ---- Serving one connection ---------------------------------------------- */
@@ -188,7 +137,7 @@ static short poll_events(unsigned interest)
                    ((interest & CONN_WANT_WRITE) ? POLLOUT : 0));
 }
 
-static void drive(struct conn *c, struct mailbox *box, int64_t grace_ms,
+static void drive(struct conn *c, struct mailbox_hub *hub, int64_t grace_ms,
                   struct listener_set *listeners)
 {
     bool stopping = false;
@@ -215,7 +164,7 @@ static void drive(struct conn *c, struct mailbox *box, int64_t grace_ms,
         struct pollfd fds[3] = {
             {.fd = interest ? c->fd : -1, .events = poll_events(interest)},
             {.fd = stopping ? -1 : stop_fd(), .events = POLLIN},
-            {.fd = box ? box->wake_fd : -1, .events = POLLIN},
+            {.fd = hub ? hub->wake_fd : -1, .events = POLLIN},
         };
         int n = poll(fds, 3, clock_timeout_until(deadline));
         if (n < 0 && errno != EINTR) {
@@ -228,17 +177,19 @@ static void drive(struct conn *c, struct mailbox *box, int64_t grace_ms,
         if (r & (POLLOUT | POLLHUP | POLLERR))
             conn_handle_writable(c);
         if (n > 0 && fds[2].revents)
-            mailbox_deliver(box, c);
+            mailbox_deliver(hub);
         conn_handle_timer(c, clock_now_ms());
     }
 }
 
 void blocking_serve(const struct accepted *a, int64_t grace_ms, struct listener_set *listeners)
 {
-    struct mailbox box;
+    struct thread_owner to = {
+        .owner = {.post = post_to_thread, .release = release_from_thread},
+    };
     bool shared = a->listener->service->flags & SERVICE_SHARED_STATE;
-    bool boxed = shared && mailbox_init(&box) == 0;
-    struct conn_owner *owner = boxed ? &box.owner : NULL;
+    bool boxed = shared && mailbox_hub_init(&to.hub) == 0;
+    struct conn_owner *owner = boxed ? &to.owner : NULL;
     struct conn *c = NULL;
     if (!shared || boxed)
         c = a->fd >= 0 ? conn_create(a->fd, &a->peer, a->listener, owner)
@@ -248,17 +199,15 @@ void blocking_serve(const struct accepted *a, int64_t grace_ms, struct listener_
         if (a->fd >= 0)
             close(a->fd);
         if (boxed)
-            mailbox_free(&box);
+            mailbox_hub_free(&to.hub);
         return;
     }
     if (a->fd >= 0)
         conn_start(c);
     else
         conn_deliver_datagram(c, a->datagram, a->datagram_len);
-    drive(c, boxed ? &box : NULL, grace_ms, listeners);
+    drive(c, boxed ? &to.hub : NULL, grace_ms, listeners);
     conn_destroy(c);
-    /* After conn_destroy: its on_close has taken it out of the shared state,
-     * so no poster can reach this mailbox any more. */
     if (boxed)
-        mailbox_free(&box);
+        mailbox_hub_free(&to.hub);
 }

@@ -6,11 +6,11 @@
 #include "core/clock.h"
 #include "core/log.h"
 
-int datagram_intake(struct datagram_in *in, struct udp_guard *guard, struct listener *l,
+int datagram_intake(struct datagram_in *in, int max, struct udp_guard *guard, struct listener *l,
                     struct conn_owner *owner, void (*started)(void *ctx, struct conn *c),
                     void (*delivered)(void *ctx, struct conn *c), void *ctx)
 {
-    int n = datagram_receive(in, l->fd);
+    int n = datagram_receive(in, l->fd, max);
     if (n < 0) {
         log_warn("receive on %s: %s", l->name, strerror(errno));
         return -1;

@@ -12,12 +12,14 @@
 #include "core/udp_guard.h"
 
 /*
- * Receives one batch from l. Each admitted datagram becomes a connection
+ * Receives one batch of at most max datagrams from l, so a model never
+ * takes more requests than its connection limit leaves room for. Each
+ * admitted datagram becomes a connection
  * owned by owner, is passed to started (which must record it before
  * anything else), and is then delivered to its service. Returns the number
  * of datagrams received (0: none waiting), or -1 after logging an error.
  */
-int datagram_intake(struct datagram_in *in, struct udp_guard *guard, struct listener *l,
+int datagram_intake(struct datagram_in *in, int max, struct udp_guard *guard, struct listener *l,
                     struct conn_owner *owner, void (*started)(void *ctx, struct conn *c),
                     void (*delivered)(void *ctx, struct conn *c), void *ctx);
 

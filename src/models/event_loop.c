@@ -10,6 +10,7 @@
 #include "core/conn.h"
 #include "core/datagram.h"
 #include "core/log.h"
+#include "core/mailbox.h"
 #include "core/stop.h"
 #include "core/udp_guard.h"
 #include "models/datagram_intake.h"
@@ -26,7 +27,7 @@
 /* registered_mask bit: the connection is on the changed list. */
 #define QUEUED_CHANGE 0x8000u
 
-enum slot_kind { SLOT_EMPTY, SLOT_LISTENER, SLOT_CONN, SLOT_STOP };
+enum slot_kind { SLOT_EMPTY, SLOT_LISTENER, SLOT_CONN, SLOT_STOP, SLOT_MAIL };
 
 struct slot {
     enum slot_kind kind;
@@ -49,11 +50,19 @@ struct loop {
     bool listening;
     bool stopping;
     int64_t grace_deadline_ms;
+    /* Set up only when some service shares state: bytes other loops'
+     * threads post to this loop's connections. */
+    struct mailbox_hub hub;
+    bool has_hub;
     /* Set up only when some listener is UDP. */
     struct udp_guard guard;
     struct datagram_in *datagrams_in;
     struct datagram_out *datagrams_out;
 };
+
+/* The loop running on this thread, so a post can tell whether it comes
+ * from the owning loop or from another loop's thread. */
+static __thread struct loop *current_loop;
 
 /* ---- Descriptor table --------------------------------------------------- */
 
@@ -156,6 +165,21 @@ static void on_conn_changed(struct conn_owner *owner, struct conn *c)
     loop->changed[loop->changed_count++] = c;
 }
 
+static int on_post(struct conn_owner *owner, struct conn *c, const void *data, size_t len)
+{
+    struct loop *loop = (struct loop *)owner;
+    if (current_loop == loop || !loop->has_hub)
+        return conn_write(c, data, len);
+    return mailbox_post(&loop->hub, c, data, len);
+}
+
+static void on_release(struct conn_owner *owner, struct conn *c)
+{
+    struct loop *loop = (struct loop *)owner;
+    if (loop->has_hub)
+        mailbox_forget(&loop->hub, c);
+}
+
 static void on_send_datagram(struct conn_owner *owner, struct conn *c, const void *data,
                              size_t len)
 {
@@ -181,11 +205,13 @@ static void set_listening(struct loop *loop, bool on)
     if (loop->listening == on)
         return;
     struct listener_set *set = &loop->srv->listeners;
+    /* With worker processes on the same sockets, one wake-up per client. */
+    unsigned mask = EVENT_READ | (loop->srv->shared_listeners ? EVENT_EXCLUSIVE : 0);
     for (size_t i = 0; i < set->count; i++) {
         if (set->items[i].fd < 0)
             continue;
-        if (loop->backend->watch(loop->backend_state, set->items[i].fd, on ? 0 : EVENT_READ,
-                                 on ? EVENT_READ : 0) != 0)
+        if (loop->backend->watch(loop->backend_state, set->items[i].fd, on ? 0 : mask,
+                                 on ? mask : 0) != 0)
             log_warn("%s cannot watch %s: %s", loop->backend->name, set->items[i].name,
                      strerror(errno));
     }
@@ -206,9 +232,11 @@ static void datagram_delivered(void *ctx, struct conn *c)
 static void receive_datagrams(struct loop *loop, struct listener *l)
 {
     for (int batch = 0; batch < DATAGRAM_BATCHES_PER_WAKEUP; batch++) {
-        int n = datagram_intake(loop->datagrams_in, &loop->guard, l, &loop->owner,
+        size_t room = loop->srv->max_conns - loop->conn_count;
+        int max = room < DATAGRAM_BATCH ? (int)room : DATAGRAM_BATCH;
+        int n = datagram_intake(loop->datagrams_in, max, &loop->guard, l, &loop->owner,
                                 datagram_started, datagram_delivered, loop);
-        if (n < DATAGRAM_BATCH || loop->conn_count >= loop->srv->max_conns)
+        if (n < max || loop->conn_count >= loop->srv->max_conns)
             break;
     }
     if (loop->conn_count >= loop->srv->max_conns)
@@ -301,6 +329,9 @@ static void dispatch(struct loop *loop, const struct fired_event *ev)
         if (!loop->stopping)
             begin_stop(loop);
         break;
+    case SLOT_MAIL:
+        mailbox_deliver(&loop->hub);
+        break;
     case SLOT_CONN: {
         struct conn *c = s->item;
         if (ev->mask & EVENT_READ)
@@ -359,9 +390,23 @@ static void free_datagrams(struct loop *loop)
     udp_guard_free(&loop->guard);
 }
 
+static int setup_hub(struct loop *loop)
+{
+    if (mailbox_hub_init(&loop->hub) != 0)
+        return -1;
+    loop->has_hub = true;
+    if (set_slot(loop, loop->hub.wake_fd, SLOT_MAIL, NULL) != 0 ||
+        loop->backend->watch(loop->backend_state, loop->hub.wake_fd, 0, EVENT_READ) != 0)
+        return -1;
+    return 0;
+}
+
 static int setup(struct loop *loop, char *err, size_t errlen)
 {
+    current_loop = loop;
     loop->owner.changed = on_conn_changed;
+    loop->owner.post = on_post;
+    loop->owner.release = on_release;
     loop->backend_state = loop->backend->create(err, errlen);
     if (!loop->backend_state)
         return -1;
@@ -370,6 +415,11 @@ static int setup(struct loop *loop, char *err, size_t errlen)
         if (set->items[i].transport == TRANSPORT_UDP && !loop->datagrams_in &&
             setup_datagrams(loop) != 0) {
             snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        if ((set->items[i].service->flags & SERVICE_SHARED_STATE) && !loop->has_hub &&
+            setup_hub(loop) != 0) {
+            snprintf(err, errlen, "cannot set up cross-thread delivery: %s", strerror(errno));
             return -1;
         }
         if (set_slot(loop, set->items[i].fd, SLOT_LISTENER, &set->items[i]) != 0) {
@@ -422,6 +472,8 @@ int event_loop_run(const struct poll_backend *backend, struct server *srv, char 
     if (rc != 0)
         abort_all(&loop);
     free_datagrams(&loop);
+    if (loop.has_hub)
+        mailbox_hub_free(&loop.hub);
     if (loop.backend_state)
         backend->destroy(loop.backend_state);
     timer_heap_free(&loop.timers);

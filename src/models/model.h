@@ -23,6 +23,9 @@ struct server {
     size_t max_conns; /* Connections served at once; beyond, clients wait in the backlog. */
     int64_t grace_ms; /* How long a stop waits for open connections. */
     struct udp_rate udp_rate; /* Each receiving thread keeps its own buckets. */
+    /* Other processes accept from the same listening sockets (--workers):
+     * event loops ask the kernel to wake only one of them per client. */
+    bool shared_listeners;
 };
 
 struct model {
@@ -32,6 +35,8 @@ struct model {
      * (SERVICE_SHARED_STATE), or NULL when it can. */
     const char *no_shared_state;
     size_t default_max_conns;
+    /* Runs as an event loop, so --threads may run several in one process. */
+    bool event_loop;
     /*
      * Serves until a stop is requested (core/stop.h) and the open
      * connections have finished or the grace period ran out. Returns 0, or
@@ -39,6 +44,22 @@ struct model {
      */
     int (*run)(struct server *srv, char *err, size_t errlen);
 };
+
+/*
+ * Runs model with threads event loops in this process (threads > 1 needs an
+ * event-loop model). Each loop has listening sockets of its own on the same
+ * ports (SO_REUSEPORT) and a share of max_conns. Returns as run does.
+ */
+int model_run_loops(const struct model *model, struct server *srv, unsigned threads, char *err,
+                    size_t errlen);
+
+/*
+ * Runs workers processes that each serve srv with model_run_loops, from a
+ * supervising parent that replaces a worker that dies and passes a stop on
+ * to all. Returns once every worker has stopped.
+ */
+int model_run_workers(const struct model *model, struct server *srv, unsigned workers,
+                      unsigned threads, char *err, size_t errlen);
 
 /* The model named name, or NULL. */
 const struct model *model_find(const char *name);

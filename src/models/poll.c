@@ -133,5 +133,6 @@ const struct model model_poll = {
     .name = "poll",
     .summary = "one thread, non-blocking, poll(2)",
     .default_max_conns = 0,
+    .event_loop = true,
     .run = run_poll,
 };

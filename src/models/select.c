@@ -103,5 +103,6 @@ const struct model model_select = {
     .summary = "one thread, non-blocking, select(2) (descriptors below 1024)",
     /* Leaves room below FD_SETSIZE for listeners and the stop latch. */
     .default_max_conns = FD_SETSIZE - 64,
+    .event_loop = true,
     .run = run_select,
 };

@@ -33,6 +33,7 @@
 #include "core/conn.h"
 #include "core/datagram.h"
 #include "core/log.h"
+#include "core/mailbox.h"
 #include "core/stop.h"
 #include "core/udp_guard.h"
 #include "models/datagram_intake.h"
@@ -50,7 +51,7 @@
 
 /* What a completion is for: the low bits of its user_data. Connections
  * and listeners are at least 8-byte aligned, so the bits are free. */
-enum op { OP_IGNORE = 0, OP_ACCEPT, OP_RECV, OP_SEND, OP_UDP_POLL, OP_STOP };
+enum op { OP_IGNORE = 0, OP_ACCEPT, OP_RECV, OP_SEND, OP_UDP_POLL, OP_STOP, OP_MAIL };
 #define OP_BITS 7u
 
 /* conn->registered_mask bits, private to this model. */
@@ -88,7 +89,14 @@ struct uring_loop {
     struct udp_guard guard;
     struct datagram_in *datagrams_in;
     struct datagram_out *datagrams_out;
+    /* Set up only when some service shares state: bytes that other loops'
+     * threads post to this loop's connections (--threads with chat). */
+    struct mailbox_hub hub;
+    bool has_hub;
 };
+
+/* The loop running on this thread: a post from it needs no mailbox. */
+static __thread struct uring_loop *current_loop;
 
 static uint64_t tag(const void *p, enum op op)
 {
@@ -377,6 +385,28 @@ static void reconcile_changed(struct uring_loop *u)
     }
 }
 
+static int on_post(struct conn_owner *owner, struct conn *c, const void *data, size_t len)
+{
+    struct uring_loop *u = (struct uring_loop *)owner;
+    if (current_loop == u || !u->has_hub)
+        return conn_write(c, data, len);
+    return mailbox_post(&u->hub, c, data, len);
+}
+
+static void on_release(struct conn_owner *owner, struct conn *c)
+{
+    struct uring_loop *u = (struct uring_loop *)owner;
+    if (u->has_hub)
+        mailbox_forget(&u->hub, c);
+}
+
+static void arm_mail(struct uring_loop *u)
+{
+    struct io_uring_sqe *sqe = next_sqe(u);
+    io_uring_prep_poll_multishot(sqe, u->hub.wake_fd, POLLIN);
+    io_uring_sqe_set_data64(sqe, tag(NULL, OP_MAIL));
+}
+
 static void on_send_datagram(struct conn_owner *owner, struct conn *c, const void *data,
                              size_t len)
 {
@@ -496,10 +526,13 @@ static void on_udp_readable(struct uring_loop *u, struct listener *l,
         u->armed[index] = false;
     if (cqe->res < 0 || !u->listening)
         return;
-    while (datagram_intake(u->datagrams_in, &u->guard, l, &u->owner, datagram_started,
-                           datagram_delivered, u) == DATAGRAM_BATCH &&
-           u->conn_count < u->srv->max_conns)
-        ;
+    while (u->conn_count < u->srv->max_conns) {
+        size_t room = u->srv->max_conns - u->conn_count;
+        int max = room < DATAGRAM_BATCH ? (int)room : DATAGRAM_BATCH;
+        if (datagram_intake(u->datagrams_in, max, &u->guard, l, &u->owner, datagram_started,
+                            datagram_delivered, u) < max)
+            break;
+    }
     if (u->conn_count >= u->srv->max_conns)
         set_listening(u, false);
 }
@@ -611,6 +644,11 @@ static void handle(struct uring_loop *u, const struct io_uring_cqe *cqe)
         if (!u->stopping)
             begin_stop(u);
         break;
+    case OP_MAIL:
+        mailbox_deliver(&u->hub);
+        if (!(cqe->flags & IORING_CQE_F_MORE))
+            arm_mail(u);
+        break;
     case OP_IGNORE:
         break;
     }
@@ -650,8 +688,11 @@ static int wait_and_handle(struct uring_loop *u)
 
 static int setup(struct uring_loop *u, char *err, size_t errlen)
 {
+    current_loop = u;
     u->owner.changed = on_changed;
     u->owner.queue_writes = true;
+    u->owner.post = on_post;
+    u->owner.release = on_release;
     if (!kernel_has_multishot_recv()) {
         snprintf(err, errlen, "the uring model needs Linux 6.0 or later (multishot receive)");
         return -1;
@@ -701,6 +742,15 @@ static int setup(struct uring_loop *u, char *err, size_t errlen)
             }
             u->owner.send_datagram = on_send_datagram;
         }
+        if ((u->srv->listeners.items[i].service->flags & SERVICE_SHARED_STATE) && !u->has_hub) {
+            if (mailbox_hub_init(&u->hub) != 0) {
+                snprintf(err, errlen, "cannot set up cross-thread delivery: %s",
+                         strerror(errno));
+                return -1;
+            }
+            u->has_hub = true;
+            arm_mail(u);
+        }
     }
     struct io_uring_sqe *sqe = next_sqe(u);
     io_uring_prep_poll_add(sqe, stop_fd(), POLLIN);
@@ -726,6 +776,8 @@ static void teardown(struct uring_loop *u)
     udp_guard_free(&u->guard);
     free(u->datagrams_in);
     free(u->datagrams_out);
+    if (u->has_hub)
+        mailbox_hub_free(&u->hub);
     if (u->buf_ring)
         munmap(u->buf_ring, BUFFER_COUNT * sizeof(struct io_uring_buf));
     free(u->buffers);
@@ -772,5 +824,6 @@ const struct model model_uring = {
     .name = "uring",
     .summary = "one thread, io_uring: multishot accept and receive, provided buffers",
     .default_max_conns = 0,
+    .event_loop = true,
     .run = run_uring,
 };

@@ -8,6 +8,7 @@
  * does not stop it: the RFC ends the stream when the client closes.
  */
 #include <stdlib.h>
+#include <sys/random.h>
 
 #include "core/conn.h"
 
@@ -30,10 +31,12 @@ static size_t fill_lines(struct chargen_state *st, uint8_t *out, size_t len)
     while (used < len) {
         for (int i = 0; i < CHARGEN_LINE && used < len; i++)
             out[used++] = (uint8_t)(CHARGEN_FIRST + (st->next_offset + i) % CHARGEN_COUNT);
-        if (used < len)
-            out[used++] = '\r';
-        if (used < len)
-            out[used++] = '\n';
+        /* The line ending goes whole or not at all: a lone CR would read as
+         * a line one character too long. */
+        if (len - used < 2)
+            break;
+        out[used++] = '\r';
+        out[used++] = '\n';
         st->next_offset = (uint8_t)((st->next_offset + 1) % CHARGEN_COUNT);
     }
     return used;
@@ -43,6 +46,16 @@ static void chargen_writable(struct conn *c)
 {
     uint8_t batch[CHARGEN_BATCH * (CHARGEN_LINE + 2)];
     conn_write(c, batch, fill_lines(conn_state(c), batch, sizeof(batch)));
+}
+
+/* 0..CHARGEN_DATAGRAM_MAX from the kernel's generator: random() would
+ * repeat the same lengths in every forked child and every run. */
+static size_t random_length(void)
+{
+    uint32_t r;
+    if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r))
+        r = (uint32_t)random();
+    return r % (CHARGEN_DATAGRAM_MAX + 1);
 }
 
 /*
@@ -55,7 +68,7 @@ static void answer_datagram(struct conn *c)
 {
     uint8_t reply[CHARGEN_DATAGRAM_MAX];
     size_t budget = conn_reply_budget(c);
-    size_t len = budget == SIZE_MAX ? (size_t)(random() % (CHARGEN_DATAGRAM_MAX + 1)) : budget;
+    size_t len = budget == SIZE_MAX ? random_length() : budget;
     if (len > CHARGEN_DATAGRAM_MAX)
         len = CHARGEN_DATAGRAM_MAX;
     conn_write(c, reply, fill_lines(conn_state(c), reply, len));

@@ -224,7 +224,8 @@ static void command_msg(struct chat_member *m, char *args)
 static void command_quit(struct chat_member *m, const char *reason)
 {
     if (*reason) {
-        snprintf(m->quit_text, sizeof(m->quit_text), "quit: %s", reason);
+        int keep = (int)text_cut(reason, strlen(reason), sizeof(m->quit_text) - 8);
+        snprintf(m->quit_text, sizeof(m->quit_text), "quit: %.*s", keep, reason);
         m->quit_note = m->quit_text;
     } else {
         m->quit_note = "quit";
@@ -274,7 +275,8 @@ static void run_command(struct chat_member *m, char *line)
     else if (strcmp(cmd, "help") == 0)
         command_help(m);
     else
-        reply(m, "!!! unknown command /%.*s (try /help)", CHAT_NAME_MAX, cmd);
+        reply(m, "!!! unknown command /%.*s (try /help)",
+              (int)text_cut(cmd, strlen(cmd), CHAT_NAME_MAX), cmd);
 }
 
 /* ==== Connection callbacks =============================================== */
@@ -331,7 +333,10 @@ static void chat_data(struct conn *c, const uint8_t *data, size_t len)
     const char *line;
     size_t line_len;
     enum line_event ev;
-    while ((ev = line_reader_next(&m->reader, &in, &len, &line, &line_len)) != LINE_NEED_MORE) {
+    /* After /quit, lines that came in the same read are not the client's
+     * to say any more. */
+    while (!m->quit_note &&
+           (ev = line_reader_next(&m->reader, &in, &len, &line, &line_len)) != LINE_NEED_MORE) {
         if (ev == LINE_COMPLETE)
             handle_line(m, line, line_len);
         else

@@ -31,7 +31,7 @@ struct chat_member {
     struct line_reader reader;
     bool entered;          /* Has a nick and a room. */
     const char *quit_note; /* Said with /quit, shown as the leave reason. */
-    char quit_text[128];
+    char quit_text[256];
 };
 
 struct chat_room {

@@ -49,7 +49,7 @@ struct service {
 
     /* A connection is open. May write, close or arm a timer. */
     void (*on_open)(struct conn *c);
-    /* Bytes arrived, in order. len is never 0. */
+    /* Bytes arrived, in order. len is 0 only for an empty datagram. */
     void (*on_data)(struct conn *c, const uint8_t *data, size_t len);
     /* The peer will send nothing more. NULL means: close once output is sent. */
     void (*on_eof)(struct conn *c);

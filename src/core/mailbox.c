@@ -1,0 +1,106 @@
+#include "core/mailbox.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+int mailbox_hub_init(struct mailbox_hub *hub)
+{
+    memset(hub, 0, sizeof(*hub));
+    hub->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (hub->wake_fd < 0)
+        return -1;
+    pthread_mutex_init(&hub->lock, NULL);
+    return 0;
+}
+
+void mailbox_hub_free(struct mailbox_hub *hub)
+{
+    if (hub->wake_fd < 0)
+        return;
+    pthread_mutex_destroy(&hub->lock);
+    close(hub->wake_fd);
+    hub->wake_fd = -1;
+    free(hub->pending);
+    hub->pending = NULL;
+}
+
+static int queue_conn(struct mailbox_hub *hub, struct conn *c)
+{
+    if (hub->count == hub->capacity) {
+        size_t capacity = hub->capacity ? hub->capacity * 2 : 16;
+        struct conn **grown = realloc(hub->pending, capacity * sizeof(*grown));
+        if (!grown)
+            return -1;
+        hub->pending = grown;
+        hub->capacity = capacity;
+    }
+    hub->pending[hub->count++] = c;
+    c->mailbox->queued = true;
+    return 0;
+}
+
+int mailbox_post(struct mailbox_hub *hub, struct conn *c, const void *data, size_t len)
+{
+    int rc = -1;
+    pthread_mutex_lock(&hub->lock);
+    if (!c->mailbox)
+        c->mailbox = calloc(1, sizeof(*c->mailbox));
+    struct mailbox *box = c->mailbox;
+    if (box && !box->overflowed) {
+        /* The inbox is bounded like the output queue it feeds. */
+        if (buffer_append(&box->inbox, data, len, conn_config(c)->max_output) != 0)
+            box->overflowed = true;
+        else
+            rc = 0;
+        if (!box->queued && queue_conn(hub, c) != 0)
+            box->overflowed = true; /* Undeliverable: treat as too slow. */
+    }
+    pthread_mutex_unlock(&hub->lock);
+    uint64_t one = 1;
+    ssize_t ignored = write(hub->wake_fd, &one, sizeof(one));
+    (void)ignored; /* Fails only when the counter is huge: already awake. */
+    return rc;
+}
+
+void mailbox_deliver(struct mailbox_hub *hub)
+{
+    uint64_t count;
+    ssize_t ignored = read(hub->wake_fd, &count, sizeof(count));
+    (void)ignored; /* Non-blocking: nothing to read is fine. */
+    pthread_mutex_lock(&hub->lock);
+    for (size_t i = 0; i < hub->count; i++) {
+        struct conn *c = hub->pending[i];
+        struct mailbox *box = c->mailbox;
+        box->queued = false;
+        if (box->overflowed)
+            conn_abort(c, "too slow: output queue full");
+        else if (!buffer_is_empty(&box->inbox))
+            conn_write(c, buffer_peek(&box->inbox), buffer_length(&box->inbox));
+        buffer_free(&box->inbox);
+    }
+    hub->count = 0;
+    pthread_mutex_unlock(&hub->lock);
+}
+
+void mailbox_forget(struct mailbox_hub *hub, struct conn *c)
+{
+    if (!c->mailbox)
+        return;
+    pthread_mutex_lock(&hub->lock);
+    if (c->mailbox->queued) {
+        for (size_t i = 0; i < hub->count; i++) {
+            if (hub->pending[i] == c) {
+                hub->pending[i] = hub->pending[--hub->count];
+                break;
+            }
+        }
+    }
+    buffer_free(&c->mailbox->inbox);
+    free(c->mailbox);
+    c->mailbox = NULL;
+    pthread_mutex_unlock(&hub->lock);
+}

@@ -1,0 +1,94 @@
+/*
+ * Several event loops in one process: --threads N for the select, poll,
+ * epoll and uring models.
+ *
+ * Each loop is the single-threaded model, unchanged, on a thread of its
+ * own with listening sockets of its own bound to the same ports with
+ * SO_REUSEPORT. The kernel spreads new clients (and UDP sources) across
+ * those sockets by a hash of the peer, so the loops share no accept queue,
+ * no lock and no descriptor: one loop closing its listeners at a stop
+ * cannot close another's, and a UDP source always lands on the same loop,
+ * which keeps its token bucket exact. The cost is that a client hashed to a
+ * busy loop waits for that loop; docs/architecture.md has the measurement.
+ * Connections of different loops meet only through shared service state
+ * (chat), which crosses loops with conn_post.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/stop.h"
+#include "models/model.h"
+
+struct loop_thread {
+    pthread_t tid;
+    bool started;
+    const struct model *model;
+    struct server srv;
+    int rc;
+    char err[256];
+};
+
+static void *run_loop_thread(void *arg)
+{
+    struct loop_thread *t = arg;
+    t->rc = t->model->run(&t->srv, t->err, sizeof(t->err));
+    /* A loop that cannot run takes the others down with it. */
+    if (t->rc != 0)
+        stop_request();
+    return NULL;
+}
+
+int model_run_loops(const struct model *model, struct server *srv, unsigned threads, char *err,
+                    size_t errlen)
+{
+    if (threads <= 1)
+        return model->run(srv, err, errlen);
+    struct loop_thread *loops = calloc(threads, sizeof(*loops));
+    if (!loops) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    size_t share = (srv->max_conns + threads - 1) / threads;
+    int rc = 0;
+    for (unsigned i = 0; i < threads; i++) {
+        loops[i].model = model;
+        loops[i].srv = *srv;
+        loops[i].srv.max_conns = share;
+        if (i == 0)
+            continue;
+        memset(&loops[i].srv.listeners, 0, sizeof(loops[i].srv.listeners));
+        if (listener_set_copy(&loops[i].srv.listeners, &srv->listeners, err, errlen) != 0) {
+            rc = -1;
+            break;
+        }
+    }
+    for (unsigned i = 1; rc == 0 && i < threads; i++) {
+        int e = pthread_create(&loops[i].tid, NULL, run_loop_thread, &loops[i]);
+        if (e != 0) {
+            snprintf(err, errlen, "cannot start event loop thread: %s", strerror(e));
+            rc = -1;
+            stop_request();
+            break;
+        }
+        loops[i].started = true;
+    }
+    if (rc == 0) {
+        /* Loop 0 runs here, on the listeners the command line opened. */
+        run_loop_thread(&loops[0]);
+    }
+    for (unsigned i = 1; i < threads; i++) {
+        if (loops[i].started)
+            pthread_join(loops[i].tid, NULL);
+        listener_set_free(&loops[i].srv.listeners);
+    }
+    for (unsigned i = 0; rc == 0 && i < threads; i++) {
+        if (loops[i].rc != 0) {
+            snprintf(err, errlen, "%s", loops[i].err);
+            rc = -1;
+        }
+    }
+    free(loops);
+    return rc;
+}

@@ -1,0 +1,213 @@
+/*
+ * Worker processes (--workers N), as nginx runs them: a supervising parent
+ * binds the listeners, then forks N workers that each run the chosen model
+ * on those same sockets. The parent serves no client; it only keeps the
+ * workers alive: a worker that dies is replaced, and a stop is passed on
+ * to every worker, each of which honours the grace period itself.
+ *
+ * Workers share the listening sockets rather than binding their own with
+ * SO_REUSEPORT, so a worker killed mid-flight loses no client waiting in
+ * an accept queue: the others take them. They are also how one server goes
+ * past a single process's descriptor limit.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/stop.h"
+#include "models/model.h"
+
+/* A worker that dies this soon after starting, twice in a row, is
+ * restarted only after the same delay, so a worker that cannot start never
+ * becomes a fork loop, while a single crash is replaced at once. */
+#define RESTART_BACKOFF_MS 1000
+
+struct worker {
+    pid_t pid; /* 0: not running. */
+    int64_t started_ms;
+    int64_t restart_at_ms; /* 0: no restart pending. */
+    unsigned quick_deaths; /* Deaths in a row soon after starting. */
+};
+
+struct supervisor {
+    const struct model *model;
+    struct server *srv;
+    unsigned threads;
+    struct worker *workers;
+    unsigned count;
+    sigset_t parent_mask;
+};
+
+static void __attribute__((noreturn)) run_worker(struct supervisor *sv)
+{
+    /* A latch of its own: a signal to one worker stops only that worker,
+     * and the parent passes its own stop on with SIGTERM. */
+    if (stop_install() != 0 || sigprocmask(SIG_SETMASK, &sv->parent_mask, NULL) != 0)
+        _exit(1);
+    char err[256];
+    int rc = model_run_loops(sv->model, sv->srv, sv->threads, err, sizeof(err));
+    if (rc != 0)
+        log_error("worker %d: %s", (int)getpid(), err);
+    _exit(rc == 0 ? 0 : 1);
+}
+
+static void start_worker(struct supervisor *sv, unsigned i)
+{
+    struct worker *w = &sv->workers[i];
+    pid_t pid = fork();
+    if (pid == 0)
+        run_worker(sv);
+    if (pid < 0) {
+        log_warn("cannot start worker %u: %s; retrying", i, strerror(errno));
+        w->restart_at_ms = clock_now_ms() + RESTART_BACKOFF_MS;
+        return;
+    }
+    w->pid = pid;
+    w->started_ms = clock_now_ms();
+    w->restart_at_ms = 0;
+}
+
+static void describe_exit(int status, char *buf, size_t buflen)
+{
+    if (WIFSIGNALED(status))
+        snprintf(buf, buflen, "killed by signal %d", WTERMSIG(status));
+    else
+        snprintf(buf, buflen, "exited with status %d", WEXITSTATUS(status));
+}
+
+/* Reaps exited workers; while serving, schedules their replacement. */
+static void reap(struct supervisor *sv, bool serving)
+{
+    pid_t pid;
+    int status;
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        for (unsigned i = 0; i < sv->count; i++) {
+            struct worker *w = &sv->workers[i];
+            if (w->pid != pid)
+                continue;
+            w->pid = 0;
+            if (!serving)
+                break;
+            char how[64];
+            describe_exit(status, how, sizeof(how));
+            int64_t now = clock_now_ms();
+            w->quick_deaths = now - w->started_ms < RESTART_BACKOFF_MS ? w->quick_deaths + 1 : 0;
+            bool back_off = w->quick_deaths >= 2;
+            log_warn("worker %u (pid %d) %s; starting a new one%s", i, (int)pid, how,
+                     back_off ? " in a second" : "");
+            w->restart_at_ms = back_off ? now + RESTART_BACKOFF_MS : now;
+            break;
+        }
+    }
+}
+
+static int64_t next_restart(const struct supervisor *sv)
+{
+    int64_t next = 0;
+    for (unsigned i = 0; i < sv->count; i++) {
+        int64_t at = sv->workers[i].restart_at_ms;
+        if (at && (next == 0 || at < next))
+            next = at;
+    }
+    return next;
+}
+
+static unsigned running(const struct supervisor *sv)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < sv->count; i++)
+        n += sv->workers[i].pid != 0;
+    return n;
+}
+
+static void signal_all(const struct supervisor *sv, int signo)
+{
+    for (unsigned i = 0; i < sv->count; i++)
+        if (sv->workers[i].pid)
+            kill(sv->workers[i].pid, signo);
+}
+
+static void drain_signalfd(int fd)
+{
+    struct signalfd_siginfo info[16];
+    ssize_t ignored = read(fd, info, sizeof(info));
+    (void)ignored; /* Non-blocking; waitpid finds every exit anyway. */
+}
+
+static void stop_workers(struct supervisor *sv, int sigfd)
+{
+    signal_all(sv, SIGTERM);
+    /* Each worker ends within the grace period; the margin covers its last
+     * writes. Past it, what is left is killed. */
+    int64_t deadline = clock_now_ms() + sv->srv->grace_ms + 2000;
+    bool killed = false;
+    while (running(sv) > 0) {
+        if (clock_now_ms() >= deadline) {
+            if (killed)
+                break;
+            log_warn("%u workers still running after the grace period; killing them",
+                     running(sv));
+            signal_all(sv, SIGKILL);
+            killed = true;
+            deadline = clock_now_ms() + 1000;
+        }
+        struct pollfd pfd = {.fd = sigfd, .events = POLLIN};
+        if (poll(&pfd, 1, clock_timeout_until(deadline)) > 0)
+            drain_signalfd(sigfd);
+        reap(sv, false);
+    }
+}
+
+int model_run_workers(const struct model *model, struct server *srv, unsigned workers,
+                      unsigned threads, char *err, size_t errlen)
+{
+    struct supervisor sv = {.model = model, .srv = srv, .threads = threads, .count = workers};
+    sv.workers = calloc(workers, sizeof(*sv.workers));
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    if (!sv.workers || sigprocmask(SIG_BLOCK, &chld, &sv.parent_mask) != 0) {
+        snprintf(err, errlen, "cannot set up workers: %s", strerror(errno));
+        free(sv.workers);
+        return -1;
+    }
+    int sigfd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (sigfd < 0) {
+        snprintf(err, errlen, "signalfd: %s", strerror(errno));
+        free(sv.workers);
+        return -1;
+    }
+    srv->shared_listeners = true;
+    for (unsigned i = 0; i < workers; i++)
+        start_worker(&sv, i);
+    while (!stop_requested()) {
+        int64_t now = clock_now_ms();
+        for (unsigned i = 0; i < workers; i++)
+            if (sv.workers[i].restart_at_ms && sv.workers[i].restart_at_ms <= now)
+                start_worker(&sv, i);
+        struct pollfd fds[2] = {
+            {.fd = stop_fd(), .events = POLLIN},
+            {.fd = sigfd, .events = POLLIN},
+        };
+        if (poll(fds, 2, clock_timeout_until(next_restart(&sv))) < 0 && errno != EINTR)
+            break;
+        if (fds[1].revents)
+            drain_signalfd(sigfd);
+        reap(&sv, true);
+    }
+    /* The parent's copies of the listeners close now; the sockets close
+     * when the last worker lets go of them. */
+    listener_set_stop(&srv->listeners);
+    stop_workers(&sv, sigfd);
+    close(sigfd);
+    free(sv.workers);
+    return 0;
+}
