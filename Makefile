@@ -60,13 +60,21 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJECTS) | $(BUILD)/.deps-test
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $(LDFLAGS) $< $(LIB_OBJECTS) $(LDLIBS) -lcmocka -o $@
 
+# Test-only tools (tests/tools/), kept out of the sockserv binary.
+TEST_TOOLS := $(BUILD)/tools/without_io_uring
+
+$(BUILD)/tools/%: tests/tools/%.c | $(BUILD)/.deps-build
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $(LDFLAGS) $< -o $@
+
 run: $(BUILD)/sockserv
 	$(BUILD)/sockserv serve
 
 unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
 
-integration: $(BUILD)/sockserv | $(BUILD)/.deps-test
+integration: $(BUILD)/sockserv $(TEST_TOOLS) | $(BUILD)/.deps-test
 	SOCKSERV=$(abspath $(BUILD)/sockserv) $(PYTHON) -m pytest -q tests/integration $(PYTEST_ARGS)
 
 test: unit integration

@@ -339,15 +339,21 @@ static size_t default_max_conns(const struct model *model)
     return rl.rlim_cur > 2 * RESERVED_FDS ? rl.rlim_cur - RESERVED_FDS : rl.rlim_cur / 2;
 }
 
-static int serve(const struct serve_options *opt, struct server *srv)
+static int announce(const struct server *srv, char *err, size_t errlen)
 {
-    char err[256];
     for (size_t i = 0; i < srv->listeners.count; i++)
         printf("listening %s\n", srv->listeners.items[i].name);
     if (fflush(stdout) != 0) {
-        log_error("cannot write to stdout: %s", strerror(errno));
-        return EXIT_RUNTIME;
+        snprintf(err, errlen, "cannot write to stdout: %s", strerror(errno));
+        return -1;
     }
+    return 0;
+}
+
+static int serve(const struct serve_options *opt, struct server *srv)
+{
+    char err[256];
+    srv->announce = announce;
     unsigned threads = (unsigned)opt->threads;
     int rc = opt->workers > 0
                  ? model_run_workers(opt->model, srv, (unsigned)opt->workers, threads, err,
@@ -403,6 +409,10 @@ int command_serve(int argc, char **argv)
     /* Each loop binds sockets of its own on the same ports. */
     srv.listeners.reuseport = opt.threads > 1;
     char err[256];
+    if (rc == 0 && opt.model->probe && opt.model->probe(err, sizeof(err)) != 0) {
+        log_error("%s", err);
+        rc = EXIT_RUNTIME;
+    }
     if (rc == 0 && (stop_install() != 0 || listener_reserve_fd() != 0)) {
         log_error("cannot set up signals: %s", strerror(errno));
         rc = EXIT_RUNTIME;

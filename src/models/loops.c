@@ -40,11 +40,18 @@ static void *run_loop_thread(void *arg)
     return NULL;
 }
 
+static int announce(struct server *srv, char *err, size_t errlen)
+{
+    int rc = srv->announce ? srv->announce(srv, err, errlen) : 0;
+    srv->announce = NULL;
+    return rc;
+}
+
 int model_run_loops(const struct model *model, struct server *srv, unsigned threads, char *err,
                     size_t errlen)
 {
     if (threads <= 1)
-        return model->run(srv, err, errlen);
+        return announce(srv, err, errlen) == 0 ? model->run(srv, err, errlen) : -1;
     struct loop_thread *loops = calloc(threads, sizeof(*loops));
     if (!loops) {
         snprintf(err, errlen, "out of memory");
@@ -56,6 +63,7 @@ int model_run_loops(const struct model *model, struct server *srv, unsigned thre
         loops[i].model = model;
         loops[i].srv = *srv;
         loops[i].srv.max_conns = share;
+        loops[i].srv.announce = NULL;
         if (i == 0)
             continue;
         memset(&loops[i].srv.listeners, 0, sizeof(loops[i].srv.listeners));
@@ -64,6 +72,10 @@ int model_run_loops(const struct model *model, struct server *srv, unsigned thre
             break;
         }
     }
+    /* Every loop's sockets are bound now, so clients that connect as soon
+     * as they read the announcement are spread over all the loops. */
+    if (rc == 0)
+        rc = announce(srv, err, errlen);
     for (unsigned i = 1; rc == 0 && i < threads; i++) {
         int e = pthread_create(&loops[i].tid, NULL, run_loop_thread, &loops[i]);
         if (e != 0) {

@@ -26,6 +26,10 @@ struct server {
     /* Other processes accept from the same listening sockets (--workers):
      * event loops ask the kernel to wake only one of them per client. */
     bool shared_listeners;
+    /* Called once every socket of every loop is bound, before any client
+     * is served, so "listening" is never announced early. A failure (with
+     * a reason in err) ends the run. May be NULL. */
+    int (*announce)(const struct server *srv, char *err, size_t errlen);
 };
 
 struct model {
@@ -37,6 +41,9 @@ struct model {
     size_t default_max_conns;
     /* Runs as an event loop, so --threads may run several in one process. */
     bool event_loop;
+    /* Checks that the model can run on this system at all, before anything
+     * is announced; -1 with the cause in err. May be NULL. */
+    int (*probe)(char *err, size_t errlen);
     /*
      * Serves until a stop is requested (core/stop.h) and the open
      * connections have finished or the grace period ran out. Returns 0, or

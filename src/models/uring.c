@@ -54,6 +54,13 @@
 enum op { OP_IGNORE = 0, OP_ACCEPT, OP_RECV, OP_SEND, OP_UDP_POLL, OP_STOP, OP_MAIL };
 #define OP_BITS 7u
 
+/* A listener's standing request. Multishot accept takes every client the
+ * kernel completes until it is cancelled, which can overshoot --max-conns
+ * by whatever arrives before the cancel lands; so near the limit the model
+ * switches to one single-shot accept at a time. */
+enum { ARMED_NONE, ARMED_SINGLE, ARMED_MULTI, ARMED_CANCELLING };
+#define MULTISHOT_MIN_ROOM 256
+
 /* conn->registered_mask bits, private to this model. */
 #define RECV_ARMED 0x1u
 #define RECV_CANCELLING 0x2u
@@ -81,7 +88,7 @@ struct uring_loop {
     struct timer_heap timers;
     struct conn **changed;
     size_t changed_count, changed_capacity;
-    bool *armed; /* Per listener: its accept or poll request is armed. */
+    uint8_t *armed; /* Per listener: ARMED_* state of its accept or poll request. */
     bool listening;
     bool stopping;
     bool listeners_stopped;
@@ -157,6 +164,51 @@ static bool kernel_has_multishot_recv(void)
     if (uname(&u) != 0 || sscanf(u.release, "%d.%d", &major, &minor) != 2)
         return true; /* Unknown: let the kernel decide. */
     return major > 6 || major == 6;
+}
+
+/* Opens a ring with the best flags this kernel takes, or explains why
+ * io_uring cannot be had here. */
+static int open_ring(struct io_uring *ring, unsigned entries, char *err, size_t errlen)
+{
+    if (!kernel_has_multishot_recv()) {
+        snprintf(err, errlen, "the uring model needs Linux 6.0 or later (multishot receive)");
+        return -1;
+    }
+    /* Only this thread submits and reaps, so the kernel may run completion
+     * work when we wait rather than interrupt us (6.1 and later); older
+     * kernels refuse the flags with EINVAL and get the plain ring. */
+    static const unsigned flag_choices[] = {
+        IORING_SETUP_SUBMIT_ALL | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
+        IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN,
+        0,
+    };
+    struct io_uring_params params;
+    int rc = -EINVAL;
+    for (size_t i = 0; i < sizeof(flag_choices) / sizeof(flag_choices[0]) && rc == -EINVAL; i++) {
+        memset(&params, 0, sizeof(params));
+        params.flags = flag_choices[i];
+        rc = io_uring_queue_init_params(entries, ring, &params);
+    }
+    if (rc < 0) {
+        explain_setup_failure(-rc, err, errlen);
+        return -1;
+    }
+    if (!(params.features & IORING_FEAT_EXT_ARG)) {
+        io_uring_queue_exit(ring);
+        snprintf(err, errlen, "this kernel's io_uring lacks timed waits (needs Linux 5.11)");
+        return -1;
+    }
+    return 0;
+}
+
+/* Whether io_uring can run here at all, asked before anything is announced. */
+static int probe_uring(char *err, size_t errlen)
+{
+    struct io_uring ring;
+    if (open_ring(&ring, 8, err, errlen) != 0)
+        return -1;
+    io_uring_queue_exit(&ring);
+    return 0;
 }
 
 static int setup_buffers(struct uring_loop *u, char *err, size_t errlen)
@@ -474,12 +526,13 @@ static void on_send(struct uring_loop *u, struct conn *c, const struct io_uring_
 }
 
 static void set_listening(struct uring_loop *u, bool on);
+static void disarm_listener(struct uring_loop *u, size_t i);
 
 static void on_accept(struct uring_loop *u, struct listener *l, const struct io_uring_cqe *cqe)
 {
     size_t index = (size_t)(l - u->srv->listeners.items);
     if (!(cqe->flags & IORING_CQE_F_MORE))
-        u->armed[index] = false;
+        u->armed[index] = ARMED_NONE;
     if (cqe->res < 0) {
         if (cqe->res == -EMFILE || cqe->res == -ENFILE)
             listener_shed_waiting(l);
@@ -505,6 +558,9 @@ static void on_accept(struct uring_loop *u, struct listener *l, const struct io_
     }
     if (u->conn_count >= u->srv->max_conns)
         set_listening(u, false);
+    else if (u->armed[index] == ARMED_MULTI &&
+             u->srv->max_conns - u->conn_count <= MULTISHOT_MIN_ROOM)
+        disarm_listener(u, index); /* Re-armed single-shot by the loop. */
 }
 
 static void datagram_started(void *ctx, struct conn *c)
@@ -523,7 +579,7 @@ static void on_udp_readable(struct uring_loop *u, struct listener *l,
 {
     size_t index = (size_t)(l - u->srv->listeners.items);
     if (!(cqe->flags & IORING_CQE_F_MORE))
-        u->armed[index] = false;
+        u->armed[index] = ARMED_NONE;
     if (cqe->res < 0 || !u->listening)
         return;
     while (u->conn_count < u->srv->max_conns) {
@@ -542,24 +598,31 @@ static void on_udp_readable(struct uring_loop *u, struct listener *l,
 static void arm_listener(struct uring_loop *u, size_t i)
 {
     struct listener *l = &u->srv->listeners.items[i];
-    if (u->armed[i] || l->fd < 0)
+    size_t room = u->srv->max_conns > u->conn_count ? u->srv->max_conns - u->conn_count : 0;
+    if (u->armed[i] != ARMED_NONE || l->fd < 0 || room == 0)
         return;
     struct io_uring_sqe *sqe = next_sqe(u);
     if (l->transport == TRANSPORT_UDP) {
         io_uring_prep_poll_multishot(sqe, l->fd, POLLIN);
         io_uring_sqe_set_data64(sqe, tag(l, OP_UDP_POLL));
-    } else {
+        u->armed[i] = ARMED_MULTI;
+    } else if (room > MULTISHOT_MIN_ROOM) {
         io_uring_prep_multishot_accept(sqe, l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         io_uring_sqe_set_data64(sqe, tag(l, OP_ACCEPT));
+        u->armed[i] = ARMED_MULTI;
+    } else {
+        io_uring_prep_accept(sqe, l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        io_uring_sqe_set_data64(sqe, tag(l, OP_ACCEPT));
+        u->armed[i] = ARMED_SINGLE;
     }
-    u->armed[i] = true;
 }
 
 static void disarm_listener(struct uring_loop *u, size_t i)
 {
     struct listener *l = &u->srv->listeners.items[i];
-    if (!u->armed[i])
+    if (u->armed[i] == ARMED_NONE || u->armed[i] == ARMED_CANCELLING)
         return;
+    u->armed[i] = ARMED_CANCELLING;
     struct io_uring_sqe *sqe = next_sqe(u);
     io_uring_prep_cancel64(sqe, tag(l, l->transport == TRANSPORT_UDP ? OP_UDP_POLL : OP_ACCEPT),
                            0);
@@ -590,7 +653,7 @@ static void stop_listeners_when_idle(struct uring_loop *u)
     if (u->listeners_stopped)
         return;
     for (size_t i = 0; i < u->srv->listeners.count; i++)
-        if (u->armed[i])
+        if (u->armed[i] != ARMED_NONE)
             return;
     listener_set_stop(&u->srv->listeners);
     u->listeners_stopped = true;
@@ -693,34 +756,9 @@ static int setup(struct uring_loop *u, char *err, size_t errlen)
     u->owner.queue_writes = true;
     u->owner.post = on_post;
     u->owner.release = on_release;
-    if (!kernel_has_multishot_recv()) {
-        snprintf(err, errlen, "the uring model needs Linux 6.0 or later (multishot receive)");
+    if (open_ring(&u->ring, RING_ENTRIES, err, errlen) != 0)
         return -1;
-    }
-    /* Only this thread submits and reaps, so the kernel may run completion
-     * work when we wait rather than interrupt us (6.1 and later); older
-     * kernels refuse the flags with EINVAL and get the plain ring. */
-    static const unsigned flag_choices[] = {
-        IORING_SETUP_SUBMIT_ALL | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
-        IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN,
-        0,
-    };
-    struct io_uring_params params;
-    int rc = -EINVAL;
-    for (size_t i = 0; i < sizeof(flag_choices) / sizeof(flag_choices[0]) && rc == -EINVAL; i++) {
-        memset(&params, 0, sizeof(params));
-        params.flags = flag_choices[i];
-        rc = io_uring_queue_init_params(RING_ENTRIES, &u->ring, &params);
-    }
-    if (rc < 0) {
-        explain_setup_failure(-rc, err, errlen);
-        return -1;
-    }
     u->ring_ready = true;
-    if (!(params.features & IORING_FEAT_EXT_ARG)) {
-        snprintf(err, errlen, "this kernel's io_uring lacks timed waits (needs Linux 5.11)");
-        return -1;
-    }
     if (setup_buffers(u, err, errlen) != 0)
         return -1;
     size_t count = u->srv->listeners.count;
@@ -825,5 +863,6 @@ const struct model model_uring = {
     .summary = "one thread, io_uring: multishot accept and receive, provided buffers",
     .default_max_conns = 0,
     .event_loop = true,
+    .probe = probe_uring,
     .run = run_uring,
 };

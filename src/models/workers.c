@@ -44,6 +44,7 @@ struct supervisor {
     struct worker *workers;
     unsigned count;
     sigset_t parent_mask;
+    bool failed; /* A worker could not start: the run ends in failure. */
 };
 
 static void __attribute__((noreturn)) run_worker(struct supervisor *sv)
@@ -99,6 +100,15 @@ static void reap(struct supervisor *sv, bool serving)
             char how[64];
             describe_exit(status, how, sizeof(how));
             int64_t now = clock_now_ms();
+            /* A worker that exits with a failure status as it starts could
+             * not run its model; starting more would fail the same way. */
+            if (WIFEXITED(status) && WEXITSTATUS(status) != 0 &&
+                now - w->started_ms < RESTART_BACKOFF_MS) {
+                log_error("worker %u (pid %d) %s as it started; stopping", i, (int)pid, how);
+                sv->failed = true;
+                stop_request();
+                break;
+            }
             w->quick_deaths = now - w->started_ms < RESTART_BACKOFF_MS ? w->quick_deaths + 1 : 0;
             bool back_off = w->quick_deaths >= 2;
             log_warn("worker %u (pid %d) %s; starting a new one%s", i, (int)pid, how,
@@ -186,6 +196,13 @@ int model_run_workers(const struct model *model, struct server *srv, unsigned wo
         return -1;
     }
     srv->shared_listeners = true;
+    /* Workers share these sockets, so they are all bound already. */
+    if (srv->announce && srv->announce(srv, err, errlen) != 0) {
+        close(sigfd);
+        free(sv.workers);
+        return -1;
+    }
+    srv->announce = NULL;
     for (unsigned i = 0; i < workers; i++)
         start_worker(&sv, i);
     while (!stop_requested()) {
@@ -209,5 +226,9 @@ int model_run_workers(const struct model *model, struct server *srv, unsigned wo
     stop_workers(&sv, sigfd);
     close(sigfd);
     free(sv.workers);
+    if (sv.failed) {
+        snprintf(err, errlen, "workers could not start (see the worker's error above)");
+        return -1;
+    }
     return 0;
 }
