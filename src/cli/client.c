@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "client/client.h"
 #include "core/duration.h"
@@ -104,33 +105,6 @@ static void print_help(void)
            "--verify, 2 a usage error.\n");
 }
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("sockserv client: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputs(" (see sockserv client --help)\n", stderr);
-    va_end(ap);
-    return EXIT_USAGE;
-}
-
-/* A whole decimal number in 0..max, no sign, no junk. */
-static int parse_number(const char *text, unsigned long long max, unsigned long long *out)
-{
-    if (text[0] < '0' || text[0] > '9')
-        return -1;
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(text, &end, 10);
-    if (errno != 0 || *end != '\0' || v > max)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 /* Returns the index of the URL argument, -1 after a usage error was
  * reported, or -2 when --help or --version was answered. */
 static int parse_options(int argc, char **argv, struct client_options *opt)
@@ -161,20 +135,20 @@ static int parse_options(int argc, char **argv, struct client_options *opt)
             break;
         case 't':
             if (duration_parse(optarg, &opt->timeout_ms, why, sizeof why) != 0)
-                return usage_error("bad --timeout '%s': %s", optarg, why), -1;
+                return cli_usage_error("client", "bad --timeout '%s': %s", optarg, why), -1;
             if (opt->timeout_ms == 0)
-                return usage_error("bad --timeout '%s': must be more than 0", optarg), -1;
+                return cli_usage_error("client", "bad --timeout '%s': must be more than 0", optarg), -1;
             break;
         case 'r':
-            if (parse_number(optarg, RETRIES_MAX, &number) != 0)
-                return usage_error("bad --retries '%s': expected a whole number from 0 to %d",
+            if (cli_parse_number(optarg, 0, RETRIES_MAX, &number) != 0)
+                return cli_usage_error("client", "bad --retries '%s': expected a whole number from 0 to %d",
                                    optarg, RETRIES_MAX),
                        -1;
             opt->retries = (unsigned)number;
             break;
         case 'b':
-            if (parse_number(optarg, BYTES_MAX, &number) != 0 || number == 0)
-                return usage_error("bad --bytes '%s': expected a whole number from 1", optarg), -1;
+            if (cli_parse_number(optarg, 0, BYTES_MAX, &number) != 0 || number == 0)
+                return cli_usage_error("client", "bad --bytes '%s': expected a whole number from 1", optarg), -1;
             opt->bytes = number;
             break;
         case 'n':
@@ -186,14 +160,12 @@ static int parse_options(int argc, char **argv, struct client_options *opt)
         case 'V':
             printf("sockserv %s\n", SOCKSERV_VERSION);
             return -2;
-        case ':':
-            return usage_error("option '%s' needs a value", argv[optind - 1]), -1;
         default:
-            return usage_error("unknown option '%s'", argv[optind - 1]), -1;
+            return cli_option_error("client", ch, argv), -1;
         }
     }
     if (optind >= argc)
-        return usage_error("missing URL"), -1;
+        return cli_usage_error("client", "missing URL"), -1;
     return optind;
 }
 
@@ -201,7 +173,7 @@ static const struct client_protocol *find_protocol(const char *name)
 {
     const struct client_protocol *p = client_protocol_find(name);
     if (p == NULL)
-        usage_error("unknown service '%s'", name);
+        cli_usage_error("client", "unknown service '%s'", name);
     return p;
 }
 
@@ -211,7 +183,7 @@ static const struct client_protocol *choose_protocol(const struct client_job *jo
 {
     const char *named = job->target.service;
     if (named[0] != '\0' && opt->service != NULL && strcmp(named, opt->service) != 0) {
-        usage_error("the URL names service '%s' but --service says '%s'", named, opt->service);
+        cli_usage_error("client", "the URL names service '%s' but --service says '%s'", named, opt->service);
         return NULL;
     }
     if (named[0] != '\0')
@@ -228,17 +200,17 @@ static int check_combination(const struct client_job *job, const struct client_o
     const struct client_protocol *p = job->protocol;
     bool udp = job->target.transport == TRANSPORT_UDP;
     if (words > 0 && !p->takes_input)
-        return usage_error("%s takes no MESSAGE: it answers without reading", p->name);
+        return cli_usage_error("client", "%s takes no MESSAGE: it answers without reading", p->name);
     if (opt->verify && !client_protocol_can_verify(p))
-        return usage_error("--verify needs a reply that repeats the input (echo, upper, stream);"
+        return cli_usage_error("client", "--verify needs a reply that repeats the input (echo, upper, stream);"
                            " %s's does not",
                            p->name);
     if (opt->bytes > 0 && !udp && p->reply != CLIENT_REPLY_STREAM)
-        return usage_error("--bytes counts a streamed reply; %s's is not one", p->name);
+        return cli_usage_error("client", "--bytes counts a streamed reply; %s's is not one", p->name);
     if (opt->bytes > 0 && udp && (p->takes_input || p->udp_request == 0))
-        return usage_error("--bytes over UDP sizes chargen's request; %s has none", p->name);
+        return cli_usage_error("client", "--bytes over UDP sizes chargen's request; %s has none", p->name);
     if (opt->bytes > CLIENT_DATAGRAM_MAX && udp)
-        return usage_error("--bytes over UDP is at most %d, the largest datagram",
+        return cli_usage_error("client", "--bytes over UDP is at most %d, the largest datagram",
                            CLIENT_DATAGRAM_MAX);
     return 0;
 }
@@ -286,7 +258,7 @@ int command_client(int argc, char **argv)
     };
     char why[160];
     if (endpoint_parse(job.url, ENDPOINT_CONNECT, &job.target, why, sizeof why) != 0)
-        return usage_error("bad URL '%s': %s", job.url, why);
+        return cli_usage_error("client", "bad URL '%s': %s", job.url, why);
     job.protocol = choose_protocol(&job, &opt);
     if (job.protocol == NULL)
         return EXIT_USAGE;
@@ -304,7 +276,7 @@ int command_client(int argc, char **argv)
         job.message = message;
         if (job.target.transport == TRANSPORT_UDP && job.message_len > CLIENT_DATAGRAM_MAX) {
             free(message);
-            return usage_error("MESSAGE is %zu bytes; a UDP datagram holds at most %d",
+            return cli_usage_error("client", "MESSAGE is %zu bytes; a UDP datagram holds at most %d",
                                job.message_len, CLIENT_DATAGRAM_MAX);
         }
     }

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "core/duration.h"
 #include "core/listener.h"
@@ -81,31 +82,13 @@ static void print_help(void)
            UDP_RATE_DEFAULT, UDP_BURST_DEFAULT);
 }
 
-static int usage_error(const char *fmt, const char *arg)
+/* A count option: a whole number from 1 to max. */
+static int parse_count(const char *text, long max, long *out)
 {
-    fputs("sockserv serve: ", stderr);
-    fprintf(stderr, fmt, arg);
-    fputs(" (see sockserv serve --help)\n", stderr);
-    return EXIT_USAGE;
-}
-
-static int parse_duration_option(const char *name, const char *text, int64_t *out)
-{
-    char why[128];
-    if (duration_parse(text, out, why, sizeof(why)) == 0)
-        return 0;
-    fprintf(stderr, "sockserv serve: bad %s '%s': %s\n", name, text, why);
-    return -1;
-}
-
-static int parse_count(const char *text, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(text, &end, 10);
-    if (errno != 0 || end == text || *end != '\0' || v < 1 || v > MAX_CONNS_CEILING)
+    unsigned long long v;
+    if (cli_parse_number(text, 1, (unsigned long long)max, &v) != 0)
         return -1;
-    *out = v;
+    *out = (long)v;
     return 0;
 }
 
@@ -157,19 +140,19 @@ static int parse_options(int argc, char **argv, struct serve_options *opt)
         case 'm':
             opt->model = model_find(optarg);
             if (!opt->model)
-                return usage_error("unknown model '%s'", optarg), -1;
+                return cli_usage_error("serve", "unknown model '%s'", optarg), -1;
             break;
         case 'd':
-            if (parse_duration_option("--delay", optarg, &opt->config.upper_delay_ms) != 0)
+            if (cli_parse_duration("serve", "--delay", optarg, &opt->config.upper_delay_ms) != 0)
                 return -1;
             break;
         case 'g':
-            if (parse_duration_option("--grace", optarg, &opt->grace_ms) != 0)
+            if (cli_parse_duration("serve", "--grace", optarg, &opt->grace_ms) != 0)
                 return -1;
             break;
         case 'c':
-            if (parse_count(optarg, &opt->max_conns) != 0)
-                return usage_error("bad --max-conns '%s': expected a whole number from 1", optarg),
+            if (parse_count(optarg, MAX_CONNS_CEILING, &opt->max_conns) != 0)
+                return cli_usage_error("serve", "bad --max-conns '%s': expected a whole number from 1", optarg),
                        -1;
             break;
         case 'u': {
@@ -187,7 +170,7 @@ static int parse_options(int argc, char **argv, struct serve_options *opt)
         case 'Q': {
             long bytes;
             if (parse_size(optarg, &bytes) != 0)
-                return usage_error("bad size '%s': expected bytes, or a number with K or M",
+                return cli_usage_error("serve", "bad size '%s': expected bytes, or a number with K or M",
                                    optarg),
                        -1;
             if (ch == 'L')
@@ -199,8 +182,8 @@ static int parse_options(int argc, char **argv, struct serve_options *opt)
         case 't':
         case 'w': {
             long n;
-            if (parse_count(optarg, &n) != 0 || n > MAX_THREADS_OR_WORKERS)
-                return usage_error(ch == 't' ? "bad --threads '%s': expected 1 to 256"
+            if (parse_count(optarg, MAX_THREADS_OR_WORKERS, &n) != 0)
+                return cli_usage_error("serve", ch == 't' ? "bad --threads '%s': expected 1 to 256"
                                              : "bad --workers '%s': expected 1 to 256",
                                    optarg),
                        -1;
@@ -222,10 +205,8 @@ static int parse_options(int argc, char **argv, struct serve_options *opt)
         case 'V':
             printf("sockserv %s\n", SOCKSERV_VERSION);
             return -2;
-        case ':':
-            return usage_error("option '%s' needs a value", argv[optind - 1]), -1;
         default:
-            return usage_error("unknown option '%s'", argv[optind - 1]), -1;
+            return cli_option_error("serve", ch, argv), -1;
         }
     }
     return optind;
