@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,12 +12,28 @@
 #include "core/log.h"
 #include "core/mailbox.h"
 #include "core/stop.h"
+#include "core/udp_guard.h"
 
 /* Listeners polled at once by one blocking model; more are served in turns
  * of this many, which no realistic command line reaches. */
 #define MAX_WAIT_FDS 256
 
-int acceptor_init(struct acceptor *a, struct server *srv)
+enum wait_result {
+    WAIT_CLIENT, /* A TCP client was accepted or a datagram received. */
+    WAIT_EXTRA,  /* The extra descriptor is readable. */
+    WAIT_STOP,   /* A stop was requested. */
+    WAIT_ERROR   /* poll failed; errno says why. */
+};
+
+/* The accepting side's state: the UDP defences and the buffer a datagram is
+ * received into, owned by the one accepting thread. */
+struct acceptor {
+    struct server *srv;
+    struct udp_guard guard;
+    uint8_t *datagram_buffer;
+};
+
+static int acceptor_init(struct acceptor *a, struct server *srv)
 {
     memset(a, 0, sizeof(*a));
     a->srv = srv;
@@ -30,7 +47,7 @@ int acceptor_init(struct acceptor *a, struct server *srv)
     return 0;
 }
 
-void acceptor_free(struct acceptor *a)
+static void acceptor_free(struct acceptor *a)
 {
     udp_guard_log_totals(&a->guard, "udp");
     udp_guard_free(&a->guard);
@@ -75,8 +92,8 @@ static bool take_client(struct acceptor *a, struct listener *l, struct accepted 
     return true;
 }
 
-enum wait_result acceptor_wait(struct acceptor *a, bool accepting, int extra_fd,
-                               struct accepted *out)
+static enum wait_result acceptor_wait(struct acceptor *a, bool accepting, int extra_fd,
+                                      struct accepted *out)
 {
     struct server *srv = a->srv;
     struct pollfd fds[MAX_WAIT_FDS];
@@ -130,6 +147,33 @@ static void release_from_thread(struct conn_owner *owner, struct conn *c)
 }
 
 /* ---- Serving one connection ---------------------------------------------- */
+
+int blocking_accept_loop(struct server *srv, const struct accept_loop *loop, char *err,
+                         size_t errlen)
+{
+    struct acceptor acceptor;
+    int rc = acceptor_init(&acceptor, srv);
+    if (rc != 0)
+        snprintf(err, errlen, "out of memory");
+    while (rc == 0) {
+        struct accepted a;
+        bool accepting = !loop->accepting || loop->accepting(loop->ctx);
+        enum wait_result r = acceptor_wait(&acceptor, accepting, loop->extra_fd, &a);
+        if (r == WAIT_STOP)
+            break;
+        if (r == WAIT_ERROR) {
+            snprintf(err, errlen, "poll: %s", strerror(errno));
+            rc = -1;
+        } else if (r == WAIT_EXTRA) {
+            loop->extra(loop->ctx);
+        } else {
+            loop->client(loop->ctx, &a);
+        }
+    }
+    listener_set_stop(&srv->listeners);
+    acceptor_free(&acceptor);
+    return rc;
+}
 
 static short poll_events(unsigned interest)
 {

@@ -12,43 +12,37 @@
 #include <stdbool.h>
 
 #include "core/conn.h"
-#include "core/udp_guard.h"
 #include "models/model.h"
-
-enum wait_result {
-    WAIT_CLIENT, /* A TCP client was accepted or a datagram received. */
-    WAIT_EXTRA,  /* The caller's extra descriptor is readable. */
-    WAIT_STOP,   /* A stop was requested. */
-    WAIT_ERROR   /* poll failed; errno says why. */
-};
 
 /* A client ready to be served: a TCP socket, or one datagram. */
 struct accepted {
     struct listener *listener;
     struct address peer;
-    int fd;                 /* The TCP client; -1 for a datagram. */
+    int fd;                  /* The TCP client; -1 for a datagram. */
     const uint8_t *datagram; /* The request, valid until the next wait. */
     size_t datagram_len;
 };
 
-/* The accepting side of a blocking model, owned by its one accepting
- * thread: the UDP defences and the buffer a datagram is received into. */
-struct acceptor {
-    struct server *srv;
-    struct udp_guard guard;
-    uint8_t *datagram_buffer;
+/* How a blocking model takes part in the accept loop. */
+struct accept_loop {
+    void *ctx;
+    /* Whether to take more clients now (the model's bound). */
+    bool (*accepting)(void *ctx);
+    /* A client was accepted or an admitted datagram received. */
+    void (*client)(void *ctx, const struct accepted *a);
+    /* extra_fd (-1 for none) became readable: a thread or child ended. */
+    int extra_fd;
+    void (*extra)(void *ctx);
 };
 
-int acceptor_init(struct acceptor *a, struct server *srv);
-void acceptor_free(struct acceptor *a);
-
 /*
- * Blocks until a client is accepted or an admitted datagram arrives on any
- * listener (only while accepting is true), extra_fd (-1 for none) becomes
- * readable, or a stop is requested.
+ * The accepting thread of a blocking model: waits on every listener (while
+ * accepting says so), the extra descriptor and the stop latch, applying the
+ * UDP defences, until a stop is requested; then stops the listeners.
+ * Returns 0, or -1 with a reason in err.
  */
-enum wait_result acceptor_wait(struct acceptor *a, bool accepting, int extra_fd,
-                               struct accepted *out);
+int blocking_accept_loop(struct server *srv, const struct accept_loop *loop, char *err,
+                         size_t errlen);
 
 /*
  * Serves what was accepted until it finishes, or until grace_ms after a

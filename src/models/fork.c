@@ -79,9 +79,33 @@ serve_child(struct server *srv, const struct accepted *a, const sigset_t *parent
     _exit(0);
 }
 
-static void spawn(struct server *srv, struct children *kids, const struct accepted *a,
-                  const sigset_t *parent_mask)
+/* What the accept loop needs to fork and reap connection processes. */
+struct forker {
+    struct server *srv;
+    struct children *kids;
+    const sigset_t *parent_mask;
+    int sigfd;
+};
+
+static bool below_limit(void *ctx)
 {
+    struct forker *f = ctx;
+    return f->kids->count < f->kids->capacity;
+}
+
+static void child_ended(void *ctx)
+{
+    struct forker *f = ctx;
+    drain_signalfd(f->sigfd);
+    reap(f->kids);
+}
+
+static void spawn(void *ctx, const struct accepted *a)
+{
+    struct forker *f = ctx;
+    struct server *srv = f->srv;
+    struct children *kids = f->kids;
+    const sigset_t *parent_mask = f->parent_mask;
     pid_t pid = fork();
     if (pid == 0)
         serve_child(srv, a, parent_mask);
@@ -133,29 +157,15 @@ static int run_fork(struct server *srv, char *err, size_t errlen)
         free(kids.pids);
         return -1;
     }
-    struct acceptor acceptor;
-    int rc = acceptor_init(&acceptor, srv);
-    if (rc != 0)
-        snprintf(err, errlen, "out of memory");
-    while (rc == 0) {
-        struct accepted a;
-        bool accepting = kids.count < kids.capacity;
-        enum wait_result r = acceptor_wait(&acceptor, accepting, sigfd, &a);
-        if (r == WAIT_STOP)
-            break;
-        if (r == WAIT_ERROR) {
-            snprintf(err, errlen, "poll: %s", strerror(errno));
-            rc = -1;
-            break;
-        }
-        if (r == WAIT_EXTRA)
-            drain_signalfd(sigfd);
-        else if (r == WAIT_CLIENT)
-            spawn(srv, &kids, &a, &parent_mask);
-        reap(&kids);
-    }
-    listener_set_stop(&srv->listeners);
-    acceptor_free(&acceptor);
+    struct forker forker = {srv, &kids, &parent_mask, sigfd};
+    struct accept_loop loop = {
+        .ctx = &forker,
+        .accepting = below_limit,
+        .client = spawn,
+        .extra_fd = sigfd,
+        .extra = child_ended,
+    };
+    int rc = blocking_accept_loop(srv, &loop, err, errlen);
     stop_children(&kids, sigfd, srv->grace_ms);
     close(sigfd);
     free(kids.pids);

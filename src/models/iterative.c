@@ -4,36 +4,19 @@
  * wait in the listen backlog. Correct, simple, and as slow as its slowest
  * client. Over UDP it is one datagram at a time.
  */
-#include <errno.h>
-#include <stdio.h>
-#include <string.h>
 
 #include "models/blocking.h"
 
+static void serve_now(void *ctx, const struct accepted *a)
+{
+    struct server *srv = ctx;
+    blocking_serve(a, srv->grace_ms, &srv->listeners);
+}
+
 static int run_iterative(struct server *srv, char *err, size_t errlen)
 {
-    struct acceptor acceptor;
-    if (acceptor_init(&acceptor, srv) != 0) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    int rc = 0;
-    for (;;) {
-        struct accepted a;
-        enum wait_result r = acceptor_wait(&acceptor, true, -1, &a);
-        if (r == WAIT_STOP)
-            break;
-        if (r == WAIT_ERROR) {
-            snprintf(err, errlen, "poll: %s", strerror(errno));
-            rc = -1;
-            break;
-        }
-        if (r == WAIT_CLIENT)
-            blocking_serve(&a, srv->grace_ms, &srv->listeners);
-    }
-    listener_set_stop(&srv->listeners);
-    acceptor_free(&acceptor);
-    return rc;
+    struct accept_loop loop = {.ctx = srv, .client = serve_now, .extra_fd = -1};
+    return blocking_accept_loop(srv, &loop, err, errlen);
 }
 
 const struct model model_iterative = {

@@ -61,8 +61,30 @@ static void drain_eventfd(int fd)
     (void)ignored; /* Non-blocking; EAGAIN just means nothing to drain. */
 }
 
-static void start_thread(struct pool *pool, const pthread_attr_t *attr, const struct accepted *a)
+/* What the accept loop needs to start connection threads. */
+struct spawner {
+    struct pool *pool;
+    const pthread_attr_t *attr;
+    size_t max_threads;
+};
+
+static bool below_limit(void *ctx)
 {
+    struct spawner *sp = ctx;
+    return atomic_load(&sp->pool->active) < sp->max_threads;
+}
+
+static void thread_ended(void *ctx)
+{
+    struct spawner *sp = ctx;
+    drain_eventfd(sp->pool->ended_fd);
+}
+
+static void start_thread(void *ctx, const struct accepted *a)
+{
+    struct spawner *sp = ctx;
+    struct pool *pool = sp->pool;
+    const pthread_attr_t *attr = sp->attr;
     struct job *job = malloc(sizeof(*job) + a->datagram_len);
     if (!job) {
         log_warn("out of memory: dropping a client of %s", a->listener->name);
@@ -123,28 +145,15 @@ static int run_thread(struct server *srv, char *err, size_t errlen)
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     pthread_attr_setstacksize(&attr, THREAD_STACK_SIZE);
-    struct acceptor acceptor;
-    int rc = acceptor_init(&acceptor, srv);
-    if (rc != 0)
-        snprintf(err, errlen, "out of memory");
-    while (rc == 0) {
-        struct accepted a;
-        bool accepting = atomic_load(&pool.active) < srv->max_conns;
-        enum wait_result r = acceptor_wait(&acceptor, accepting, pool.ended_fd, &a);
-        if (r == WAIT_STOP)
-            break;
-        if (r == WAIT_ERROR) {
-            snprintf(err, errlen, "poll: %s", strerror(errno));
-            rc = -1;
-            break;
-        }
-        if (r == WAIT_EXTRA)
-            drain_eventfd(pool.ended_fd);
-        else if (r == WAIT_CLIENT)
-            start_thread(&pool, &attr, &a);
-    }
-    listener_set_stop(&srv->listeners);
-    acceptor_free(&acceptor);
+    struct spawner spawner = {&pool, &attr, srv->max_conns};
+    struct accept_loop loop = {
+        .ctx = &spawner,
+        .accepting = below_limit,
+        .client = start_thread,
+        .extra_fd = pool.ended_fd,
+        .extra = thread_ended,
+    };
+    int rc = blocking_accept_loop(srv, &loop, err, errlen);
     wait_for_threads(&pool);
     pthread_attr_destroy(&attr);
     /* Left open if threads are still running: they write to it as they end. */
