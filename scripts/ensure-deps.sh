@@ -7,7 +7,7 @@
 set -eu
 
 build_pkgs="gcc make pkg-config libc6-dev liburing-dev"
-test_pkgs="$build_pkgs libcmocka-dev python3 python3-pytest netcat-openbsd"
+test_pkgs="$build_pkgs libcmocka-dev python3 python3-pytest netcat-openbsd tmux"
 bench_pkgs="$build_pkgs gnuplot-nox"
 # bench/run.py drives the experiments; taskset (util-linux) pins server and load.
 bench_pkgs="$bench_pkgs python3 util-linux"

@@ -146,6 +146,11 @@ const char *conn_drop_reason(const struct conn *c)
     return c->drop_reason;
 }
 
+bool conn_server_stopping(const struct conn *c)
+{
+    return c->flags & CONN_STOPPING;
+}
+
 void conn_close(struct conn *c)
 {
     c->flags |= CONN_CLOSING;

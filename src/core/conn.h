@@ -112,6 +112,9 @@ int conn_post(struct conn *c, const void *data, size_t len);
  * service's on_close to tell others. */
 const char *conn_drop_reason(const struct conn *c);
 
+/* True once the server has begun a graceful stop for this connection. */
+bool conn_server_stopping(const struct conn *c);
+
 /* Closes the connection once everything queued is sent. */
 void conn_close(struct conn *c);
 

@@ -65,6 +65,7 @@ enum { ARMED_NONE, ARMED_SINGLE, ARMED_MULTI, ARMED_CANCELLING };
 #define RECV_ARMED 0x1u
 #define RECV_CANCELLING 0x2u
 #define SEND_BUSY 0x4u
+#define SEND_CANCELLING 0x8u
 #define QUEUED_CHANGE 0x8000u
 
 /* A connection's model data, allocated only while it has bytes in one of
@@ -339,6 +340,14 @@ static void cancel_recv(struct uring_loop *u, struct conn *c)
     c->registered_mask |= RECV_CANCELLING;
 }
 
+static void cancel_send(struct uring_loop *u, struct conn *c)
+{
+    struct io_uring_sqe *sqe = next_sqe(u);
+    io_uring_prep_cancel64(sqe, tag(c, OP_SEND), 0);
+    io_uring_sqe_set_data64(sqe, OP_IGNORE);
+    c->registered_mask |= SEND_CANCELLING;
+}
+
 static void start_send(struct uring_loop *u, struct conn *c)
 {
     struct uring_conn *uc = c->model_data;
@@ -383,6 +392,11 @@ static void reconcile(struct uring_loop *u, struct conn *c)
     if (conn_is_finished(c)) {
         if ((c->registered_mask & RECV_ARMED) && !(c->registered_mask & RECV_CANCELLING))
             cancel_recv(u, c);
+        /* A dropped client's send may wait forever on a peer that stopped
+         * reading; nothing more is owed to it. */
+        if ((c->registered_mask & SEND_BUSY) && !(c->registered_mask & SEND_CANCELLING) &&
+            conn_drop_reason(c))
+            cancel_send(u, c);
         if (!(c->registered_mask & (RECV_ARMED | SEND_BUSY)))
             destroy(u, c);
         return;
@@ -507,7 +521,7 @@ static void on_recv(struct uring_loop *u, struct conn *c, const struct io_uring_
 static void on_send(struct uring_loop *u, struct conn *c, const struct io_uring_cqe *cqe)
 {
     struct uring_conn *uc = c->model_data;
-    c->registered_mask &= (uint16_t)~SEND_BUSY;
+    c->registered_mask &= (uint16_t)~(SEND_BUSY | SEND_CANCELLING);
     if (cqe->res < 0) {
         buffer_free(&uc->inflight);
         conn_abort(c, "connection lost");

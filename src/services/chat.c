@@ -106,6 +106,10 @@ static void command_nick(struct chat_member *m, char *args)
         reply(m, "!!! bad nick: use 1-%d letters, digits, '-' or '_'", CHAT_NAME_MAX);
         return;
     }
+    if (strcmp(m->nick, nick) == 0) {
+        reply(m, "!!! you are already %s", nick);
+        return;
+    }
     char old[CHAT_NAME_MAX + 1];
     snprintf(old, sizeof(old), "%s", m->nick);
     if (chat_nick_claim(m, nick) != 0) {
@@ -349,8 +353,10 @@ static void chat_close(struct conn *c)
     struct chat_member *m = conn_state(c);
     if (m->entered) {
         const char *why = conn_drop_reason(c);
-        if (!why)
-            why = m->quit_note ? m->quit_note : "connection closed";
+        if (!why && m->quit_note)
+            why = m->quit_note;
+        else if (!why)
+            why = conn_server_stopping(c) ? "server stopping" : "connection closed";
         pthread_mutex_lock(&chat_lock);
         /* Told before leaving: leaving may free an emptied room. */
         broadcast(m->room, m, "*** %s left %s (%s)", m->nick, m->room->name, why);
