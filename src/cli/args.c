@@ -8,13 +8,19 @@
 #include "cli/commands.h"
 #include "core/duration.h"
 
+int cli_vusage_error(const char *command, const char *fmt, va_list ap)
+{
+    fprintf(stderr, "sockserv %s: ", command);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, " (see sockserv %s --help)\n", command);
+    return EXIT_USAGE;
+}
+
 int cli_usage_error(const char *command, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "sockserv %s: ", command);
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, " (see sockserv %s --help)\n", command);
+    cli_vusage_error(command, fmt, ap);
     va_end(ap);
     return EXIT_USAGE;
 }

@@ -6,12 +6,17 @@
 #ifndef SOCKSERV_ARGS_H
 #define SOCKSERV_ARGS_H
 
+#include <stdarg.h>
 #include <stdint.h>
 
 /* Prints "sockserv COMMAND: MESSAGE (see sockserv COMMAND --help)" and
  * returns EXIT_USAGE. */
 int cli_usage_error(const char *command, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* The same, for callers that hold a va_list. */
+int cli_vusage_error(const char *command, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 
 /* The usage error for getopt_long's ':' (missing value) and '?' (unknown
  * option) results; returns EXIT_USAGE. */

@@ -18,6 +18,7 @@
 #include "bench/bench.h"
 #include "bench/clock_ns.h"
 #include "bench/report.h"
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "core/duration.h"
 #include "core/stop.h"
@@ -66,15 +67,14 @@ static void print_help(void)
            DEFAULT_CONNECTIONS, DEFAULT_SIZE);
 }
 
+/* Reports a usage error; -1 tells parse_options to stop. */
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static int usage_error(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("sockserv bench: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputs(" (see sockserv bench --help)\n", stderr);
+    cli_vusage_error("bench", fmt, ap);
     va_end(ap);
     return -1;
 }

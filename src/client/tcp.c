@@ -14,7 +14,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +22,7 @@
 #include <unistd.h>
 
 #include "client/client.h"
+#include "core/error.h"
 #include "client/dial.h"
 #include "client/reply_format.h"
 #include "core/buffer.h"
@@ -99,20 +99,6 @@ static void relay_consume(struct relay_buffer *b, size_t n)
 }
 
 /* ---- Helpers ------------------------------------------------------------ */
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err != NULL && errlen > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 static bool is_transient(int error)
 {
@@ -200,9 +186,9 @@ static int send_some(struct tcp_relay *r, char *err, size_t errlen)
         return 0;
     }
     if (n < 0)
-        return fail(err, errlen, "cannot send to %s: %s", r->job->url, strerror(errno));
+        return error_set(err, errlen, "cannot send to %s: %s", r->job->url, strerror(errno));
     if (r->job->verify && await_reply_to(r, data, (size_t)n) != 0)
-        return fail(err, errlen, "out of memory");
+        return error_set(err, errlen, "out of memory");
     if (r->job->message != NULL)
         r->message_sent += (size_t)n;
     else
@@ -224,12 +210,12 @@ static int check_reply(struct tcp_relay *r, const uint8_t *data, size_t len, cha
         char want[8], got[8];
         client_format_byte(expected[i], want, sizeof want);
         client_format_byte(data[i], got, sizeof got);
-        return fail(err, errlen,
+        return error_set(err, errlen,
                     "reply differs from %s at byte offset %" PRIu64 " (expected %s, got %s)",
                     expected_text(r->job->protocol), r->bytes_received + i, want, got);
     }
     if (len > expected_len)
-        return fail(err, errlen,
+        return error_set(err, errlen,
                     "reply is longer than what was sent: byte offset %" PRIu64
                     " came back, but only %" PRIu64 " bytes were sent",
                     r->bytes_received + expected_len, r->bytes_sent);
@@ -255,9 +241,9 @@ static int receive_some(struct tcp_relay *r, char *err, size_t errlen)
     if (n < 0 && is_transient(errno))
         return 0;
     if (n < 0 && errno == ECONNRESET)
-        return fail(err, errlen, "connection reset by %s", r->job->url);
+        return error_set(err, errlen, "connection reset by %s", r->job->url);
     if (n < 0)
-        return fail(err, errlen, "cannot read from %s: %s", r->job->url, strerror(errno));
+        return error_set(err, errlen, "cannot read from %s: %s", r->job->url, strerror(errno));
     if (n == 0) {
         r->server_done = true;
         return 0;
@@ -269,7 +255,7 @@ static int receive_some(struct tcp_relay *r, char *err, size_t errlen)
     if (collects_short_reply(r)) {
         r->short_len += got;
         if (r->short_len > SHORT_REPLY_MAX)
-            return fail(err, errlen, "reply from %s is longer than %d bytes: not a %s reply",
+            return error_set(err, errlen, "reply from %s is longer than %d bytes: not a %s reply",
                         r->job->url, SHORT_REPLY_MAX, r->job->protocol->name);
     } else {
         r->down.tail += got;
@@ -285,7 +271,7 @@ static int read_input(struct tcp_relay *r, char *err, size_t errlen)
     if (n < 0 && is_transient(errno))
         return 0;
     if (n < 0)
-        return fail(err, errlen, "cannot read standard input: %s", strerror(errno));
+        return error_set(err, errlen, "cannot read standard input: %s", strerror(errno));
     if (n == 0)
         r->input_done = true;
     r->up.tail += (size_t)n;
@@ -302,7 +288,7 @@ static int write_output(struct tcp_relay *r, char *err, size_t errlen)
         return 0;
     }
     if (n < 0)
-        return fail(err, errlen, "cannot write to standard output: %s", strerror(errno));
+        return error_set(err, errlen, "cannot write to standard output: %s", strerror(errno));
     relay_consume(&r->down, (size_t)n);
     return 0;
 }
@@ -326,8 +312,8 @@ static int timed_out(const struct tcp_relay *r, char *err, size_t errlen)
     char limit[32];
     duration_format(r->job->timeout_ms, limit, sizeof limit);
     if (r->bytes_received == 0)
-        return fail(err, errlen, "no reply from %s within %s", r->job->url, limit);
-    return fail(err, errlen, "%s sent nothing more for %s (after %" PRIu64 " bytes)", r->job->url,
+        return error_set(err, errlen, "no reply from %s within %s", r->job->url, limit);
+    return error_set(err, errlen, "%s sent nothing more for %s (after %" PRIu64 " bytes)", r->job->url,
                 limit, r->bytes_received);
 }
 
@@ -391,13 +377,13 @@ static int run_loop(struct tcp_relay *r, char *err, size_t errlen)
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
-            return fail(err, errlen, "poll failed: %s", strerror(errno));
+            return error_set(err, errlen, "poll failed: %s", strerror(errno));
         if (n == 0)
             continue; /* The deadline is checked at the top. */
         r->last_progress_ms = clock_now_ms();
 
         if (pfd[POLL_OUTPUT].revents & POLLNVAL)
-            return fail(err, errlen, "standard output is closed");
+            return error_set(err, errlen, "standard output is closed");
         if (pfd[POLL_OUTPUT].revents && write_output(r, err, errlen) != 0)
             return -1;
         if ((pfd[POLL_SOCKET].revents & (POLLIN | POLLHUP | POLLERR)) && (socket_events & POLLIN)) {
@@ -422,14 +408,14 @@ static int judge_end(struct tcp_relay *r, char *err, size_t errlen)
     if (r->output_gone)
         return 0;
     if (r->send_failed && job->protocol->takes_input && !limit_reached(r))
-        return fail(err, errlen,
+        return error_set(err, errlen,
                     "%s closed the connection before all input was sent (%" PRIu64 " bytes sent)",
                     job->url, r->bytes_sent);
     if (job->bytes > 0 && !limit_reached(r))
-        return fail(err, errlen, "reply ended after %" PRIu64 " of the %" PRIu64 " bytes asked for",
+        return error_set(err, errlen, "reply ended after %" PRIu64 " of the %" PRIu64 " bytes asked for",
                     r->bytes_received, job->bytes);
     if (job->verify && !limit_reached(r) && r->bytes_received < r->bytes_sent)
-        return fail(err, errlen,
+        return error_set(err, errlen,
                     "reply ended after %" PRIu64 " bytes, but %" PRIu64 " bytes were sent",
                     r->bytes_received, r->bytes_sent);
     if (collects_short_reply(r)) {
@@ -437,12 +423,12 @@ static int judge_end(struct tcp_relay *r, char *err, size_t errlen)
         if (job->protocol->reply == CLIENT_REPLY_TIME) {
             if (client_format_time(r->short_reply, r->short_len, (int64_t)time(NULL), line,
                                    sizeof line) != 0)
-                return fail(err, errlen, "%s: %s", job->url, line);
+                return error_set(err, errlen, "%s: %s", job->url, line);
         } else {
             client_format_daytime(r->short_reply, r->short_len, line, sizeof line);
         }
         if (client_write_all(job->out_fd, line, strlen(line)) != 0 && errno != EPIPE)
-            return fail(err, errlen, "cannot write to standard output: %s", strerror(errno));
+            return error_set(err, errlen, "cannot write to standard output: %s", strerror(errno));
     }
     return 0;
 }
@@ -459,7 +445,7 @@ static int connect_any(const struct client_job *job, char *err, size_t errlen)
         fd = client_dialer_connect_next(&dialer, job->timeout_ms, why, sizeof why);
     client_dialer_free(&dialer);
     if (fd < 0)
-        return fail(err, errlen, "cannot connect to %s: %s", job->url, why);
+        return error_set(err, errlen, "cannot connect to %s: %s", job->url, why);
     return fd;
 }
 
@@ -467,7 +453,7 @@ int client_run_tcp(const struct client_job *job, char *err, size_t errlen)
 {
     struct tcp_relay *r = calloc(1, sizeof *r);
     if (r == NULL)
-        return fail(err, errlen, "out of memory");
+        return error_set(err, errlen, "out of memory");
     r->job = job;
     /* Input that will never come counts as already ended. */
     r->input_done = !reads_input(r);

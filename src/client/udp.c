@@ -14,7 +14,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +22,7 @@
 #include <unistd.h>
 
 #include "client/client.h"
+#include "core/error.h"
 #include "client/dial.h"
 #include "client/reply_format.h"
 #include "core/clock.h"
@@ -52,20 +52,6 @@ struct udp_session {
 
 enum exchange_result { EXCHANGE_DONE, EXCHANGE_RESEND };
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err != NULL && errlen > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
-
 /* ---- Addresses ------------------------------------------------------------ */
 
 static int connect_next(struct udp_session *s, char *err, size_t errlen)
@@ -75,7 +61,7 @@ static int connect_next(struct udp_session *s, char *err, size_t errlen)
     while (fd < 0 && client_dialer_has_next(&s->dialer))
         fd = client_dialer_connect_next(&s->dialer, s->job->timeout_ms, why, sizeof why);
     if (fd < 0)
-        return fail(err, errlen, "cannot reach %s: %s", s->job->url, why);
+        return error_set(err, errlen, "cannot reach %s: %s", s->job->url, why);
     s->fd = fd;
     return 0;
 }
@@ -92,7 +78,7 @@ static int refused(struct udp_session *s, char *err, size_t errlen)
         s->fd = -1;
         return connect_next(s, err, errlen);
     }
-    return fail(err, errlen, "nothing listens at %s: %s (ICMP port unreachable)", s->job->url,
+    return error_set(err, errlen, "nothing listens at %s: %s (ICMP port unreachable)", s->job->url,
                 strerror(ECONNREFUSED));
 }
 
@@ -107,7 +93,7 @@ static int take_reply(struct udp_session *s, size_t sent_len, size_t len, char *
     size_t text_len = len;
     if (job->protocol->reply == CLIENT_REPLY_TIME) {
         if (client_format_time(s->reply, len, (int64_t)time(NULL), line, sizeof line) != 0)
-            return fail(err, errlen, "%s: %s", job->url, line);
+            return error_set(err, errlen, "%s: %s", job->url, line);
         text = line;
         text_len = strlen(line);
     } else if (job->protocol->reply == CLIENT_REPLY_DAYTIME) {
@@ -116,7 +102,7 @@ static int take_reply(struct udp_session *s, size_t sent_len, size_t len, char *
         text_len = strlen(line);
     }
     if (client_write_all(job->out_fd, text, text_len) != 0 && errno != EPIPE)
-        return fail(err, errlen, "cannot write to standard output: %s", strerror(errno));
+        return error_set(err, errlen, "cannot write to standard output: %s", strerror(errno));
     if (!job->verify)
         return 0;
 
@@ -130,13 +116,13 @@ static int take_reply(struct udp_session *s, size_t sent_len, size_t len, char *
         char want[8], got[8];
         client_format_byte(s->expected[i], want, sizeof want);
         client_format_byte(s->reply[i], got, sizeof got);
-        return fail(err, errlen,
+        return error_set(err, errlen,
                     "reply to datagram %" PRIu64 " differs from %s at byte offset %zu"
                     " (expected %s, got %s)",
                     s->datagrams, what, i, want, got);
     }
     if (len != sent_len)
-        return fail(err, errlen, "reply to datagram %" PRIu64 " is %zu bytes, but %zu were sent",
+        return error_set(err, errlen, "reply to datagram %" PRIu64 " is %zu bytes, but %zu were sent",
                     s->datagrams, len, sent_len);
     return 0;
 }
@@ -213,7 +199,7 @@ static int exchange(struct udp_session *s, const uint8_t *data, size_t len, char
                     return -1;
                 continue;
             }
-            return fail(err, errlen, "cannot send to %s: %s", job->url, strerror(errno));
+            return error_set(err, errlen, "cannot send to %s: %s", job->url, strerror(errno));
         }
         tries++;
         if (p->reply == CLIENT_REPLY_NONE)
@@ -227,7 +213,7 @@ static int exchange(struct udp_session *s, const uint8_t *data, size_t len, char
             continue;
         }
         if (rc < 0)
-            return fail(err, errlen, "cannot read from %s: %s", job->url, strerror(errno));
+            return error_set(err, errlen, "cannot read from %s: %s", job->url, strerror(errno));
         if (rc == 0)
             continue;
         s->answered = true;
@@ -241,8 +227,8 @@ static int exchange(struct udp_session *s, const uint8_t *data, size_t len, char
     char limit[32];
     duration_format(job->timeout_ms, limit, sizeof limit);
     if (tries == 1)
-        return fail(err, errlen, "no reply from %s within %s", job->url, limit);
-    return fail(err, errlen, "no reply from %s within %s, %u times", job->url, limit, tries);
+        return error_set(err, errlen, "no reply from %s within %s", job->url, limit);
+    return error_set(err, errlen, "no reply from %s within %s, %u times", job->url, limit, tries);
 }
 
 /*
@@ -284,7 +270,7 @@ static int send_input_lines(struct udp_session *s, char *err, size_t errlen)
     for (;;) {
         ssize_t len = next_line(s);
         if (len < 0)
-            return fail(err, errlen, "cannot read standard input: %s", strerror(errno));
+            return error_set(err, errlen, "cannot read standard input: %s", strerror(errno));
         if (len == 0)
             return 0;
         if (exchange(s, s->input, (size_t)len, err, errlen) != 0)
@@ -319,7 +305,7 @@ int client_run_udp(const struct client_job *job, char *err, size_t errlen)
     s.input = malloc(CLIENT_DATAGRAM_MAX);
     int rc = -1;
     if (s.reply == NULL || s.expected == NULL || s.stale == NULL || s.input == NULL)
-        fail(err, errlen, "out of memory");
+        error_set(err, errlen, "out of memory");
     else if (client_dialer_resolve(&s.dialer, &job->target, err, errlen) == 0) {
         if (connect_next(&s, err, errlen) == 0)
             rc = run(&s, err, errlen);

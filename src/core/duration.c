@@ -6,10 +6,10 @@
  * the multiplication or addition that could pass it.
  */
 #include "core/duration.h"
+#include "core/error.h"
 
 #include <ctype.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -50,20 +50,6 @@ struct number {
     bool fraction_rest; /* A nonzero digit past the ninth was dropped. */
 };
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err != NULL && errlen > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
-
 static bool is_digit(char c)
 {
     return c >= '0' && c <= '9';
@@ -78,12 +64,12 @@ static int read_number(const char **p, struct number *n, char *err, size_t errle
         /* Nothing above MAX_US is valid in any unit, microseconds included. */
         n->whole = n->whole * 10 + (*s - '0');
         if (n->whole > MAX_US)
-            return fail(err, errlen, "duration too large (at most one week)");
+            return error_set(err, errlen, "duration too large (at most one week)");
     }
     if (*s == '.') {
         s++;
         if (!is_digit(*s))
-            return fail(err, errlen, "expected digits after '.'");
+            return error_set(err, errlen, "expected digits after '.'");
         int64_t scale = FRACTION_SCALE;
         for (; is_digit(*s); s++) {
             if (scale > 1) {
@@ -107,7 +93,7 @@ static int read_unit(const char **p, const struct unit **unit, char *err, size_t
     while (start[len] != '\0' && !is_digit(start[len]) && start[len] != '.') {
         unsigned char c = (unsigned char)start[len];
         if (isspace(c))
-            return fail(err, errlen, "unexpected space (write \"5s\", not \"5 s\")");
+            return error_set(err, errlen, "unexpected space (write \"5s\", not \"5 s\")");
         if (!isprint(c))
             printable = false;
         len++;
@@ -120,8 +106,8 @@ static int read_unit(const char **p, const struct unit **unit, char *err, size_t
         }
     }
     if (printable && len <= UNIT_ECHO_MAX)
-        return fail(err, errlen, "unknown unit '%.*s' " UNIT_HELP, (int)len, start);
-    return fail(err, errlen, "unknown unit " UNIT_HELP);
+        return error_set(err, errlen, "unknown unit '%.*s' " UNIT_HELP, (int)len, start);
+    return error_set(err, errlen, "unknown unit " UNIT_HELP);
 }
 
 /* The value of n in unit, in microseconds rounded up, or -1 when too large. */
@@ -139,9 +125,9 @@ static int64_t term_us(const struct number *n, const struct unit *unit)
 int duration_parse(const char *text, int64_t *out_ms, char *err, size_t errlen)
 {
     if (text == NULL || text[0] == '\0')
-        return fail(err, errlen, "empty duration");
+        return error_set(err, errlen, "empty duration");
     if (text[0] == '-')
-        return fail(err, errlen, "negative durations are not allowed");
+        return error_set(err, errlen, "negative durations are not allowed");
 
     /*
      * Terms may be chained, as in "1m30s", so that what duration_format writes
@@ -152,7 +138,7 @@ int duration_parse(const char *text, int64_t *out_ms, char *err, size_t errlen)
     while (*p != '\0') {
         const char *term = p;
         if (!is_digit(*p))
-            return fail(err, errlen, "not a number");
+            return error_set(err, errlen, "not a number");
         struct number n;
         if (read_number(&p, &n, err, errlen) != 0)
             return -1;
@@ -160,16 +146,16 @@ int duration_parse(const char *text, int64_t *out_ms, char *err, size_t errlen)
         if (*p == '\0' && term == text) {
             unit = &units[2]; /* Seconds, as sleep(1) reads a bare number. */
         } else if (*p == '\0') {
-            return fail(err, errlen, "missing unit after the last number " UNIT_HELP);
+            return error_set(err, errlen, "missing unit after the last number " UNIT_HELP);
         } else if (*p == '.') {
-            return fail(err, errlen, "not a number");
+            return error_set(err, errlen, "not a number");
         } else if (read_unit(&p, &unit, err, errlen) != 0) {
             return -1;
         }
         int64_t us = term_us(&n, unit);
         /* Both are at most a few hours past MAX_US, so the sum cannot overflow. */
         if (us < 0 || total_us + us > MAX_US)
-            return fail(err, errlen, "duration too large (at most one week)");
+            return error_set(err, errlen, "duration too large (at most one week)");
         total_us += us;
     }
     *out_ms = (total_us + US_PER_MS - 1) / US_PER_MS;

@@ -5,10 +5,10 @@
  * every field reader; the few rules that differ hang on enum endpoint_use.
  */
 #include "core/listener_spec.h"
+#include "core/error.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -23,20 +23,6 @@
 #define HOST_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-."
 #define SERVICE_CHARS "abcdefghijklmnopqrstuvwxyz0123456789_-"
 #define SERVICE_HELP "(use a-z, 0-9, '_' and '-')"
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err != NULL && errlen > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 static bool is_printable(const char *s, size_t len)
 {
@@ -58,18 +44,18 @@ static int parse_transport(const char **p, enum endpoint_use use, enum transport
 {
     const char *sep = strstr(*p, "://");
     if (sep == NULL)
-        return fail(err, errlen, "missing '://' (expected %s)", form_of(use));
+        return error_set(err, errlen, "missing '://' (expected %s)", form_of(use));
     size_t len = (size_t)(sep - *p);
     if (len == 3 && memcmp(*p, "tcp", 3) == 0) {
         *t = TRANSPORT_TCP;
     } else if (len == 3 && memcmp(*p, "udp", 3) == 0) {
         *t = TRANSPORT_UDP;
     } else if (len == 0) {
-        return fail(err, errlen, "missing transport before '://' (use tcp or udp)");
+        return error_set(err, errlen, "missing transport before '://' (use tcp or udp)");
     } else if (len <= SCHEME_ECHO_MAX && is_printable(*p, len)) {
-        return fail(err, errlen, "unknown transport '%.*s' (use tcp or udp)", (int)len, *p);
+        return error_set(err, errlen, "unknown transport '%.*s' (use tcp or udp)", (int)len, *p);
     } else {
-        return fail(err, errlen, "unknown transport (use tcp or udp)");
+        return error_set(err, errlen, "unknown transport (use tcp or udp)");
     }
     *p = sep + 3;
     return 0;
@@ -100,18 +86,18 @@ static int parse_bracketed_host(const char **p, struct listener_spec *spec, char
     const char *start = *p + 1;
     size_t len = strcspn(start, "]/");
     if (start[len] != ']')
-        return fail(err, errlen, "unterminated '[' in host");
+        return error_set(err, errlen, "unterminated '[' in host");
     if (len == 0)
-        return fail(err, errlen, "empty host");
+        return error_set(err, errlen, "empty host");
     if (len >= sizeof spec->host)
-        return fail(err, errlen, "IPv6 address too long");
+        return error_set(err, errlen, "IPv6 address too long");
     memcpy(spec->host, start, len);
     spec->host[len] = '\0';
     if (!is_ipv6_literal(spec->host))
-        return fail(err, errlen, "invalid IPv6 address in '[...]'");
+        return error_set(err, errlen, "invalid IPv6 address in '[...]'");
     const char *after = start + len + 1;
     if (*after != ':' && *after != '/' && *after != '\0')
-        return fail(err, errlen, "unexpected text after ']' (expected ':PORT')");
+        return error_set(err, errlen, "unexpected text after ']' (expected ':PORT')");
     *p = after;
     return 0;
 }
@@ -129,23 +115,23 @@ static int parse_host(const char **p, enum endpoint_use use, struct listener_spe
     for (size_t i = 0; i < authority; i++)
         colons += start[i] == ':';
     if (colons > 1)
-        return fail(err, errlen, "IPv6 addresses must be in brackets, as in [::1]:7007");
+        return error_set(err, errlen, "IPv6 addresses must be in brackets, as in [::1]:7007");
 
     size_t len = strcspn(start, ":/");
     if (len == 0 && use == ENDPOINT_CONNECT)
-        return fail(err, errlen, "empty host");
+        return error_set(err, errlen, "empty host");
     if (len == 0)
-        return fail(err, errlen, "empty host (use * for every address)");
+        return error_set(err, errlen, "empty host (use * for every address)");
     if (len == 1 && start[0] == '*' && use == ENDPOINT_CONNECT)
-        return fail(err, errlen, "cannot connect to * (name a host, such as 127.0.0.1)");
+        return error_set(err, errlen, "cannot connect to * (name a host, such as 127.0.0.1)");
     if (len == 1 && start[0] == '*') {
         spec->wildcard = true;
         spec->host[0] = '\0';
     } else {
         if (len > DNS_NAME_MAX)
-            return fail(err, errlen, "host name longer than %d characters", DNS_NAME_MAX);
+            return error_set(err, errlen, "host name longer than %d characters", DNS_NAME_MAX);
         if (strspn(start, HOST_CHARS) < len)
-            return fail(err, errlen,
+            return error_set(err, errlen,
                         "invalid character in host (use letters, digits, '-' and '.')");
         memcpy(spec->host, start, len);
         spec->host[len] = '\0';
@@ -158,19 +144,19 @@ static int parse_host(const char **p, enum endpoint_use use, struct listener_spe
 static int parse_port(const char **p, uint16_t *port, char *err, size_t errlen)
 {
     if (**p != ':')
-        return fail(err, errlen, "missing port (expected HOST:PORT)");
+        return error_set(err, errlen, "missing port (expected HOST:PORT)");
     const char *digits = *p + 1;
     size_t len = strspn(digits, "0123456789");
     if (len == 0 && (digits[0] == '/' || digits[0] == '\0'))
-        return fail(err, errlen, "missing port number after ':'");
+        return error_set(err, errlen, "missing port number after ':'");
     if (len == 0 || (digits[len] != '/' && digits[len] != '\0'))
-        return fail(err, errlen, "port is not a number");
+        return error_set(err, errlen, "port is not a number");
     unsigned long value = 0;
     for (size_t i = 0; i < len; i++) {
         /* Stop at the first digit past the range, so long inputs cannot overflow. */
         value = value * 10 + (unsigned long)(digits[i] - '0');
         if (value > PORT_MAX)
-            return fail(err, errlen, "port out of range (0-%d)", PORT_MAX);
+            return error_set(err, errlen, "port out of range (0-%d)", PORT_MAX);
     }
     *port = (uint16_t)value;
     *p = digits + len;
@@ -181,20 +167,20 @@ static int parse_port(const char **p, uint16_t *port, char *err, size_t errlen)
 static int parse_service(const char *p, char *service, char *err, size_t errlen)
 {
     if (*p != '/')
-        return fail(err, errlen, "missing '/SERVICE' after the port");
+        return error_set(err, errlen, "missing '/SERVICE' after the port");
     p++;
     size_t len = strspn(p, SERVICE_CHARS);
     if (len == 0 && p[0] == '\0')
-        return fail(err, errlen, "missing service name after '/'");
+        return error_set(err, errlen, "missing service name after '/'");
     if (p[len] != '\0') {
         /* Separators and spaces read as junk after a finished name; other
          * characters, such as capitals, as a name spelt wrong. */
         if (len > 0 && strchr("/?#;, \t\r\n", p[len]) != NULL)
-            return fail(err, errlen, "unexpected text after the service name");
-        return fail(err, errlen, "invalid character in service name " SERVICE_HELP);
+            return error_set(err, errlen, "unexpected text after the service name");
+        return error_set(err, errlen, "invalid character in service name " SERVICE_HELP);
     }
     if (len >= LISTENER_SERVICE_MAX)
-        return fail(err, errlen, "service name longer than %d characters",
+        return error_set(err, errlen, "service name longer than %d characters",
                     LISTENER_SERVICE_MAX - 1);
     memcpy(service, p, len);
     service[len] = '\0';
@@ -205,7 +191,7 @@ int endpoint_parse(const char *text, enum endpoint_use use, struct listener_spec
                    size_t errlen)
 {
     if (text == NULL || text[0] == '\0')
-        return fail(err, errlen, "empty %s (expected %s)",
+        return error_set(err, errlen, "empty %s (expected %s)",
                     use == ENDPOINT_CONNECT ? "URL" : "listener", form_of(use));
 
     /* Fill a copy, so that *out is untouched when the text is rejected. */
@@ -218,7 +204,7 @@ int endpoint_parse(const char *text, enum endpoint_use use, struct listener_spec
         return -1;
     /* Port 0 asks a listener's kernel for any port; nothing answers on it. */
     if (use == ENDPOINT_CONNECT && spec.port == 0)
-        return fail(err, errlen, "cannot connect to port 0 (use 1-%d)", PORT_MAX);
+        return error_set(err, errlen, "cannot connect to port 0 (use 1-%d)", PORT_MAX);
     /* A client may leave the service to be inferred; "/" alone is still a mistake. */
     bool service_given = use == ENDPOINT_LISTEN || *p != '\0';
     if (service_given && parse_service(p, spec.service, err, errlen) != 0)
