@@ -105,7 +105,7 @@ static int send_datagram(struct conn *c, const void *data, size_t len)
     return 0;
 }
 
-int conn_write(struct conn *c, const void *data, size_t len)
+static int write_bytes(struct conn *c, const void *data, size_t len, bool may_send_now)
 {
     if (c->flags & CONN_DEAD)
         return -1;
@@ -115,7 +115,7 @@ int conn_write(struct conn *c, const void *data, size_t len)
         return 0;
     const uint8_t *bytes = data;
     bool completion_model = c->owner && c->owner->queue_writes;
-    if (buffer_is_empty(&c->output) && !completion_model) {
+    if (buffer_is_empty(&c->output) && !completion_model && may_send_now) {
         /* Nothing queued, so order allows sending straight from the caller's
          * memory: the common case costs one send and no copy. */
         ssize_t sent = send_now(c, bytes, len);
@@ -132,6 +132,16 @@ int conn_write(struct conn *c, const void *data, size_t len)
     }
     notify_owner(c);
     return 0;
+}
+
+int conn_write(struct conn *c, const void *data, size_t len)
+{
+    return write_bytes(c, data, len, true);
+}
+
+int conn_queue_write(struct conn *c, const void *data, size_t len)
+{
+    return write_bytes(c, data, len, false);
 }
 
 int conn_post(struct conn *c, const void *data, size_t len)

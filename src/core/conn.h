@@ -148,6 +148,14 @@ const struct address *conn_peer(const struct conn *c);
 
 /* ---- For models ------------------------------------------------------ */
 
+/*
+ * conn_write without the immediate send: the bytes wait for the model's
+ * next flush. A model that delivers conn_post on its own thread uses it, so
+ * that many lines posted to one client in one turn of the loop (a busy chat
+ * room) leave in one send rather than one send each.
+ */
+int conn_queue_write(struct conn *c, const void *data, size_t len);
+
 #define CONN_WANT_READ 0x1u
 #define CONN_WANT_WRITE 0x2u
 

@@ -125,6 +125,11 @@ static unsigned event_mask(unsigned interest)
  * destroys c when it is finished. Called after anything that may change c. */
 static void reconcile(struct loop *loop, struct conn *c)
 {
+    /* Output queued since the last flush (conn_queue_write) is sent now,
+     * once for everything this turn of the loop queued, before asking the
+     * backend to watch for writability: usually the socket takes it all. */
+    if (conn_output_pending(c) > 0 && !(c->registered_mask & EVENT_WRITE))
+        conn_handle_writable(c);
     if (conn_is_finished(c)) {
         drop_conn(loop, c);
         return;
@@ -169,7 +174,7 @@ static int on_post(struct conn_owner *owner, struct conn *c, const void *data, s
 {
     struct loop *loop = (struct loop *)owner;
     if (current_loop == loop || !loop->has_hub)
-        return conn_write(c, data, len);
+        return conn_queue_write(c, data, len);
     return mailbox_post(&loop->hub, c, data, len);
 }
 
