@@ -175,12 +175,11 @@ static int open_ring(struct io_uring *ring, unsigned entries, char *err, size_t 
         snprintf(err, errlen, "the uring model needs Linux 6.0 or later (multishot receive)");
         return -1;
     }
-    /* COOP_TASKRUN posts completions without interrupting the thread; the
-     * kernel still posts them while we work, so one wait reaps many.
-     * (DEFER_TASKRUN, which posts them only inside the wait, measured 0.30
-     * io_uring_enter calls per echo request against 0.05 without it.)
-     * Kernels that refuse the flags with EINVAL get the plain ring. */
+    /* Only this thread submits and reaps, so the kernel may run completion
+     * work when we wait rather than interrupt us (6.1 and later); older
+     * kernels refuse the flags with EINVAL and get the plain ring. */
     static const unsigned flag_choices[] = {
+        IORING_SETUP_SUBMIT_ALL | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
         IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN,
         0,
     };
