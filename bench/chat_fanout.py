@@ -29,7 +29,7 @@ directory unless --out says where).
 
 usage: bench/chat_fanout.py [--quick] [--models select,poll,epoll,uring,thread,epoll-t2]
                             [--out DIR]
---quick: 100 receivers, 1 s phases.
+--quick: 100 receivers, 0.5 s phases.
 """
 
 import argparse
@@ -47,10 +47,10 @@ import common_more as cm  # noqa: E402
 
 FULL = {"receivers": 1000, "receiver_processes": 4, "senders": 4, "rate": 20.0,
         "fixed_s": 5.0, "saturate_s": 5.0, "window": 64, "line_bytes": 64, "drain_s": 15.0,
-        "saturate_batch_s": 0.002}
+        "saturate_batch_s": 0.002, "settle_s": 1.0}
 QUICK = {"receivers": 100, "receiver_processes": 4, "senders": 2, "rate": 20.0,
-         "fixed_s": 1.0, "saturate_s": 1.0, "window": 64, "line_bytes": 64, "drain_s": 5.0,
-         "saturate_batch_s": 0.002}
+         "fixed_s": 0.5, "saturate_s": 0.5, "window": 64, "line_bytes": 64, "drain_s": 5.0,
+         "saturate_batch_s": 0.002, "settle_s": 0.2}
 # (label, model, extra server options)
 MODELS = {
     "select": ("select", []),
@@ -375,7 +375,7 @@ def run_model(sockserv, label, cfg):
         hello = control.recv()
         if hello.get("event") != "ready":
             raise RuntimeError(f"senders failed: {hello.get('error')}")
-        time.sleep(1.0)  # the senders' join notices drain
+        time.sleep(cfg["settle_s"])  # the senders' join notices drain
         phases = []
         for p_index, name in enumerate(PHASES):
             cmd = {"cmd": "run", "phase": p_index,
@@ -402,7 +402,7 @@ def run_model(sockserv, label, cfg):
             done["wall_s"] = round(t1 - t0, 3)
             done["drained"] = sum(delivered) >= want
             phases.append(done)
-            time.sleep(0.5)
+            time.sleep(cfg["settle_s"] / 2)
         control.send({"cmd": "quit"})
         stop.set()
         reports = []
@@ -618,7 +618,7 @@ def label_of(r):
 def main():
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="100 receivers, 1 s phases")
+    parser.add_argument("--quick", action="store_true", help="100 receivers, 0.5 s phases")
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--out", help="where results go (default bench/results; with "
                         "--quick a new temporary directory)")

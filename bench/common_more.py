@@ -564,7 +564,32 @@ def machine():
         "busy_processes_at_start": busy_processes(),
         "other_benchmarks_at_start": other_benchmarks(),
         "sockserv": os.environ.get("SOCKSERV") or str(REPO / "build" / "sockserv"),
+        **binary_identity(),
     }
+
+
+def binary_identity():
+    """Which sockserv ran: the copy's sha256 and its source's build time, and
+    the repository's commit, with whether src/ differed from it."""
+    import hashlib
+    out = {}
+    source = os.environ.get("SOCKSERV") or str(REPO / "build" / "sockserv")
+    try:
+        with open(sockserv_binary(), "rb") as f:
+            out["sockserv_sha256"] = hashlib.sha256(f.read()).hexdigest()
+        out["sockserv_built"] = time.strftime("%Y-%m-%dT%H:%M:%S%z",
+                                              time.localtime(os.stat(source).st_mtime))
+    except OSError:
+        pass
+    try:
+        out["git_head"] = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+                                         capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--", "src"],
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        out["src_differs_from_head"] = bool(dirty)
+    except (OSError, subprocess.TimeoutExpired):
+        pass
+    return out
 
 
 def machine_line(m):
@@ -578,7 +603,11 @@ def machine_line(m):
             + f"Load average at start: {', '.join(f'{x:.2f}' for x in m['load_average_at_start'])}"
             + (f"; busy at start: {busy}" if busy else "; nothing else busy at start")
             + (f"; other benchmark processes: {len(m['other_benchmarks_at_start'])}"
-               if m["other_benchmarks_at_start"] else "") + ".")
+               if m["other_benchmarks_at_start"] else "") + "."
+            + (f" sockserv built {m['sockserv_built']} (sha256 {m['sockserv_sha256'][:12]}), "
+               f"repository at {m.get('git_head', '?')}"
+               + (" with src/ changes" if m.get("src_differs_from_head") else "") + "."
+               if m.get("sockserv_sha256") else ""))
 
 
 def output_dir(out, quick):

@@ -39,14 +39,14 @@ import common_more as cm  # noqa: E402
 
 FULL = {
     "memory": {"connections": 10000, "fork_connections": 1000, "echo_bytes": 64,
-               "warm_round_trips": 2000},
+               "warm_round_trips": 2000, "settle_s": 1.0},
     "scale19k": {"connections": 19000, "clients": 2, "max_conns": 19500, "echo_bytes": 64},
     "scale100k": {"connections": 100000, "clients": 6, "workers": 6, "max_conns": 19000,
                   "echo_bytes": 64, "time_budget_s": 240},
 }
 QUICK = {
     "memory": {"connections": 500, "fork_connections": 50, "echo_bytes": 64,
-               "warm_round_trips": 1100},
+               "warm_round_trips": 1100, "settle_s": 0.2},
     "scale19k": {"connections": 1000, "clients": 2, "max_conns": 1500, "echo_bytes": 64},
     "scale100k": {"connections": 2000, "clients": 2, "workers": 2, "max_conns": 1500,
                   "echo_bytes": 64, "time_budget_s": 60},
@@ -150,7 +150,7 @@ def memory_run(sockserv, model, count, echo, cfg):
             if echo:
                 [ech] = cm.all_holders(holders, f"echo {cfg['echo_bytes']}", 120)
                 record["echo"] = ech
-            time.sleep(1.0)  # let deferred frees and the kernel settle
+            time.sleep(cfg["settle_s"])  # let deferred frees and the kernel settle
             # The kernel first: reading /proc/PID/fd would add to its caches.
             k_after = cm.kernel_snapshot()
             after = server_footprint(pid, model)
@@ -196,7 +196,7 @@ def experiment_memory(sockserv, models, cfg):
                 cm.log(f"memory {model:6} echo={echo!s:5} held {rec['server_held']}/{count}  "
                        f"user {rec['user_bytes_per_connection']:.0f} B/conn  kernel slab "
                        f"{rec['kernel'].get('slabinfo_total_per_connection', 0):.0f} B/conn (both ends)")
-            time.sleep(1)  # the RSTs of the last run clear
+            time.sleep(cfg["settle_s"])  # the RSTs of the last run clear
     return {"settings": cfg, "target_bytes": TARGET_BYTES, "runs": runs}
 
 
@@ -289,7 +289,7 @@ def experiment_scale19k(sockserv, cfg):
         rec = scale_run(sockserv, argv, model, cfg, cfg["connections"], cfg["clients"])
         runs.append(rec)
         cm.log(f"scale19k {model:6} " + summary_scale(rec))
-        time.sleep(2)
+        time.sleep(0.5)
     return {"settings": cfg, "runs": runs}
 
 
@@ -330,8 +330,9 @@ def markdown_memory(results):
         "uring's 8 MiB provided-buffer ring are touched before the baseline); then the "
         f"baseline; then {s['connections']:,} idle connections ({s['fork_connections']:,} for fork) "
         "from one client process, bound to 127.0.1.x source addresses; the server has "
-        "accepted them all when its descriptor count (children, for fork) says so; "
-        "1 s later the second reading. \"echo first\": every connection did one "
+        "accepted them all when ss shows them all established on its port with nothing left "
+        "in the accept queue (and, for fork, a child for each); 1 s later the second "
+        "reading, and then \"held\", from the server's descriptors. \"echo first\": every connection did one "
         f"{s['echo_bytes']} B round trip before the reading, so its buffers were "
         "allocated and freed.",
         "",
@@ -406,8 +407,8 @@ def markdown_scale(results):
         "",
         f"Run {results['generated']} on {cm.machine_line(m)}"
         + (" **Quick settings: a check of the script, not a measurement.**" if results["quick"]
-           else ""),
-        f" Ephemeral ports {'-'.join(m['ip_local_port_range'].split())} (per source address), "
+           else "")
+        + f" Ephemeral ports {'-'.join(m['ip_local_port_range'].split())} (per source address), "
         f"tcp_mem {' '.join(m['tcp_mem_pages'].split())} pages, somaxconn {m['somaxconn']}, file-max {m['file_max']}.",
         "",
         f"Command: `{results['command']}`. Client processes (bench/common_more.py holders) "

@@ -37,6 +37,7 @@ usage: bench/rivals.py [--quick] [--out DIR]
 import argparse
 import datetime
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -101,6 +102,20 @@ class Contender:
                 else self.command)
 
 
+def exit_text(status):
+    if status is not None and status < 0:
+        try:
+            return f"killed by {signal.Signals(-status).name}"
+        except ValueError:
+            return f"killed by signal {-status}"
+    return f"exit status {status}"
+
+
+def signal_names(text):
+    """'server died (status -13)' as older runs wrote it, with the signal named."""
+    return re.sub(r"\(status (-\d+)\)", lambda m: f"({exit_text(int(m.group(1)))})", text)
+
+
 def one_run(contender, size, conns, cfg):
     warmup = cfg["warmup_from_1000"] if conns >= 1000 else cfg["warmup"]
     try:
@@ -117,7 +132,7 @@ def one_run(contender, size, conns, cfg):
                 rec["server_exit_status"] = server.proc.returncode
                 rec["server_output_tail"] = tail
                 rec["status"] = "failed" if rec.get("status") == "failed" else "errors"
-                rec["reason"] = (f"server died (status {server.proc.returncode})"
+                rec["reason"] = (f"server died ({exit_text(server.proc.returncode)})"
                                  + (f": {tail}" if tail else ""))
     except RuntimeError as e:
         rec = {"status": "failed", "reason": f"server did not start: {e}"}
@@ -300,7 +315,7 @@ def markdown(results):
             errs = ", ".join(f"{v} {k}" for k, v in s["errors_total"].items() if v)
             status = "/".join(x or "?" for x in s["statuses"]) + (f" ({errs})" if errs else "")
             if s["reasons"]:
-                status += "; " + "; ".join(s["reasons"])[:200]
+                status += "; " + signal_names("; ".join(s["reasons"]))[:200]
             label = f"{point['size'] // 1024} KiB" if point["size"] >= 1024 else f"{point['size']} B"
             lines.append(
                 f"| {point['kind']} | {label} | {point['connections']:,} | {name} | "
@@ -331,7 +346,7 @@ def markdown(results):
                     return f"**{x:.2f}x**" if x >= TARGET_RATIO else f"{x:.2f}x"
                 lines.append(f"| {point['kind']} | {rname} | {label} | {point['connections']:,} | "
                              f"{show(r['requests_per_s'])} | {show(r['p99'])} | "
-                             f"{show(r['per_server_cpu_s'])} | {r['rival_status']} |")
+                             f"{show(r['per_server_cpu_s'])} | {signal_names(r['rival_status'])} |")
     sc = results.get("syscalls")
     if sc:
         lines += ["", "## System calls per request", ""]
