@@ -178,6 +178,35 @@ def ratio(a, b):
     return round(a / b, 3)
 
 
+def point_ratios(point):
+    """sockserv / each rival at one point: the ratio of the medians, and the
+    median of the per-round ratios. Runs of one round are back to back, so
+    the paired figure is the steadier when the machine drifts between a
+    faster and a slower state over minutes, as this one does."""
+    ours_name = f"sockserv-{point['kind']}"
+    ours = point["servers"][ours_name]
+    out = {}
+    for name, theirs in point["servers"].items():
+        if name == ours_name:
+            continue
+
+        def paired(f):
+            return cm.median([ratio(f(a), f(b)) for a, b in
+                              zip(point["runs"][ours_name], point["runs"][name])])
+        out[name] = {
+            "requests_per_s": ratio(ours["requests_per_s"], theirs["requests_per_s"]),
+            "requests_per_s_paired": paired(
+                lambda x: x.get("result", {}).get("requests_per_s")),
+            "p99": ratio(theirs["p99_us"], ours["p99_us"]),
+            "per_server_cpu_s": ratio(ours["requests_per_server_cpu_s"],
+                                      theirs["requests_per_server_cpu_s"]),
+            "per_server_cpu_s_paired": paired(lambda x: x.get("requests_per_server_cpu_s")),
+            "rival_status": "/".join(x or "?" for x in theirs["statuses"])
+            + ("; " + "; ".join(theirs["reasons"])[:120] if theirs["reasons"] else ""),
+        }
+    return out
+
+
 # -- System calls -----------------------------------------------------------------
 
 def perf_usable():
@@ -330,10 +359,14 @@ def markdown(results):
             "",
             f"Target: at least {TARGET_RATIO}x. requests/s and requests per server CPU-second: "
             "above 1 is sockserv ahead; p99: rival's p99 / sockserv's, above 1 is sockserv ahead. "
+            "\"paired\": the median of the three per-round ratios (each round runs sockserv "
+            "and the rival back to back); this machine drifts between a faster and a slower "
+            "state over minutes, which moves the plain ratio of medians by up to 30%, so "
+            "read differences under about 10% as noise. "
             "A rival that failed (errors, stalls, died) is marked: its ratio is not a speed.",
             "",
-            "| kind | rival | message | connections | requests/s | p99 | per server CPU-s | rival status |",
-            "|---|---|---:|---:|---:|---:|---:|---|",
+            "| kind | rival | message | connections | requests/s | requests/s, paired | p99 | per server CPU-s | per server CPU-s, paired | rival status |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
         ]
         for point in results["points"]:
             for rname, r in point.get("ratios", {}).items():
@@ -345,8 +378,10 @@ def markdown(results):
                         return "-"
                     return f"**{x:.2f}x**" if x >= TARGET_RATIO else f"{x:.2f}x"
                 lines.append(f"| {point['kind']} | {rname} | {label} | {point['connections']:,} | "
-                             f"{show(r['requests_per_s'])} | {show(r['p99'])} | "
-                             f"{show(r['per_server_cpu_s'])} | {signal_names(r['rival_status'])} |")
+                             f"{show(r['requests_per_s'])} | {show(r.get('requests_per_s_paired'))} | "
+                             f"{show(r['p99'])} | {show(r['per_server_cpu_s'])} | "
+                             f"{show(r.get('per_server_cpu_s_paired'))} | "
+                             f"{signal_names(r['rival_status'])} |")
     sc = results.get("syscalls")
     if sc:
         lines += ["", "## System calls per request", ""]
@@ -425,18 +460,7 @@ def main():
                     for c in contenders[kind]:
                         point["servers"][c.name] = summarize(runs[c.name])
                         point["runs"][c.name] = runs[c.name]
-                    ours = point["servers"][f"sockserv-{kind}"]
-                    point["ratios"] = {}
-                    for c in contenders[kind][1:]:
-                        theirs = point["servers"][c.name]
-                        point["ratios"][c.name] = {
-                            "requests_per_s": ratio(ours["requests_per_s"], theirs["requests_per_s"]),
-                            "p99": ratio(theirs["p99_us"], ours["p99_us"]),
-                            "per_server_cpu_s": ratio(ours["requests_per_server_cpu_s"],
-                                                      theirs["requests_per_server_cpu_s"]),
-                            "rival_status": "/".join(x or "?" for x in theirs["statuses"])
-                            + ("; " + "; ".join(theirs["reasons"])[:120] if theirs["reasons"] else ""),
-                        }
+                    point["ratios"] = point_ratios(point)
                     results["points"].append(point)
                     for name, s in point["servers"].items():
                         cm.log(f"rivals {kind:5} {size:5} B {conns:5} conns {name:16} "
