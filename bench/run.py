@@ -39,6 +39,9 @@ import sys
 import time
 from pathlib import Path
 
+# One sampler of competing processes for every experiment script.
+from common_more import busy_processes
+
 REPO = Path(__file__).resolve().parents[1]
 SOCKSERV = os.environ.get("SOCKSERV") or str(REPO / "build" / "sockserv")
 THREADED_CLIENT = os.environ.get("THREADED_CLIENT") or str(
@@ -357,37 +360,6 @@ def fmt_us(us):
     if us < 1e6:
         return f"{us / 1000:.1f} ms"
     return f"{us / 1e6:.2f} s"
-
-
-def busy_processes(seconds_=1.0, threshold=0.2):
-    """Other processes that used over threshold of a core during a short
-    sample: what else competed with the measurements."""
-    def sample():
-        ticks = {}
-        for name in os.listdir("/proc"):
-            if not name.isdigit():
-                continue
-            try:
-                with open(f"/proc/{name}/stat") as f:
-                    text = f.read()
-            except OSError:
-                continue
-            fields = text[text.rindex(")") + 2:].split()
-            ticks[int(name)] = (text[text.index("(") + 1:text.rindex(")")],
-                                int(fields[11]) + int(fields[12]))
-        return ticks
-
-    hz = os.sysconf("SC_CLK_TCK")
-    before = sample()
-    time.sleep(seconds_)
-    after = sample()
-    busy = []
-    for pid, (name, ticks) in after.items():
-        if pid in before and pid != os.getpid():
-            share = (ticks - before[pid][1]) / hz / seconds_
-            if share >= threshold:
-                busy.append({"pid": pid, "name": name, "cpu_share": round(share, 2)})
-    return sorted(busy, key=lambda b: -b["cpu_share"])
 
 
 def machine():
