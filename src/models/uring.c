@@ -199,6 +199,9 @@ static int open_ring(struct io_uring *ring, unsigned entries, char *err, size_t 
         snprintf(err, errlen, "this kernel's io_uring lacks timed waits (needs Linux 5.11)");
         return -1;
     }
+    /* Each wait then skips looking the ring's descriptor up; a kernel
+     * without registered rings (before 5.18) just does the lookup. */
+    io_uring_register_ring_fd(ring);
     return 0;
 }
 
