@@ -66,8 +66,8 @@ static void print_help(void)
            "      --grace DURATION  how long a stop waits for open connections (default 5s)\n"
            "  -t, --threads N       run N event loops in the process (select, poll, epoll,\n"
            "                        uring), each with its own SO_REUSEPORT listeners\n"
-           "  -w, --workers N       run N worker processes on shared listeners under a\n"
-           "                        supervisor that replaces any that die\n"
+           "  -w, --workers N       run N worker processes, each with its own SO_REUSEPORT\n"
+           "                        listeners, under a supervisor that replaces any that die\n"
            "      --udp-rate R[/B]  datagrams per second (and burst) served per source\n"
            "                        address (default %d/%d; 'off' disables)\n"
            "      --max-line BYTES  longest line upper and chat accept (default 4K)\n"
@@ -387,8 +387,8 @@ int command_serve(int argc, char **argv)
         .grace_ms = opt.grace_ms,
         .udp_rate = opt.udp_rate,
     };
-    /* Each loop binds sockets of its own on the same ports. */
-    srv.listeners.reuseport = opt.threads > 1;
+    /* Each loop and each worker binds sockets of its own on the same ports. */
+    srv.listeners.reuseport = opt.threads > 1 || opt.workers > 1;
     char err[256];
     if (rc == 0 && opt.model->probe && opt.model->probe(err, sizeof(err)) != 0) {
         log_error("%s", err);

@@ -5,10 +5,14 @@
  * workers alive: a worker that dies is replaced, and a stop is passed on
  * to every worker, each of which honours the grace period itself.
  *
- * Workers share the listening sockets rather than binding their own with
- * SO_REUSEPORT, so a worker killed mid-flight loses no client waiting in
- * an accept queue: the others take them. They are also how one server goes
- * past a single process's descriptor limit.
+ * Each worker has listening sockets of its own, bound by the parent to the
+ * same ports with SO_REUSEPORT, so the kernel spreads clients (and UDP
+ * sources) evenly by a hash of the peer. One socket shared by every
+ * worker would instead go to whichever worker wakes first, and piles
+ * clients onto a few workers. The parent keeps every worker's sockets open,
+ * so clients waiting in a dead worker's accept queue are not lost: its
+ * replacement inherits the same sockets and serves them. Workers are also
+ * how one server goes past a single process's descriptor limit.
  */
 #include <errno.h>
 #include <poll.h>
@@ -42,19 +46,28 @@ struct supervisor {
     struct server *srv;
     unsigned threads;
     struct worker *workers;
+    /* Worker i's listeners: [0] is srv->listeners, the others copies. */
+    struct listener_set *sets;
     unsigned count;
     sigset_t parent_mask;
     bool failed; /* A worker could not start: the run ends in failure. */
 };
 
-static void __attribute__((noreturn)) run_worker(struct supervisor *sv)
+static void __attribute__((noreturn)) run_worker(struct supervisor *sv, unsigned index)
 {
     /* A latch of its own: a signal to one worker stops only that worker,
      * and the parent passes its own stop on with SIGTERM. */
     if (stop_install() != 0 || sigprocmask(SIG_SETMASK, &sv->parent_mask, NULL) != 0)
         _exit(1);
+    /* Only the parent may keep other workers' sockets open: a worker that
+     * held them would keep them listening after their own worker stopped. */
+    for (unsigned i = 0; i < sv->count; i++)
+        if (i != index)
+            listener_set_close(&sv->sets[i]);
+    struct server srv = *sv->srv;
+    srv.listeners = sv->sets[index];
     char err[256];
-    int rc = model_run_loops(sv->model, sv->srv, sv->threads, err, sizeof(err));
+    int rc = model_run_loops(sv->model, &srv, sv->threads, err, sizeof(err));
     if (rc != 0)
         log_error("worker %d: %s", (int)getpid(), err);
     _exit(rc == 0 ? 0 : 1);
@@ -65,7 +78,7 @@ static void start_worker(struct supervisor *sv, unsigned i)
     struct worker *w = &sv->workers[i];
     pid_t pid = fork();
     if (pid == 0)
-        run_worker(sv);
+        run_worker(sv, i);
     if (pid < 0) {
         log_warn("cannot start worker %u: %s; retrying", i, strerror(errno));
         w->restart_at_ms = clock_now_ms() + RESTART_BACKOFF_MS;
@@ -176,6 +189,29 @@ static void stop_workers(struct supervisor *sv, int sigfd)
     }
 }
 
+/* Binds every worker but the first its own copy of the listeners. */
+static int open_worker_sets(struct supervisor *sv, char *err, size_t errlen)
+{
+    sv->sets = calloc(sv->count, sizeof(*sv->sets));
+    if (!sv->sets) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    sv->sets[0] = sv->srv->listeners;
+    for (unsigned i = 1; i < sv->count; i++)
+        if (listener_set_copy(&sv->sets[i], &sv->srv->listeners, err, errlen) != 0)
+            return -1;
+    return 0;
+}
+
+static void free_worker_sets(struct supervisor *sv)
+{
+    /* Set 0 belongs to the caller's server. */
+    for (unsigned i = 1; sv->sets && i < sv->count; i++)
+        listener_set_free(&sv->sets[i]);
+    free(sv->sets);
+}
+
 int model_run_workers(const struct model *model, struct server *srv, unsigned workers,
                       unsigned threads, char *err, size_t errlen)
 {
@@ -184,20 +220,18 @@ int model_run_workers(const struct model *model, struct server *srv, unsigned wo
     sigset_t chld;
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);
-    if (!sv.workers || sigprocmask(SIG_BLOCK, &chld, &sv.parent_mask) != 0) {
+    int sigfd = -1;
+    if (!sv.workers || sigprocmask(SIG_BLOCK, &chld, &sv.parent_mask) != 0 ||
+        (sigfd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
         snprintf(err, errlen, "cannot set up workers: %s", strerror(errno));
         free(sv.workers);
         return -1;
     }
-    int sigfd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
-    if (sigfd < 0) {
-        snprintf(err, errlen, "signalfd: %s", strerror(errno));
-        free(sv.workers);
-        return -1;
-    }
-    srv->shared_listeners = true;
-    /* Workers share these sockets, so they are all bound already. */
-    if (srv->announce && srv->announce(srv, err, errlen) != 0) {
+    /* Every worker's sockets are bound before the announcement, so clients
+     * that connect as soon as they read it are spread over all of them. */
+    if (open_worker_sets(&sv, err, errlen) != 0 ||
+        (srv->announce && srv->announce(srv, err, errlen) != 0)) {
+        free_worker_sets(&sv);
         close(sigfd);
         free(sv.workers);
         return -1;
@@ -220,10 +254,12 @@ int model_run_workers(const struct model *model, struct server *srv, unsigned wo
             drain_signalfd(sigfd);
         reap(&sv, true);
     }
-    /* The parent's copies of the listeners close now; the sockets close
-     * when the last worker lets go of them. */
-    listener_set_stop(&srv->listeners);
+    /* The parent's copies of the listeners close now; each worker closes
+     * its own as it stops, so new clients are refused from here on. */
+    for (unsigned i = 0; i < workers; i++)
+        listener_set_stop(&sv.sets[i]);
     stop_workers(&sv, sigfd);
+    free_worker_sets(&sv);
     close(sigfd);
     free(sv.workers);
     if (sv.failed) {

@@ -2,9 +2,9 @@
 --workers 2 runs two worker processes under a supervisor. When one is
 killed (SIGKILL: no chance to clean up), the supervisor says so on stderr
 and starts a new one at once, and the listener never stops serving: the
-listening socket belongs to the supervisor and the surviving worker too,
-so every client that connects while the worker dies and is replaced gets
-its echo.
+dead worker's listening socket belongs to the supervisor too, so a client
+the kernel queues on it while the worker dies waits there for the
+replacement, and every client that connects meanwhile gets its echo.
 
 Each echo round trip is a connection of its own, finished before the next
 starts, and the kill lands between two of them, so no client is ever in
