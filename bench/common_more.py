@@ -309,15 +309,22 @@ def socket_fd_count(pid):
     return n
 
 
-def cpu_seconds(pid):
-    """utime + stime of the whole process (every thread), in seconds."""
+def cpu_times(pid):
+    """(utime, stime) of the whole process (every thread), in seconds:
+    the time it ran its own code and the time the kernel ran for it."""
     try:
         with open(f"/proc/{pid}/stat") as f:
             text = f.read()
     except OSError:
         return None
     fields = text[text.rindex(")") + 2:].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+    return int(fields[11]) / CLK_TCK, int(fields[12]) / CLK_TCK
+
+
+def cpu_seconds(pid):
+    """utime + stime of the whole process (every thread), in seconds."""
+    times = cpu_times(pid)
+    return sum(times) if times else None
 
 
 def steal_seconds():
@@ -728,7 +735,7 @@ def run_bench(sockserv, url, args, limit, server_pid=None, cpu_after_s=0.0):
     cpu0 = t0 = None
     if server_pid is not None:
         time.sleep(cpu_after_s)
-        cpu0, t0 = cpu_seconds(server_pid), time.monotonic()
+        cpu0, t0 = cpu_times(server_pid), time.monotonic()
     try:
         out, err = proc.communicate(timeout=limit)
     except subprocess.TimeoutExpired:
@@ -741,9 +748,10 @@ def run_bench(sockserv, url, args, limit, server_pid=None, cpu_after_s=0.0):
               "load_cpu_s": round(usage1.ru_utime - usage0.ru_utime +
                                   usage1.ru_stime - usage0.ru_stime, 3)}
     if server_pid is not None:
-        cpu1, t1 = cpu_seconds(server_pid), time.monotonic()
+        cpu1, t1 = cpu_times(server_pid), time.monotonic()
         if cpu0 is not None and cpu1 is not None:
-            record["server_cpu_s"] = round(cpu1 - cpu0, 3)
+            record["server_cpu_s"] = round(sum(cpu1) - sum(cpu0), 3)
+            record["server_user_cpu_s"] = round(cpu1[0] - cpu0[0], 3)
             record["server_cpu_window_s"] = round(t1 - t0, 3)
     try:
         record["result"] = json.loads(out)

@@ -21,6 +21,11 @@ warmup to the end of the run) gives requests per server CPU-second: with
 two cores the load generator can be the bottleneck, and then this, not
 requests/s, says which server does more with a core.
 
+Then the same at 50, 500 and 5,000 connections with every server held to
+40% of its core by the cgroup CPU controller (bench/cpu_cap.py; needs
+root, skipped with the reason otherwise): the load generator then has more
+than the server, so requests/s measures the server alone.
+
 Also: system calls per request for every server at 50 connections and 128 B
 (perf stat on the raw_syscalls:sys_enter tracepoint and the per-call ones
 that matter, attached to the server for the whole bench run); and one
@@ -47,13 +52,16 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common_more as cm  # noqa: E402
+from cpu_cap import CpuCap  # noqa: E402
 
 FULL = {"sizes": [128, 1024], "connections": [1, 50, 500, 5000], "duration": "3s",
         "warmup": "500ms", "warmup_from_1000": "2s", "timeout": "2s", "repeats": 3,
-        "syscall_connections": 50, "syscall_size": 128, "syscall_duration": "3s"}
+        "syscall_connections": 50, "syscall_size": 128, "syscall_duration": "3s",
+        "capped_connections": [50, 500, 5000], "cap_share": 0.4}
 QUICK = {"sizes": [128], "connections": [1, 50], "duration": "1s", "warmup": "200ms",
          "warmup_from_1000": "1s", "timeout": "1s", "repeats": 1,
-         "syscall_connections": 50, "syscall_size": 128, "syscall_duration": "1s"}
+         "syscall_connections": 50, "syscall_size": 128, "syscall_duration": "1s",
+         "capped_connections": [50], "cap_share": 0.4}
 KINDS = ["epoll", "uring"]
 TARGET_RATIO = 1.15
 # The per-call tracepoints counted beside the total; perf loses counts when
@@ -116,10 +124,12 @@ def signal_names(text):
     return re.sub(r"\(status (-\d+)\)", lambda m: f"({exit_text(int(m.group(1)))})", text)
 
 
-def one_run(contender, size, conns, cfg):
+def one_run(contender, size, conns, cfg, cap=None):
     warmup = cfg["warmup_from_1000"] if conns >= 1000 else cfg["warmup"]
     try:
         with contender.start() as server:
+            if cap:
+                cap.add(server.pid)
             url = f"tcp://127.0.0.1:{server.port}"
             rec = cm.run_bench(cm.sockserv_binary(), url, [
                 "-c", str(conns), "-t", "1", "-s", str(size), "-d", cfg["duration"],
@@ -143,9 +153,43 @@ def one_run(contender, size, conns, cfg):
         rec["requests_per_server_cpu_s"] = round(
             r["requests_per_s"] * rec["server_cpu_window_s"] / rec["server_cpu_s"], 1)
         rec["server_cpu_share"] = round(rec["server_cpu_s"] / rec["server_cpu_window_s"], 3)
+        rec["server_user_share"] = round(rec["server_user_cpu_s"] / rec["server_cpu_s"], 3)
     if r:
         rec["load_cpu_share"] = round(rec["load_cpu_s"] / rec["wall_s"], 3)
     return rec
+
+
+def measure(contenders, connection_counts, cfg, cap=None):
+    """Every contender at every size and connection count, interleaved."""
+    points = []
+    for size in cfg["sizes"]:
+        for conns in connection_counts:
+            runs = {c.name: [] for kind in KINDS for c in contenders[kind]}
+            others = cm.other_benchmarks()
+            steal0 = cm.steal_seconds()
+            for _ in range(cfg["repeats"]):
+                for kind in KINDS:
+                    for c in contenders[kind]:  # sockserv, rival, ... interleaved
+                        rec = one_run(c, size, conns, cfg, cap)
+                        rec["load_average"] = cm.load_average()
+                        runs[c.name].append(rec)
+            for kind in KINDS:
+                point = {"kind": kind, "size": size, "connections": conns,
+                         "servers": {}, "runs": {}, "other_benchmarks_at_start": others,
+                         "steal_s": round(cm.steal_seconds() - steal0, 2)}
+                for c in contenders[kind]:
+                    point["servers"][c.name] = summarize(runs[c.name])
+                    point["runs"][c.name] = runs[c.name]
+                point["ratios"] = point_ratios(point)
+                points.append(point)
+                for name, s in point["servers"].items():
+                    cm.log(f"rivals{' capped' if cap else ''} {kind:5} {size:5} B {conns:5} "
+                           f"conns {name:16} {s['requests_per_s'] or 0:10,.0f} req/s p99 "
+                           f"{cm.fmt_us(s['p99_us'])} server cpu {s['server_cpu_share']} "
+                           f"(user {s['server_user_share']}) per-cpu-s "
+                           f"{s['requests_per_server_cpu_s'] or 0:,.0f} "
+                           f"{'/'.join(x or '?' for x in s['statuses'])}")
+    return points
 
 
 def summarize(runs):
@@ -164,6 +208,7 @@ def summarize(runs):
         "p99_us": pick(lambda x: (x.get("result", {}).get("latency_us") or {}).get("p99")),
         "requests_per_server_cpu_s": pick(lambda x: x.get("requests_per_server_cpu_s")),
         "server_cpu_share": pick(lambda x: x.get("server_cpu_share")),
+        "server_user_share": pick(lambda x: x.get("server_user_share")),
         "load_cpu_share": pick(lambda x: x.get("load_cpu_share")),
         "errors_total": errors,
         "reasons": sorted({x["reason"] for x in runs if x.get("reason")}),
@@ -305,6 +350,54 @@ def generator_check(sockserv, cfg):
 
 # -- Report -------------------------------------------------------------------------
 
+def size_label(size):
+    return f"{size // 1024} KiB" if size >= 1024 else f"{size} B"
+
+
+def results_table(points):
+    lines = [
+        "| kind | message | connections | server | requests/s | p99 | server CPU share | user share | load CPU share | requests per server CPU-s | status, errors |",
+        "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for point in points:
+        for name, s in point["servers"].items():
+            errs = ", ".join(f"{v} {k}" for k, v in s["errors_total"].items() if v)
+            status = "/".join(x or "?" for x in s["statuses"]) + (f" ({errs})" if errs else "")
+            if s["reasons"]:
+                status += "; " + signal_names("; ".join(s["reasons"]))[:200]
+
+            def show(x):
+                return "-" if x is None else x
+            lines.append(
+                f"| {point['kind']} | {size_label(point['size'])} | {point['connections']:,} | "
+                f"{name} | {s['requests_per_s'] or 0:,.0f} | {cm.fmt_us(s['p99_us'])} | "
+                f"{show(s['server_cpu_share'])} | {show(s.get('server_user_share'))} | "
+                f"{show(s['load_cpu_share'])} | {s['requests_per_server_cpu_s'] or 0:,.0f} | "
+                f"{status} |")
+    return lines
+
+
+def ratios_table(points):
+    lines = [
+        "| kind | rival | message | connections | requests/s | requests/s, paired | p99 | per server CPU-s | per server CPU-s, paired | rival status |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+
+    def show(x):
+        if x is None:
+            return "-"
+        return f"**{x:.2f}x**" if x >= TARGET_RATIO else f"{x:.2f}x"
+    for point in points:
+        for rname, r in point.get("ratios", {}).items():
+            lines.append(f"| {point['kind']} | {rname} | {size_label(point['size'])} | "
+                         f"{point['connections']:,} | {show(r['requests_per_s'])} | "
+                         f"{show(r.get('requests_per_s_paired'))} | {show(r['p99'])} | "
+                         f"{show(r['per_server_cpu_s'])} | "
+                         f"{show(r.get('per_server_cpu_s_paired'))} | "
+                         f"{signal_names(r['rival_status'])} |")
+    return lines
+
+
 def markdown(results):
     cfg = results["settings"]
     m = results["machine"]
@@ -334,24 +427,13 @@ def markdown(results):
         "CPU-second = requests/s / server CPU share (the measure that survives a load "
         "generator that is the bottleneck). Loopback TCP processing is charged to whichever "
         "process is running when it happens, so CPU figures are approximate for every server "
-        "alike.",
+        "alike. User share: the part of the server's CPU time spent in its own code "
+        "(utime / (utime+stime)); the rest is the kernel's TCP and event work, the same "
+        "for every server, so no server can be faster than 1 / (1 - its user share) "
+        "times a server whose own code costs nothing.",
         "",
-        "| kind | message | connections | server | requests/s | p99 | server CPU share | load CPU share | requests per server CPU-s | status, errors |",
-        "|---|---:|---:|---|---:|---:|---:|---:|---:|---|",
+        *results_table(results["points"]),
     ]
-    for point in results["points"]:
-        for name, s in point["servers"].items():
-            errs = ", ".join(f"{v} {k}" for k, v in s["errors_total"].items() if v)
-            status = "/".join(x or "?" for x in s["statuses"]) + (f" ({errs})" if errs else "")
-            if s["reasons"]:
-                status += "; " + signal_names("; ".join(s["reasons"]))[:200]
-            label = f"{point['size'] // 1024} KiB" if point["size"] >= 1024 else f"{point['size']} B"
-            lines.append(
-                f"| {point['kind']} | {label} | {point['connections']:,} | {name} | "
-                f"{s['requests_per_s'] or 0:,.0f} | {cm.fmt_us(s['p99_us'])} | "
-                f"{s['server_cpu_share'] if s['server_cpu_share'] is not None else '-'} | "
-                f"{s['load_cpu_share'] if s['load_cpu_share'] is not None else '-'} | "
-                f"{s['requests_per_server_cpu_s'] or 0:,.0f} | {status} |")
     if results["rivals"]:
         lines += [
             "",
@@ -365,23 +447,26 @@ def markdown(results):
             "read differences under about 10% as noise. "
             "A rival that failed (errors, stalls, died) is marked: its ratio is not a speed.",
             "",
-            "| kind | rival | message | connections | requests/s | requests/s, paired | p99 | per server CPU-s | per server CPU-s, paired | rival status |",
-            "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
+            *ratios_table(results["points"]),
         ]
-        for point in results["points"]:
-            for rname, r in point.get("ratios", {}).items():
-                label = (f"{point['size'] // 1024} KiB" if point["size"] >= 1024
-                         else f"{point['size']} B")
-
-                def show(x):
-                    if x is None:
-                        return "-"
-                    return f"**{x:.2f}x**" if x >= TARGET_RATIO else f"{x:.2f}x"
-                lines.append(f"| {point['kind']} | {rname} | {label} | {point['connections']:,} | "
-                             f"{show(r['requests_per_s'])} | {show(r.get('requests_per_s_paired'))} | "
-                             f"{show(r['p99'])} | {show(r['per_server_cpu_s'])} | "
-                             f"{show(r.get('per_server_cpu_s_paired'))} | "
-                             f"{signal_names(r['rival_status'])} |")
+    capped = results.get("capped")
+    if capped:
+        lines += ["", "## Each server held to the same CPU budget", ""]
+        if capped.get("skipped"):
+            lines.append(f"Not measured: {capped['skipped']}.")
+        else:
+            lines += [
+                f"The same runs with every server held to {capped['share']:.0%} of its core "
+                "by the cgroup CPU controller (`bench/cpu_cap.py`: quota "
+                f"{capped['share']:.0%} of a 10 ms period), so that the server, not the "
+                "load generator on the other core, is the bottleneck, and requests/s says "
+                "what each server does with the same CPU. Server CPU share is then at most "
+                f"{capped['share']}; latencies include the throttled stretches.",
+                "",
+                *results_table(capped["points"]),
+            ]
+            if results["rivals"]:
+                lines += ["", *ratios_table(capped["points"])]
     sc = results.get("syscalls")
     if sc:
         lines += ["", "## System calls per request", ""]
@@ -442,31 +527,16 @@ def main():
                "target_ratio": TARGET_RATIO, "points": []}
     started = time.monotonic()
     try:
-        for size in cfg["sizes"]:
-            for conns in cfg["connections"]:
-                runs = {c.name: [] for kind in KINDS for c in contenders[kind]}
-                others = cm.other_benchmarks()
-                steal0 = cm.steal_seconds()
-                for _ in range(cfg["repeats"]):
-                    for kind in KINDS:
-                        for c in contenders[kind]:  # sockserv, rival, ... interleaved
-                            rec = one_run(c, size, conns, cfg)
-                            rec["load_average"] = cm.load_average()
-                            runs[c.name].append(rec)
-                for kind in KINDS:
-                    point = {"kind": kind, "size": size, "connections": conns,
-                             "servers": {}, "runs": {}, "other_benchmarks_at_start": others,
-                             "steal_s": round(cm.steal_seconds() - steal0, 2)}
-                    for c in contenders[kind]:
-                        point["servers"][c.name] = summarize(runs[c.name])
-                        point["runs"][c.name] = runs[c.name]
-                    point["ratios"] = point_ratios(point)
-                    results["points"].append(point)
-                    for name, s in point["servers"].items():
-                        cm.log(f"rivals {kind:5} {size:5} B {conns:5} conns {name:16} "
-                               f"{s['requests_per_s'] or 0:10,.0f} req/s p99 {cm.fmt_us(s['p99_us'])} "
-                               f"server cpu {s['server_cpu_share']} per-cpu-s "
-                               f"{s['requests_per_server_cpu_s'] or 0:,.0f} {'/'.join(x or '?' for x in s['statuses'])}")
+        results["points"] = measure(contenders, cfg["connections"], cfg)
+        problem = CpuCap.unavailable()
+        if problem:
+            results["capped"] = {"skipped": problem}
+            cm.log(f"capped runs skipped: {problem}")
+        else:
+            with CpuCap(cfg["cap_share"]) as cap:
+                results["capped"] = {"share": cfg["cap_share"],
+                                     "points": measure(contenders, cfg["capped_connections"],
+                                                       cfg, cap)}
         if not args.skip_syscalls:
             problem = perf_usable()
             if problem:
