@@ -41,6 +41,8 @@ struct serve_options {
     struct udp_rate udp_rate;
     long threads; /* Event loops in the process. */
     long workers; /* Worker processes; 0: serve in this process. */
+    bool balance_shared; /* --balance shared: one socket for every loop and worker. */
+    bool balance_given;
 };
 
 static void print_help(void)
@@ -65,9 +67,12 @@ static void print_help(void)
            "                        the descriptor limit for the event loops)\n"
            "      --grace DURATION  how long a stop waits for open connections (default 5s)\n"
            "  -t, --threads N       run N event loops in the process (select, poll, epoll,\n"
-           "                        uring), each with its own SO_REUSEPORT listeners\n"
-           "  -w, --workers N       run N worker processes, each with its own SO_REUSEPORT\n"
-           "                        listeners, under a supervisor that replaces any that die\n"
+           "                        uring)\n"
+           "  -w, --workers N       run N worker processes under a supervisor that replaces\n"
+           "                        any that die\n"
+           "      --balance MODE    how loops and workers split clients: reuseport (default:\n"
+           "                        sockets of their own, the kernel hashes each client to\n"
+           "                        one) or shared (one socket, the first free loop takes it)\n"
            "      --udp-rate R[/B]  datagrams per second (and burst) served per source\n"
            "                        address (default %d/%d; 'off' disables)\n"
            "      --max-line BYTES  longest line upper and chat accept (default 4K)\n"
@@ -125,6 +130,7 @@ static int parse_options(int argc, char **argv, struct serve_options *opt)
         {"max-queue", required_argument, NULL, 'Q'},
         {"threads", required_argument, NULL, 't'},
         {"workers", required_argument, NULL, 'w'},
+        {"balance", required_argument, NULL, 'b'},
         {"allow-amplification", no_argument, NULL, 'a'},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
@@ -193,6 +199,14 @@ static int parse_options(int argc, char **argv, struct serve_options *opt)
                 opt->workers = n;
             break;
         }
+        case 'b':
+            if (strcmp(optarg, "reuseport") != 0 && strcmp(optarg, "shared") != 0)
+                return cli_usage_error("serve", "bad --balance '%s': expected reuseport or shared",
+                                       optarg),
+                       -1;
+            opt->balance_shared = strcmp(optarg, "shared") == 0;
+            opt->balance_given = true;
+            break;
         case 'q':
             opt->level = LOG_WARN;
             break;
@@ -381,14 +395,21 @@ int command_serve(int argc, char **argv)
                 opt.model->name);
         rc = EXIT_USAGE;
     }
+    if (rc == 0 && opt.balance_given && opt.threads <= 1 && opt.workers <= 1) {
+        fprintf(stderr, "sockserv serve: --balance needs --threads or --workers above 1: with"
+                        " one loop there is nothing to balance\n");
+        rc = EXIT_USAGE;
+    }
 
     struct server srv = {
         .max_conns = opt.max_conns ? (size_t)opt.max_conns : default_max_conns(opt.model),
         .grace_ms = opt.grace_ms,
         .udp_rate = opt.udp_rate,
+        .shared_listeners = opt.balance_shared,
     };
-    /* Each loop and each worker binds sockets of its own on the same ports. */
-    srv.listeners.reuseport = opt.threads > 1 || opt.workers > 1;
+    /* Unless they share one, each loop and each worker binds sockets of its
+     * own on the same ports. */
+    srv.listeners.reuseport = (opt.threads > 1 || opt.workers > 1) && !opt.balance_shared;
     char err[256];
     if (rc == 0 && opt.model->probe && opt.model->probe(err, sizeof(err)) != 0) {
         log_error("%s", err);

@@ -200,15 +200,16 @@ int listener_set_open(struct listener_set *set, const struct listener_spec *spec
     return 0;
 }
 
-int listener_set_copy(struct listener_set *dst, const struct listener_set *src, char *err,
-                      size_t errlen)
+int listener_set_copy(struct listener_set *dst, const struct listener_set *src, bool share,
+                      char *err, size_t errlen)
 {
-    dst->reuseport = true;
+    dst->reuseport = !share;
     for (size_t i = 0; i < src->count; i++) {
         struct listener l = src->items[i];
-        l.fd = bind_one(l.transport, &l.address, true);
+        l.fd = share ? fcntl(l.fd, F_DUPFD_CLOEXEC, 0) : bind_one(l.transport, &l.address, true);
         if (l.fd < 0) {
-            snprintf(err, errlen, "cannot bind another socket to %s: %s", l.name, strerror(errno));
+            snprintf(err, errlen, "cannot %s %s: %s", share ? "share" : "bind another socket to",
+                     l.name, strerror(errno));
             return -1;
         }
         if (append(dst, &l) != 0) {

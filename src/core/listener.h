@@ -56,12 +56,15 @@ int listener_set_open(struct listener_set *set, const struct listener_spec *spec
 void listener_set_stop(struct listener_set *set);
 
 /*
- * Binds into dst a second socket for every listener of src (which was
- * opened with reuseport), on the same address and port, so the kernel
- * spreads clients between them. Returns 0, or -1 with a reason in err.
+ * Gives dst a listener of its own for every listener of src. Without share,
+ * a second socket (src was opened with reuseport) on the same address and
+ * port, and the kernel spreads clients between the sockets by a hash of the
+ * peer. With share, a duplicate descriptor of the same socket: whoever
+ * accepts first gets the client, and the socket closes with the last
+ * descriptor. Returns 0, or -1 with a reason in err.
  */
-int listener_set_copy(struct listener_set *dst, const struct listener_set *src, char *err,
-                      size_t errlen);
+int listener_set_copy(struct listener_set *dst, const struct listener_set *src, bool share,
+                      char *err, size_t errlen);
 
 /* Closes every socket (fd becomes -1) but keeps the names. Idempotent. */
 void listener_set_close(struct listener_set *set);

@@ -210,11 +210,13 @@ static void set_listening(struct loop *loop, bool on)
     if (loop->listening == on)
         return;
     struct listener_set *set = &loop->srv->listeners;
+    /* With other loops on the same sockets, one wake-up per client. */
+    unsigned mask = EVENT_READ | (loop->srv->shared_listeners ? EVENT_EXCLUSIVE : 0);
     for (size_t i = 0; i < set->count; i++) {
         if (set->items[i].fd < 0)
             continue;
-        if (loop->backend->watch(loop->backend_state, set->items[i].fd, on ? 0 : EVENT_READ,
-                                 on ? EVENT_READ : 0) != 0)
+        if (loop->backend->watch(loop->backend_state, set->items[i].fd, on ? 0 : mask,
+                                 on ? mask : 0) != 0)
             log_warn("%s cannot watch %s: %s", loop->backend->name, set->items[i].name,
                      strerror(errno));
     }

@@ -15,6 +15,9 @@
 /* Bits of a watch mask and of a fired event. */
 #define EVENT_READ 0x1u
 #define EVENT_WRITE 0x2u
+/* Watch mask only: of several loops watching this descriptor, wake one
+ * (EPOLLEXCLUSIVE). Backends without such a notion ignore it. */
+#define EVENT_EXCLUSIVE 0x4u
 
 struct fired_event {
     int fd;

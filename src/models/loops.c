@@ -3,13 +3,15 @@
  * epoll and uring models.
  *
  * Each loop is the single-threaded model, unchanged, on a thread of its
- * own with listening sockets of its own bound to the same ports with
- * SO_REUSEPORT. The kernel spreads new clients (and UDP sources) across
- * those sockets by a hash of the peer, so the loops share no accept queue,
- * no lock and no descriptor: one loop closing its listeners at a stop
- * cannot close another's, and a UDP source always lands on the same loop,
- * which keeps its token bucket exact. The cost is that a client hashed to a
- * busy loop waits for that loop; docs/architecture.md has the measurement.
+ * own with listening sockets of its own. By default (--balance reuseport)
+ * those are separate sockets bound to the same ports with SO_REUSEPORT:
+ * the kernel spreads new clients (and UDP sources) across them by a hash
+ * of the peer, so the loops share no accept queue, and a UDP source always
+ * lands on the same loop, which keeps its token bucket exact. The cost is
+ * that a client hashed to a busy loop waits for that loop. With --balance
+ * shared each loop has a duplicate descriptor of one socket, and whichever
+ * loop is free takes the client; bench/balance.py measures both.
+ * Either way each loop closes only its own descriptors at a stop.
  * Connections of different loops meet only through shared service state
  * (chat), which crosses loops with conn_post.
  */
@@ -67,7 +69,8 @@ int model_run_loops(const struct model *model, struct server *srv, unsigned thre
         if (i == 0)
             continue;
         memset(&loops[i].srv.listeners, 0, sizeof(loops[i].srv.listeners));
-        if (listener_set_copy(&loops[i].srv.listeners, &srv->listeners, err, errlen) != 0) {
+        if (listener_set_copy(&loops[i].srv.listeners, &srv->listeners, srv->shared_listeners, err,
+                              errlen) != 0) {
             rc = -1;
             break;
         }

@@ -23,6 +23,10 @@ struct server {
     size_t max_conns; /* Connections served at once; beyond, clients wait in the backlog. */
     int64_t grace_ms; /* How long a stop waits for open connections. */
     struct udp_rate udp_rate; /* Each receiving thread keeps its own buckets. */
+    /* --balance shared: every loop and worker takes clients from the same
+     * sockets, and event loops ask the kernel to wake one of them per
+     * client; otherwise each has SO_REUSEPORT sockets of its own. */
+    bool shared_listeners;
     /* Called once every socket of every loop is bound, before any client
      * is served, so "listening" is never announced early. A failure (with
      * a reason in err) ends the run. May be NULL. */

@@ -199,7 +199,8 @@ static int open_worker_sets(struct supervisor *sv, char *err, size_t errlen)
     }
     sv->sets[0] = sv->srv->listeners;
     for (unsigned i = 1; i < sv->count; i++)
-        if (listener_set_copy(&sv->sets[i], &sv->srv->listeners, err, errlen) != 0)
+        if (listener_set_copy(&sv->sets[i], &sv->srv->listeners, sv->srv->shared_listeners, err,
+                              errlen) != 0)
             return -1;
     return 0;
 }

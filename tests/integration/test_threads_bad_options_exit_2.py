@@ -37,3 +37,18 @@ def test_threads_without_a_value_is_a_usage_error():
     rc, out, err = run_sockserv(["serve", LISTENER, "-t"])
     assert rc == 2 and len(err.splitlines()) == 1, (rc, err)
     assert out == "", out
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--threads", "2", "--balance", "roundrobin"], "reuseport or shared"),
+    (["--threads", "2", "--balance", ""], "reuseport or shared"),
+    (["--balance", "shared"], "--threads or --workers"),
+    (["--workers", "1", "--balance", "reuseport"], "--threads or --workers"),
+])
+def test_balance_is_reuseport_or_shared_and_needs_loops_to_balance(args, says):
+    rc, out, err = run_sockserv(["serve", *args, LISTENER])
+    lines = err.splitlines()
+    assert rc == 2, f"{args}: exit status {rc}; stderr {err!r}"
+    assert len(lines) == 1 and "--balance" in lines[0], f"{args}: {err!r}"
+    assert says in lines[0], f"{args}: the line does not say what works: {lines[0]!r}"
+    assert out == "", f"it announced listeners: {out!r}"

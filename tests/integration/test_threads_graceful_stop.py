@@ -4,7 +4,9 @@ own listening socket at once (so no new client gets in through either of
 them), a pending upper answer is still sent, and the server exits 0.
 
 SO_REUSEPORT hashes each connect to one of the loops' sockets, so a loop
-that kept its socket open would accept some of ten fresh connects.
+that kept its socket open would accept some of ten fresh connects. With
+--balance shared the loops hold one socket between them, and it must close
+when the last of them lets go.
 """
 
 import os
@@ -31,10 +33,11 @@ def all_refused(addr):
     return all(connect_refused(addr, timeout=0.2) for _ in range(PROBES))
 
 
+@pytest.mark.parametrize("balance", ["reuseport", "shared"])
 @pytest.mark.parametrize("model", LOOP_MODELS)
-def test_sigterm_answers_the_pending_line_then_exits_0(servers, model):
+def test_sigterm_answers_the_pending_line_then_exits_0(servers, model, balance):
     server = servers.start("tcp://127.0.0.1:0/upper", model=model,
-                           options=["--threads", "2", "--delay", "1s"])
+                           options=["--threads", "2", "--delay", "1s", "--balance", balance])
     addr = server.addr("upper")
     wait_for_loops(server)
     with connect(addr) as c:

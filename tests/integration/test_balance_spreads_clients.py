@@ -1,18 +1,20 @@
 """
---workers spreads clients evenly over the workers, UDP sources too.
+How --threads and --workers split clients (--balance).
 
-Each worker listens on sockets of its own (SO_REUSEPORT), so the kernel
-hands each new client to a worker by a hash of its address. One listening
-socket shared by all workers would instead give each client to whichever
-worker happened to wake first: in a burst of connections one or two
-workers took nearly all of them, and every other worker sat idle. Here 90
-clients connect at once, each completes an echo, and while they are all
-still open each of three workers must hold a fair part of them (30 on
-average; fewer than 10 would be a skew the hash practically never makes).
+reuseport, the default: each worker listens on sockets of its own
+(SO_REUSEPORT), so the kernel hands each new client to a worker by a hash
+of its address. One listening socket shared by all workers would instead
+give each client to whichever worker happened to wake first: in a burst of
+connections one or two workers took nearly all of them, and every other
+worker sat idle. Here 90 clients connect at once, each completes an echo,
+and while they are all still open each of three workers must hold a fair
+part of them (30 on average; fewer than 10 would be a skew the hash
+practically never makes). A UDP source, likewise, always reaches the same
+worker, so its --udp-rate budget is the one the user set, not that budget
+times the number of workers.
 
-A UDP source, likewise, always reaches the same worker, so its
---udp-rate budget is the one the user set, not that budget times the
-number of workers.
+shared: every loop and worker takes clients from one socket. Every client
+of a burst is served, under loops and under workers, over TCP and UDP.
 """
 
 import os
@@ -42,8 +44,19 @@ def sockets_held(pid):
     return n
 
 
+def echo_burst(addr):
+    """CONNECTIONS clients connect at once and each gets its echo; returns
+    them still open."""
+    socks = open_nonblocking_connections(addr, CONNECTIONS, timeout=5.0)
+    for i, s in enumerate(socks):
+        s.setblocking(True)
+        s.settimeout(5.0)
+        assert echo_roundtrip(s, b"client %d\n" % i) == b"client %d\n" % i
+    return socks
+
+
 @pytest.mark.parametrize("model", ["epoll", "uring", "thread"])
-def test_a_burst_of_clients_is_spread_over_every_worker(servers, model):
+def test_reuseport_spreads_a_burst_of_clients_over_every_worker(servers, model):
     server = servers.start("tcp://127.0.0.1:0/echo", model=model,
                            options=["--workers", str(WORKERS), "-q"])
     assert wait_until(lambda: len(workers_of(server.pid)) == WORKERS, timeout=5.0), (
@@ -53,11 +66,8 @@ def test_a_burst_of_clients_is_spread_over_every_worker(servers, model):
     # other workers' copies it inherited.
     assert wait_until(lambda: all(sockets_held(w) == 1 for w in workers), timeout=5.0), (
         f"sockets held per worker: {[sockets_held(w) for w in workers]}")
-    socks = open_nonblocking_connections(server.addr("echo"), CONNECTIONS, timeout=5.0)
+    socks = echo_burst(server.addr("echo"))
     try:
-        for i, s in enumerate(socks):
-            s.setblocking(True)
-            assert echo_roundtrip(s, b"client %d\n" % i) == b"client %d\n" % i
         held = {w: sockets_held(w) - 1 for w in workers}
         assert sum(held.values()) == CONNECTIONS, (
             f"workers hold {held} clients, expected {CONNECTIONS} in all")
@@ -68,7 +78,7 @@ def test_a_burst_of_clients_is_spread_over_every_worker(servers, model):
             s.close()
 
 
-def test_one_udp_source_gets_its_rate_once_not_once_per_worker(servers):
+def test_reuseport_gives_one_udp_source_its_rate_once_not_once_per_worker(servers):
     # 20 datagrams per second with a burst of 20: sent all at once from one
     # source, at most the burst (and a few refilled meanwhile) are echoed.
     # Buckets kept per worker would echo up to WORKERS times as many.
@@ -89,3 +99,20 @@ def test_one_udp_source_gets_its_rate_once_not_once_per_worker(servers):
         except socket.timeout:
             pass
     assert 20 <= replies <= 30, f"one source sent 100 datagrams in a burst and got {replies} back"
+
+
+@pytest.mark.parametrize("model, split", [
+    ("epoll", "--threads"), ("uring", "--threads"), ("poll", "--threads"),
+    ("epoll", "--workers"), ("uring", "--workers"), ("thread", "--workers"),
+])
+def test_shared_serves_every_client_of_a_burst_over_tcp_and_udp(servers, model, split):
+    server = start_udp(servers, "tcp://127.0.0.1:0/echo", "udp://127.0.0.1:0/echo", model=model,
+                       options=[split, "2", "--balance", "shared", "-q"])
+    server.wait_listening(1, 5.0)
+    for s in echo_burst(server.addr("echo")):
+        s.close()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+        u.settimeout(5.0)
+        for i in range(10):
+            u.sendto(b"datagram %d\n" % i, udp_addr(server, "echo"))
+            assert u.recv(64) == b"datagram %d\n" % i
