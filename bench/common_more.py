@@ -723,11 +723,12 @@ class Histogram:
 
 # -- sockserv bench ------------------------------------------------------------
 
-def run_bench(sockserv, url, args, limit, server_pid=None, cpu_after_s=0.0):
-    """One `sockserv bench --json` on the load cores. With server_pid, the
-    server's CPU time is read cpu_after_s into the run (the end of the
-    warmup) and again when the bench exits."""
-    argv = pinned_load([sockserv, "bench", "--json", *args, url])
+def run_bench(sockserv, url, args, limit, server_pid=None, cpu_after_s=0.0, pin=True):
+    """One `sockserv bench --json` on the load cores (pin=False: on any
+    core). With server_pid, the server's CPU time is read cpu_after_s into
+    the run (the end of the warmup) and again when the bench exits."""
+    argv = [sockserv, "bench", "--json", *args, url]
+    argv = pinned_load(argv) if pin else argv
     started = time.monotonic()
     usage0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,

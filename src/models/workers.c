@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -50,6 +51,7 @@ struct supervisor {
     struct listener_set *sets;
     unsigned count;
     sigset_t parent_mask;
+    pid_t supervisor;
     bool failed; /* A worker could not start: the run ends in failure. */
 };
 
@@ -59,6 +61,11 @@ static void __attribute__((noreturn)) run_worker(struct supervisor *sv, unsigned
      * and the parent passes its own stop on with SIGTERM. */
     if (stop_install() != 0 || sigprocmask(SIG_SETMASK, &sv->parent_mask, NULL) != 0)
         _exit(1);
+    /* A supervisor killed outright (SIGKILL, a crash) cannot pass its stop
+     * on: the kernel does, so no worker outlives it, serving a port that
+     * nothing supervises. Checked again after, in case it died already. */
+    if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != sv->supervisor)
+        _exit(0);
     /* Only the parent may keep other workers' sockets open: a worker that
      * held them would keep them listening after their own worker stopped. */
     for (unsigned i = 0; i < sv->count; i++)
@@ -216,7 +223,8 @@ static void free_worker_sets(struct supervisor *sv)
 int model_run_workers(const struct model *model, struct server *srv, unsigned workers,
                       unsigned threads, char *err, size_t errlen)
 {
-    struct supervisor sv = {.model = model, .srv = srv, .threads = threads, .count = workers};
+    struct supervisor sv = {
+        .model = model, .srv = srv, .threads = threads, .count = workers, .supervisor = getpid()};
     sv.workers = calloc(workers, sizeof(*sv.workers));
     sigset_t chld;
     sigemptyset(&chld);

@@ -111,3 +111,16 @@ def test_killed_worker_is_replaced_while_the_listener_keeps_serving(servers, mod
     assert server.alive(), server.describe()
     errors = [l for l in server.stderr_text().splitlines() if re.match(r"sockserv: error", l)]
     assert not errors, errors
+
+
+def test_workers_stop_when_the_supervisor_is_killed(servers):
+    # SIGKILL gives the supervisor no chance to stop its workers. Left
+    # running, they would serve the port with nothing to replace them or to
+    # stop them; the kernel tells each to stop instead, and idle workers
+    # exit at once.
+    server = servers.start("tcp://127.0.0.1:0/echo", options=["--workers", "2", "-q"])
+    workers = wait_for_workers(server, 2)
+    assert round_trip(server.addr("echo"), 0) is None
+    server.signal(signal.SIGKILL)
+    assert wait_until(lambda: all(is_dead(w) for w in workers), timeout=3.0), (
+        f"workers {[w for w in workers if not is_dead(w)]} outlived their supervisor")

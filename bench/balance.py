@@ -1,0 +1,258 @@
+#!/usr/bin/env python3
+"""
+--balance reuseport against --balance shared: how several loops or
+workers split their clients, and what each choice costs.
+
+  reuseport  every loop (--threads) and worker (--workers) has sockets of
+             its own on the same port (SO_REUSEPORT); the kernel hashes
+             each client to one of them
+  shared     they all take clients from one socket (EPOLLEXCLUSIVE under
+             epoll): the first free one wins
+
+Three experiments, each run for both modes, interleaved, 3 rounds:
+
+  burst      --workers 4 -m epoll; `sockserv bench -c 2000` opens 2,000
+             connections at once and echoes 128 B on each for 3 s. Halfway,
+             the clients each worker holds are counted (its sockets less
+             its listener), with the run's requests/s and p99.
+  steady     --threads 2 -m epoll; echo 128 B over 50 and over 1,000
+             connections for 3 s (0.5 s warmup): requests/s, p99, and the
+             share of the server's CPU time each loop thread used.
+  busy loop  --threads 2 -m epoll; one client keeps its loop busy (64 KiB
+             echoes, 8 in flight) while 100 light clients connect and echo
+             128 B for 3 s: the light clients' requests/s and p99. Under
+             reuseport about half of them are hashed to the busy loop; under
+             shared the idle loop is the one that wakes.
+
+In the burst the server is pinned to the first core and the load to the
+other, as in every sockserv benchmark. With --threads 2 the server and the
+load run unpinned on both cores: two loops pinned to one core would take
+turns in scheduler slices, and that, not the mode, would set their
+latency. The load generator then competes with the loops for the two
+cores, the same for both modes.
+
+Writes bench/results/balance.{json,md} (--quick: a new temporary directory
+unless --out says where).
+
+usage: bench/balance.py [--quick] [--out DIR]
+--quick: 1 round, 1 s runs, 400 connections in the burst.
+"""
+
+import argparse
+import datetime
+import os
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common_more as cm  # noqa: E402
+
+FULL = {"rounds": 3, "duration": "3s", "warmup": "500ms", "burst_connections": 2000,
+        "burst_workers": 4, "steady_connections": [50, 1000], "light_connections": 100}
+QUICK = {"rounds": 1, "duration": "1s", "warmup": "200ms", "burst_connections": 400,
+         "burst_workers": 4, "steady_connections": [50], "light_connections": 20}
+MODES = ["reuseport", "shared"]
+
+
+def seconds(text):
+    return float(text[:-2]) / 1000 if text.endswith("ms") else float(text.rstrip("s"))
+
+
+def serve(sockserv, mode, split, count, pin):
+    return cm.Server([sockserv, "serve", "-q", "-m", "epoll", split, str(count),
+                      "--balance", mode, "tcp://127.0.0.1:0/echo"], pin=pin)
+
+
+def bench_in_background(sockserv, url, args, limit, pin):
+    """Runs cm.run_bench on a thread; returns (thread, holder of its record)."""
+    holder = {}
+
+    def run():
+        holder["rec"] = cm.run_bench(sockserv, url, args, limit=limit, pin=pin)
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t, holder
+
+
+def summary(rec):
+    r = rec.get("result") or {}
+    return {"requests_per_s": r.get("requests_per_s"),
+            "p99_us": (r.get("latency_us") or {}).get("p99"),
+            "errors": sum((r.get("errors") or {}).values()) if r else None,
+            "status": rec.get("status", "ok"), "reason": rec.get("reason"),
+            "command": rec.get("command")}
+
+
+def thread_ticks(pid):
+    """{tid: utime+stime ticks} of every thread of pid."""
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                text = f.read()
+        except OSError:
+            continue
+        fields = text[text.rindex(")") + 2:].split()
+        out[tid] = int(fields[11]) + int(fields[12])
+    return out
+
+
+def burst(sockserv, mode, cfg):
+    duration = seconds(cfg["duration"])
+    with serve(sockserv, mode, "--workers", cfg["burst_workers"], pin=True) as server:
+        workers = []
+        deadline = time.monotonic() + 5
+        while len(workers) < cfg["burst_workers"] and time.monotonic() < deadline:
+            workers = cm.children(server.pid)
+            time.sleep(0.05)
+        t, holder = bench_in_background(sockserv, server.url, [
+            "-c", str(cfg["burst_connections"]), "-s", "128", "-d", cfg["duration"],
+            "--timeout", "2s"], limit=duration + 60, pin=True)
+        time.sleep(duration / 2 + 0.5)
+        held = sorted((cm.socket_fd_count(w) - 1 for w in workers), reverse=True)
+        t.join()
+    out = summary(holder["rec"])
+    out["clients_per_worker"] = held
+    return out
+
+
+def steady(sockserv, mode, conns, cfg):
+    duration, warmup = seconds(cfg["duration"]), seconds(cfg["warmup"])
+    with serve(sockserv, mode, "--threads", 2, pin=False) as server:
+        time.sleep(0.2)
+        t, holder = bench_in_background(sockserv, server.url, [
+            "-c", str(conns), "-s", "128", "-d", cfg["duration"], "--warmup", cfg["warmup"],
+            "--timeout", "2s"], limit=duration + warmup + 60, pin=False)
+        time.sleep(warmup)
+        before = thread_ticks(server.pid)
+        t.join()
+        after = thread_ticks(server.pid)
+    used = sorted((after.get(tid, n) - n for tid, n in before.items()), reverse=True)
+    total = sum(used) or 1
+    out = summary(holder["rec"])
+    out["cpu_share_per_loop"] = [round(u / total, 2) for u in used if u > 0] or [0]
+    return out
+
+
+def busy_loop(sockserv, mode, cfg):
+    duration, warmup = seconds(cfg["duration"]), seconds(cfg["warmup"])
+    with serve(sockserv, mode, "--threads", 2, pin=False) as server:
+        time.sleep(0.2)
+        heavy_s = duration + warmup + 3
+        heavy, heavy_holder = bench_in_background(sockserv, server.url, [
+            "-c", "1", "-s", "65536", "-p", "8", "-d", f"{heavy_s}s", "--timeout", "5s"],
+            limit=heavy_s + 60, pin=False)
+        time.sleep(1.0)  # The heavy client is connected and streaming.
+        rec = cm.run_bench(sockserv, server.url, [
+            "-c", str(cfg["light_connections"]), "-s", "128", "-d", cfg["duration"],
+            "--warmup", cfg["warmup"], "--timeout", "2s"], limit=duration + warmup + 60,
+            pin=False)
+        heavy.join()
+    out = summary(rec)
+    out["heavy"] = summary(heavy_holder["rec"])
+    return out
+
+
+def median_of(runs, key):
+    return cm.median([r.get(key) for r in runs if r.get(key) is not None])
+
+
+def markdown(results):
+    cfg = results["settings"]
+    lines = [
+        "# --balance reuseport against --balance shared",
+        "",
+        f"Run {results['generated']} on {cm.machine_line(results['machine'])}"
+        + (" **Quick settings: a check of the script, not a measurement.**"
+           if results["quick"] else ""),
+        "",
+        f"Command: `{results['command']}`. Both modes interleaved, {cfg['rounds']} rounds; "
+        "figures are medians over the rounds. Each server: `sockserv serve -q -m epoll "
+        "(--threads 2 | --workers 4) --balance MODE tcp://127.0.0.1:0/echo`, load from "
+        "`sockserv bench`. The burst pins the server to one core and the load to the "
+        "other; the --threads 2 runs leave server and load unpinned on both cores, so "
+        "each loop can have a core (the load generator competes for them alike in both "
+        "modes).",
+        "",
+        f"## Burst: {cfg['burst_connections']:,} connections at once, --workers "
+        f"{cfg['burst_workers']}",
+        "",
+        "| mode | clients per worker, each round (most to fewest) | requests/s | p99 | errors |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for mode in MODES:
+        runs = results["burst"][mode]
+        splits = "; ".join("/".join(f"{n:,}" for n in r["clients_per_worker"]) for r in runs)
+        lines.append(f"| {mode} | {splits} | {median_of(runs, 'requests_per_s') or 0:,.0f} | "
+                     f"{cm.fmt_us(median_of(runs, 'p99_us'))} | "
+                     f"{sum(r.get('errors') or 0 for r in runs)} |")
+    lines += ["", "## Steady echo, --threads 2", "",
+              "| connections | mode | requests/s | p99 | loop CPU shares, each round | errors |",
+              "|---:|---|---:|---:|---|---:|"]
+    for conns in cfg["steady_connections"]:
+        for mode in MODES:
+            runs = results["steady"][str(conns)][mode]
+            shares = "; ".join("/".join(f"{s:.2f}" for s in r["cpu_share_per_loop"])
+                               for r in runs)
+            lines.append(f"| {conns:,} | {mode} | {median_of(runs, 'requests_per_s') or 0:,.0f} | "
+                         f"{cm.fmt_us(median_of(runs, 'p99_us'))} | {shares} | "
+                         f"{sum(r.get('errors') or 0 for r in runs)} |")
+    lines += ["", f"## One busy loop, --threads 2: {cfg['light_connections']} light clients "
+              "beside one heavy one", "",
+              "| mode | light requests/s | light p99 | light errors | heavy MB/s |",
+              "|---|---:|---:|---:|---:|"]
+    for mode in MODES:
+        runs = results["busy_loop"][mode]
+        heavy = cm.median([(r["heavy"].get("requests_per_s") or 0) * 65536 / 1e6 for r in runs])
+        lines.append(f"| {mode} | {median_of(runs, 'requests_per_s') or 0:,.0f} | "
+                     f"{cm.fmt_us(median_of(runs, 'p99_us'))} | "
+                     f"{sum(r.get('errors') or 0 for r in runs)} | {heavy:,.0f} |")
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--out")
+    args = parser.parse_args()
+    cm.install_signal_handlers()
+    out_dir = cm.output_dir(args.out, args.quick)
+    sockserv = cm.sockserv_binary()
+    cfg = QUICK if args.quick else FULL
+    results = {"generated": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+               "quick": args.quick, "command": " ".join(["bench/balance.py", *sys.argv[1:]]),
+               "machine": cm.machine(), "settings": cfg,
+               "burst": {m: [] for m in MODES},
+               "steady": {str(c): {m: [] for m in MODES} for c in cfg["steady_connections"]},
+               "busy_loop": {m: [] for m in MODES}}
+    try:
+        for _ in range(cfg["rounds"]):
+            for mode in MODES:
+                r = burst(sockserv, mode, cfg)
+                results["burst"][mode].append(r)
+                cm.log(f"balance burst {mode:9} per worker {r['clients_per_worker']} "
+                       f"{r['requests_per_s'] or 0:,.0f} req/s")
+            for conns in cfg["steady_connections"]:
+                for mode in MODES:
+                    r = steady(sockserv, mode, conns, cfg)
+                    results["steady"][str(conns)][mode].append(r)
+                    cm.log(f"balance steady {conns:5} {mode:9} {r['requests_per_s'] or 0:,.0f} "
+                           f"req/s p99 {cm.fmt_us(r['p99_us'])} loops {r['cpu_share_per_loop']}")
+            for mode in MODES:
+                r = busy_loop(sockserv, mode, cfg)
+                results["busy_loop"][mode].append(r)
+                cm.log(f"balance busy-loop {mode:9} light {r['requests_per_s'] or 0:,.0f} "
+                       f"req/s p99 {cm.fmt_us(r['p99_us'])}")
+    except KeyboardInterrupt:
+        cm.log("interrupted: servers killed, nothing written")
+        return 130
+    results["load_average_at_end"] = cm.load_average()
+    for path in cm.write_results("balance", results, markdown(results), out_dir):
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
