@@ -89,14 +89,15 @@ $(BUILD)/bench/%: bench/tools/%.c | $(BUILD)/.deps-build
 
 # The experiments of bench/README.md; results land in bench/results/.
 # The scaling experiments, then memory per idle connection and connection
-# counts, chat fan-out, and the side-by-side with other echo servers
-# (given in SOCKSERV_RIVALS; see bench/rivals.py).
+# counts, chat fan-out, how --balance splits clients, and the side-by-side
+# with other echo servers (given in SOCKSERV_RIVALS; see bench/rivals.py).
 bench: $(BUILD)/sockserv $(BENCH_TOOLS)
 	@scripts/ensure-deps.sh bench
 	SOCKSERV=$(abspath $(BUILD)/sockserv) THREADED_CLIENT=$(abspath $(BUILD)/bench/threaded_client) \
 		$(PYTHON) bench/run.py $(BENCH_ARGS)
 	SOCKSERV=$(abspath $(BUILD)/sockserv) $(PYTHON) bench/memory_scale.py
 	SOCKSERV=$(abspath $(BUILD)/sockserv) $(PYTHON) bench/chat_fanout.py
+	SOCKSERV=$(abspath $(BUILD)/sockserv) $(PYTHON) bench/balance.py
 	SOCKSERV=$(abspath $(BUILD)/sockserv) $(PYTHON) bench/rivals.py
 
 install: $(BUILD)/sockserv

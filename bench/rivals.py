@@ -529,14 +529,17 @@ def main():
     try:
         results["points"] = measure(contenders, cfg["connections"], cfg)
         problem = CpuCap.unavailable()
+        if not problem:
+            try:
+                with CpuCap(cfg["cap_share"]) as cap:
+                    results["capped"] = {"share": cfg["cap_share"],
+                                         "points": measure(contenders, cfg["capped_connections"],
+                                                           cfg, cap)}
+            except OSError as e:  # A cgroup tree that is mounted but not ours to change.
+                problem = f"cannot set up the cgroup: {e}"
         if problem:
             results["capped"] = {"skipped": problem}
             cm.log(f"capped runs skipped: {problem}")
-        else:
-            with CpuCap(cfg["cap_share"]) as cap:
-                results["capped"] = {"share": cfg["cap_share"],
-                                     "points": measure(contenders, cfg["capped_connections"],
-                                                       cfg, cap)}
         if not args.skip_syscalls:
             problem = perf_usable()
             if problem:
