@@ -88,13 +88,9 @@ def thread_ticks(pid):
     """{tid: utime+stime ticks} of every thread of pid."""
     out = {}
     for tid in os.listdir(f"/proc/{pid}/task"):
-        try:
-            with open(f"/proc/{pid}/task/{tid}/stat") as f:
-                text = f.read()
-        except OSError:
-            continue
-        fields = text[text.rindex(")") + 2:].split()
-        out[tid] = int(fields[11]) + int(fields[12])
+        found = cm.stat_ticks(f"/proc/{pid}/task/{tid}/stat")
+        if found:
+            out[tid] = found[1] + found[2]
     return out
 
 

@@ -309,16 +309,24 @@ def socket_fd_count(pid):
     return n
 
 
-def cpu_times(pid):
-    """(utime, stime) of the whole process (every thread), in seconds:
-    the time it ran its own code and the time the kernel ran for it."""
+def stat_ticks(path):
+    """(name, utime, stime in clock ticks) from a /proc stat file: a
+    process's (/proc/PID/stat, every thread) or one thread's
+    (/proc/PID/task/TID/stat); None once it is gone."""
     try:
-        with open(f"/proc/{pid}/stat") as f:
+        with open(path) as f:
             text = f.read()
     except OSError:
         return None
     fields = text[text.rindex(")") + 2:].split()
-    return int(fields[11]) / CLK_TCK, int(fields[12]) / CLK_TCK
+    return text[text.index("(") + 1:text.rindex(")")], int(fields[11]), int(fields[12])
+
+
+def cpu_times(pid):
+    """(utime, stime) of the whole process (every thread), in seconds:
+    the time it ran its own code and the time the kernel ran for it."""
+    ticks = stat_ticks(f"/proc/{pid}/stat")
+    return (ticks[1] / CLK_TCK, ticks[2] / CLK_TCK) if ticks else None
 
 
 def cpu_seconds(pid):
@@ -492,16 +500,9 @@ def busy_processes(seconds_=1.0, threshold=0.2, exclude=()):
     def sample():
         ticks = {}
         for name in os.listdir("/proc"):
-            if not name.isdigit():
-                continue
-            try:
-                with open(f"/proc/{name}/stat") as f:
-                    text = f.read()
-            except OSError:
-                continue
-            fields = text[text.rindex(")") + 2:].split()
-            ticks[int(name)] = (text[text.index("(") + 1:text.rindex(")")],
-                                int(fields[11]) + int(fields[12]))
+            found = stat_ticks(f"/proc/{name}/stat") if name.isdigit() else None
+            if found:
+                ticks[int(name)] = (found[0], found[1] + found[2])
         return ticks
 
     before = sample()
