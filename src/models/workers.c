@@ -7,10 +7,11 @@
  *
  * Each worker has listening sockets of its own, bound by the parent to the
  * same ports with SO_REUSEPORT, so the kernel spreads clients (and UDP
- * sources) evenly by a hash of the peer. One socket shared by every
- * worker would instead go to whichever worker wakes first, and piles
- * clients onto a few workers. The parent keeps every worker's sockets open,
- * so clients waiting in a dead worker's accept queue are not lost: its
+ * sources) evenly by a hash of the peer. One socket shared by every worker
+ * (--balance shared, where each worker's set is a duplicate of the same
+ * sockets) goes to whichever worker wakes first instead, and piles clients
+ * onto a few workers. The parent keeps every worker's sockets open, so
+ * clients waiting in a dead worker's accept queue are not lost: its
  * replacement inherits the same sockets and serves them. Workers are also
  * how one server goes past a single process's descriptor limit.
  */
