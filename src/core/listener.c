@@ -116,21 +116,50 @@ static int set_flag(int fd, int level, int name)
     return setsockopt(fd, level, name, &one, sizeof(one));
 }
 
-/* Binds one socket; returns its descriptor or -1 with errno set. */
-static int bind_one(enum transport transport, struct address *addr, bool reuseport)
+/* A socket bound to addr, not yet listening; -1 with errno set. */
+static int bound_socket(enum transport transport, const struct address *addr, bool reuseport)
 {
     int type = transport == TRANSPORT_TCP ? SOCK_STREAM : SOCK_DGRAM;
     int fd = socket(addr->u.sa.sa_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -1;
-    /* SO_REUSEADDR lets a restarted server bind while old connections sit
-     * in TIME_WAIT. IPV6_V6ONLY keeps [::] from claiming IPv4 too, so
-     * "*" can bind 0.0.0.0 beside it on every system setting. */
-    if (set_flag(fd, SOL_SOCKET, SO_REUSEADDR) != 0 ||
+    /* SO_REUSEADDR lets a restarted TCP server bind while old connections
+     * sit in TIME_WAIT; on UDP it would let a second server share the
+     * port, so UDP goes without. IPV6_V6ONLY keeps [::] from claiming IPv4
+     * too, so "*" can bind 0.0.0.0 beside it on every system setting. */
+    if ((transport == TRANSPORT_TCP && set_flag(fd, SOL_SOCKET, SO_REUSEADDR) != 0) ||
         (reuseport && set_flag(fd, SOL_SOCKET, SO_REUSEPORT) != 0) ||
         (addr->u.sa.sa_family == AF_INET6 && set_flag(fd, IPPROTO_IPV6, IPV6_V6ONLY) != 0) ||
-        bind(fd, &addr->u.sa, addr->length) != 0 ||
-        (transport == TRANSPORT_TCP && listen(fd, SOMAXCONN) != 0)) {
+        bind(fd, &addr->u.sa, addr->length) != 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    return fd;
+}
+
+/* Whether a server already holds addr's port. SO_REUSEPORT would let this
+ * one bind beside any socket of the same user that has it too (another
+ * sockserv with --threads or --workers) and quietly take a share of its
+ * clients; a trial bind without it fails as an ordinary bind would. */
+static bool port_taken(enum transport transport, const struct address *addr)
+{
+    int fd = bound_socket(transport, addr, false);
+    if (fd < 0)
+        return errno == EADDRINUSE;
+    close(fd);
+    return false;
+}
+
+/* Binds one socket (listening, for TCP); returns its descriptor or -1 with
+ * errno set. */
+static int bind_one(enum transport transport, struct address *addr, bool reuseport)
+{
+    int fd = bound_socket(transport, addr, reuseport);
+    if (fd < 0)
+        return -1;
+    if (transport == TRANSPORT_TCP && listen(fd, SOMAXCONN) != 0) {
         int saved = errno;
         close(fd);
         errno = saved;
@@ -171,6 +200,10 @@ static int open_spec(struct listener_set *set, const struct listener_spec *spec,
         l.address = addrs[i];
         set_port(&l.address, port);
         format_name(&l, l.name, sizeof(l.name));
+        if (set->reuseport && port != 0 && port_taken(spec->transport, &l.address)) {
+            snprintf(err, errlen, "cannot bind %s: %s", l.name, strerror(EADDRINUSE));
+            return -1;
+        }
         l.fd = bind_one(spec->transport, &l.address, set->reuseport);
         if (l.fd < 0) {
             /* A machine without IPv6 still serves "*" over IPv4. */

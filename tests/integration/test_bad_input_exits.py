@@ -9,7 +9,7 @@ import socket
 
 import pytest
 
-from harness import run_sockserv
+from harness import run_sockserv, wait_until
 
 USAGE_ERRORS = [
     pytest.param(["tcp://127.0.0.1:0/nope"], ["nope", "service"], id="unknown-service"),
@@ -82,6 +82,37 @@ def test_port_in_use_on_a_later_listener_exits_1():
             ["serve", "tcp://127.0.0.1:0/echo", f"tcp://127.0.0.1:{port}/upper"])
     assert rc == 1, f"exit status {rc}; stderr {err!r}"
     assert str(port) in err or "in use" in err.lower(), f"stderr {err!r}"
+
+
+@pytest.mark.parametrize("transport", ["tcp", "udp"])
+@pytest.mark.parametrize("first, second", [
+    ([], []), (["--threads", "2"], ["--threads", "2"]), (["--workers", "2"], ["--workers", "2"]),
+    ([], ["--workers", "2"]),
+])
+def test_a_second_server_on_a_port_in_use_exits_1(servers, transport, first, second):
+    # SO_REUSEPORT (which --threads and --workers bind with) would let a
+    # second server of the same user join the first one's port and take a
+    # share of its clients; SO_REUSEADDR would do the same for UDP. Either
+    # way the second server must be refused, as with any port in use.
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM if transport == "udp" else socket.SOCK_STREAM)
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    listener = f"{transport}://127.0.0.1:{port}/echo"
+    server = servers.start(listener, options=[*first, "-q"], expect_lines=0)
+    assert wait_until(lambda: port_bound(transport, port), timeout=5.0), server.describe()
+    rc, out, err = run_sockserv(["serve", *second, listener])
+    assert_reports_one_problem(rc, out, err, 1, [str(port), "in use"])
+
+
+def port_bound(transport, port):
+    kind = socket.SOCK_DGRAM if transport == "udp" else socket.SOCK_STREAM
+    with socket.socket(socket.AF_INET, kind) as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
 
 
 def test_host_that_does_not_resolve_exits_1_with_one_line():
