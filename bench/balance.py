@@ -69,7 +69,10 @@ def bench_in_background(sockserv, url, args, limit, pin):
     holder = {}
 
     def run():
-        holder["rec"] = cm.run_bench(sockserv, url, args, limit=limit, pin=pin)
+        try:
+            holder["rec"] = cm.run_bench(sockserv, url, args, limit=limit, pin=pin)
+        except (OSError, RuntimeError) as e:
+            holder["rec"] = {"status": "failed", "reason": f"bench did not run: {e}"}
     t = threading.Thread(target=run, daemon=True)
     t.start()
     return t, holder
@@ -87,7 +90,11 @@ def summary(rec):
 def thread_ticks(pid):
     """{tid: utime+stime ticks} of every thread of pid."""
     out = {}
-    for tid in os.listdir(f"/proc/{pid}/task"):
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:  # The server is gone.
+        return out
+    for tid in tids:
         found = cm.stat_ticks(f"/proc/{pid}/task/{tid}/stat")
         if found:
             out[tid] = found[1] + found[2]
@@ -105,11 +112,19 @@ def burst(sockserv, mode, cfg):
         t, holder = bench_in_background(sockserv, server.url, [
             "-c", str(cfg["burst_connections"]), "-s", "128", "-d", cfg["duration"],
             "--timeout", "2s"], limit=duration + 60, pin=True)
-        time.sleep(duration / 2 + 0.5)
-        held = sorted((cm.socket_fd_count(w) - 1 for w in workers), reverse=True)
+        # Counted once every client is in (the bench's duration includes
+        # connecting), well before the run ends and they close.
+        held = []
+        deadline = time.monotonic() + duration * 0.8
+        while time.monotonic() < deadline:
+            held = sorted((cm.socket_fd_count(w) - 1 for w in workers), reverse=True)
+            if sum(held) >= cfg["burst_connections"]:
+                break
+            time.sleep(0.05)
         t.join()
     out = summary(holder["rec"])
     out["clients_per_worker"] = held
+    out["workers_found"] = len(workers)
     return out
 
 
@@ -127,7 +142,8 @@ def steady(sockserv, mode, conns, cfg):
     used = sorted((after.get(tid, n) - n for tid, n in before.items()), reverse=True)
     total = sum(used) or 1
     out = summary(holder["rec"])
-    out["cpu_share_per_loop"] = [round(u / total, 2) for u in used if u > 0] or [0]
+    # Every thread is a loop (epoll adds none of its own), idle ones too.
+    out["cpu_share_per_loop"] = [round(u / total, 2) for u in used]
     return out
 
 
@@ -148,6 +164,15 @@ def busy_loop(sockserv, mode, cfg):
     out = summary(rec)
     out["heavy"] = summary(heavy_holder["rec"])
     return out
+
+
+def guarded(experiment, *args):
+    """An experiment's record, or a failed one if its server would not start."""
+    try:
+        return experiment(*args)
+    except (OSError, RuntimeError) as e:
+        return {"status": "failed", "reason": str(e), "clients_per_worker": [],
+                "cpu_share_per_loop": [], "heavy": {}}
 
 
 def median_of(runs, key):
@@ -179,7 +204,8 @@ def markdown(results):
     ]
     for mode in MODES:
         runs = results["burst"][mode]
-        splits = "; ".join("/".join(f"{n:,}" for n in r["clients_per_worker"]) for r in runs)
+        splits = "; ".join("/".join(f"{n:,}" for n in r["clients_per_worker"]) or
+                           f"failed: {r.get('reason')}" for r in runs)
         lines.append(f"| {mode} | {splits} | {median_of(runs, 'requests_per_s') or 0:,.0f} | "
                      f"{cm.fmt_us(median_of(runs, 'p99_us'))} | "
                      f"{sum(r.get('errors') or 0 for r in runs)} |")
@@ -189,8 +215,8 @@ def markdown(results):
     for conns in cfg["steady_connections"]:
         for mode in MODES:
             runs = results["steady"][str(conns)][mode]
-            shares = "; ".join("/".join(f"{s:.2f}" for s in r["cpu_share_per_loop"])
-                               for r in runs)
+            shares = "; ".join("/".join(f"{s:.2f}" for s in r["cpu_share_per_loop"]) or
+                               f"failed: {r.get('reason')}" for r in runs)
             lines.append(f"| {conns:,} | {mode} | {median_of(runs, 'requests_per_s') or 0:,.0f} | "
                          f"{cm.fmt_us(median_of(runs, 'p99_us'))} | {shares} | "
                          f"{sum(r.get('errors') or 0 for r in runs)} |")
@@ -200,7 +226,7 @@ def markdown(results):
               "|---|---:|---:|---:|---:|"]
     for mode in MODES:
         runs = results["busy_loop"][mode]
-        heavy = cm.median([(r["heavy"].get("requests_per_s") or 0) * 65536 / 1e6 for r in runs])
+        heavy = cm.median([(r["heavy"].get("requests_per_s") or 0) * 65536 / 1e6 for r in runs]) or 0
         lines.append(f"| {mode} | {median_of(runs, 'requests_per_s') or 0:,.0f} | "
                      f"{cm.fmt_us(median_of(runs, 'p99_us'))} | "
                      f"{sum(r.get('errors') or 0 for r in runs)} | {heavy:,.0f} |")
@@ -226,21 +252,22 @@ def main():
     try:
         for _ in range(cfg["rounds"]):
             for mode in MODES:
-                r = burst(sockserv, mode, cfg)
+                r = guarded(burst, sockserv, mode, cfg)
                 results["burst"][mode].append(r)
                 cm.log(f"balance burst {mode:9} per worker {r['clients_per_worker']} "
-                       f"{r['requests_per_s'] or 0:,.0f} req/s")
+                       f"{r.get('requests_per_s') or 0:,.0f} req/s {r.get('reason') or ''}")
             for conns in cfg["steady_connections"]:
                 for mode in MODES:
-                    r = steady(sockserv, mode, conns, cfg)
+                    r = guarded(steady, sockserv, mode, conns, cfg)
                     results["steady"][str(conns)][mode].append(r)
-                    cm.log(f"balance steady {conns:5} {mode:9} {r['requests_per_s'] or 0:,.0f} "
-                           f"req/s p99 {cm.fmt_us(r['p99_us'])} loops {r['cpu_share_per_loop']}")
+                    cm.log(f"balance steady {conns:5} {mode:9} {r.get('requests_per_s') or 0:,.0f} "
+                           f"req/s p99 {cm.fmt_us(r.get('p99_us'))} loops "
+                           f"{r['cpu_share_per_loop']} {r.get('reason') or ''}")
             for mode in MODES:
-                r = busy_loop(sockserv, mode, cfg)
+                r = guarded(busy_loop, sockserv, mode, cfg)
                 results["busy_loop"][mode].append(r)
-                cm.log(f"balance busy-loop {mode:9} light {r['requests_per_s'] or 0:,.0f} "
-                       f"req/s p99 {cm.fmt_us(r['p99_us'])}")
+                cm.log(f"balance busy-loop {mode:9} light {r.get('requests_per_s') or 0:,.0f} "
+                       f"req/s p99 {cm.fmt_us(r.get('p99_us'))} {r.get('reason') or ''}")
     except KeyboardInterrupt:
         cm.log("interrupted: servers killed, nothing written")
         return 130

@@ -50,6 +50,13 @@ class CpuCap:
         return None
 
     def __enter__(self):
+        try:
+            return self._make()
+        except OSError:
+            self.__exit__()  # No half-made group left behind.
+            raise
+
+    def _make(self):
         quota = max(1000, int(PERIOD_US * self.share))
         root = _v2_root()
         if root is not None:

@@ -128,8 +128,9 @@ def one_run(contender, size, conns, cfg, cap=None):
     warmup = cfg["warmup_from_1000"] if conns >= 1000 else cfg["warmup"]
     try:
         with contender.start() as server:
-            if cap:
-                cap.add(server.pid)
+            if cap:  # A rival may be a wrapper, or fork workers: cap them all.
+                for pid in [server.pid, *cm.descendants(server.pid)]:
+                    cap.add(pid)
             url = f"tcp://127.0.0.1:{server.port}"
             rec = cm.run_bench(cm.sockserv_binary(), url, [
                 "-c", str(conns), "-t", "1", "-s", str(size), "-d", cfg["duration"],

@@ -1,7 +1,7 @@
 /*
  * Worker processes (--workers N), as nginx runs them: a supervising parent
  * binds the listeners, then forks N workers that each run the chosen model
- * on those same sockets. The parent serves no client; it only keeps the
+ * on their share of them. The parent serves no client; it only keeps the
  * workers alive: a worker that dies is replaced, and a stop is passed on
  * to every worker, each of which honours the grace period itself.
  *
@@ -12,7 +12,9 @@
  * sockets) goes to whichever worker wakes first instead, and piles clients
  * onto a few workers. The parent keeps every worker's sockets open, so
  * clients waiting in a dead worker's accept queue are not lost: its
- * replacement inherits the same sockets and serves them. Workers are also
+ * replacement inherits the same sockets and serves them (with --threads,
+ * the sockets of a worker's other loops are its own and die with it, and
+ * so do the clients queued on them). Workers are also
  * how one server goes past a single process's descriptor limit.
  */
 #include <errno.h>
@@ -84,9 +86,18 @@ static void __attribute__((noreturn)) run_worker(struct supervisor *sv, unsigned
 static void start_worker(struct supervisor *sv, unsigned i)
 {
     struct worker *w = &sv->workers[i];
+    /* A stop that reached the new worker before its own latch existed
+     * would be lost; blocked across the fork, it waits for the latch (the
+     * worker unblocks it once stop_install is done). */
+    sigset_t stops, before;
+    sigemptyset(&stops);
+    sigaddset(&stops, SIGINT);
+    sigaddset(&stops, SIGTERM);
+    sigprocmask(SIG_BLOCK, &stops, &before);
     pid_t pid = fork();
     if (pid == 0)
         run_worker(sv, i);
+    sigprocmask(SIG_SETMASK, &before, NULL);
     if (pid < 0) {
         log_warn("cannot start worker %u: %s; retrying", i, strerror(errno));
         w->restart_at_ms = clock_now_ms() + RESTART_BACKOFF_MS;

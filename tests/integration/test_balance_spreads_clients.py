@@ -34,14 +34,21 @@ def workers_of(pid):
     return sorted(child for child, state in children_of(pid).items() if state not in "ZX")
 
 
-def sockets_held(pid):
-    n = 0
+def socket_links(pid):
+    """'socket:[INODE]' for each socket descriptor pid holds, one per fd."""
+    links = []
     for fd in os.listdir(f"/proc/{pid}/fd"):
         try:
-            n += os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:")
+            link = os.readlink(f"/proc/{pid}/fd/{fd}")
         except OSError:
-            pass
-    return n
+            continue
+        if link.startswith("socket:"):
+            links.append(link)
+    return links
+
+
+def sockets_held(pid):
+    return len(socket_links(pid))
 
 
 def echo_burst(addr):
@@ -66,6 +73,9 @@ def test_reuseport_spreads_a_burst_of_clients_over_every_worker(servers, model):
     # other workers' copies it inherited.
     assert wait_until(lambda: all(sockets_held(w) == 1 for w in workers), timeout=5.0), (
         f"sockets held per worker: {[sockets_held(w) for w in workers]}")
+    # Sockets of their own: no two workers listen on the same one.
+    listening = [socket_links(w)[0] for w in workers]
+    assert len(set(listening)) == WORKERS, f"workers listen on {listening}"
     socks = echo_burst(server.addr("echo"))
     try:
         held = {w: sockets_held(w) - 1 for w in workers}
@@ -85,6 +95,10 @@ def test_reuseport_gives_one_udp_source_its_rate_once_not_once_per_worker(server
     server = start_udp(servers, "udp://127.0.0.1:0/echo", model="epoll",
                        options=["--workers", str(WORKERS), "--udp-rate", "20/20", "-q"])
     assert wait_until(lambda: len(workers_of(server.pid)) == WORKERS, timeout=5.0)
+    workers = workers_of(server.pid)
+    assert wait_until(lambda: all(sockets_held(w) == 1 for w in workers), timeout=5.0)
+    sockets = [socket_links(w)[0] for w in workers]
+    assert len(set(sockets)) == WORKERS, f"workers receive on {sockets}: one shared socket"
     host, port = udp_addr(server, "echo")
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -109,6 +123,17 @@ def test_shared_serves_every_client_of_a_burst_over_tcp_and_udp(servers, model, 
     server = start_udp(servers, "tcp://127.0.0.1:0/echo", "udp://127.0.0.1:0/echo", model=model,
                        options=[split, "2", "--balance", "shared", "-q"])
     server.wait_listening(1, 5.0)
+    # Two holders (loops of one process, or two workers) of the same two
+    # sockets: four descriptors, two sockets.
+    if split == "--threads":
+        holders = [server.pid]
+    else:
+        assert wait_until(lambda: len(workers_of(server.pid)) == 2, timeout=5.0)
+        holders = workers_of(server.pid)
+    assert wait_until(lambda: sum(sockets_held(h) for h in holders) == 4, timeout=5.0), (
+        f"sockets held: {[socket_links(h) for h in holders]}")
+    links = [link for h in holders for link in socket_links(h)]
+    assert len(set(links)) == 2, f"--balance shared, yet the loops hold {links}"
     for s in echo_burst(server.addr("echo")):
         s.close()
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
