@@ -536,17 +536,18 @@ def other_benchmarks():
     return found
 
 
-def machine():
-    cpu = "unknown"
+def cpu_model():
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
                 if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
+                    return line.split(":", 1)[1].strip()
     except OSError:
         pass
+    return "unknown"
 
+
+def machine():
     def read(path):
         try:
             with open(path) as f:
@@ -555,7 +556,7 @@ def machine():
             return None
 
     return {
-        "cpu": cpu,
+        "cpu": cpu_model(),
         "cores": os.cpu_count(),
         "memory_mib": meminfo().get("MemTotal", 0) // (1024 * 1024),
         "kernel": platform.release(),

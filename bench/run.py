@@ -39,8 +39,9 @@ import sys
 import time
 from pathlib import Path
 
-# One sampler of competing processes for every experiment script.
-from common_more import busy_processes
+# One sampler of competing processes, one machine description and one
+# latency format for every experiment script.
+from common_more import busy_processes, cpu_model, fmt_us, load_average, meminfo
 
 REPO = Path(__file__).resolve().parents[1]
 SOCKSERV = os.environ.get("SOCKSERV") or str(REPO / "build" / "sockserv")
@@ -352,41 +353,16 @@ def summary(record):
             f"p99 {fmt_us(lat.get('p99'))}  {errors}")
 
 
-def fmt_us(us):
-    if us is None:
-        return "-"
-    if us < 1000:
-        return f"{us:.0f} µs"
-    if us < 1e6:
-        return f"{us / 1000:.1f} ms"
-    return f"{us / 1e6:.2f} s"
-
-
 def machine():
-    cpu = "unknown"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    mem = None
-    try:
-        with open("/proc/meminfo") as f:
-            mem = int(f.readline().split()[1]) // 1024
-    except (OSError, ValueError, IndexError):
-        pass
     return {
-        "cpu": cpu,
+        "cpu": cpu_model(),
         "cores": os.cpu_count(),
-        "memory_mib": mem,
+        "memory_mib": meminfo().get("MemTotal", 0) // (1024 * 1024),
         "kernel": platform.release(),
         "fd_limit": resource.getrlimit(resource.RLIMIT_NOFILE)[0],
         "server_cores": SERVER_CORES,
         "load_cores": LOAD_CORES,
-        "load_average_at_start": list(os.getloadavg()),
+        "load_average_at_start": load_average(),
         "busy_processes_at_start": busy_processes(),
     }
 

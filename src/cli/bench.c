@@ -194,10 +194,9 @@ static int take_option(int ch, const char *arg, char **argv, struct bench_option
     case 'V':
         printf("sockserv %s\n", SOCKSERV_VERSION);
         return 1;
-    case ':':
-        return usage_error("option '%s' needs a value", argv[optind - 1]);
     default:
-        return usage_error("unknown option '%s'", argv[optind - 1]);
+        cli_option_error("bench", ch, argv);
+        return -1;
     }
 }
 

@@ -13,6 +13,7 @@
 #include "core/mailbox.h"
 #include "core/stop.h"
 #include "core/udp_guard.h"
+#include "models/changed_list.h"
 #include "models/datagram_intake.h"
 #include "models/timer_heap.h"
 
@@ -24,8 +25,6 @@
 /* Datagram batches read from one UDP listener per wake-up, for the same
  * reason. */
 #define DATAGRAM_BATCHES_PER_WAKEUP 4
-/* registered_mask bit: the connection is on the changed list. */
-#define QUEUED_CHANGE 0x8000u
 
 enum slot_kind { SLOT_EMPTY, SLOT_LISTENER, SLOT_CONN, SLOT_STOP, SLOT_MAIL };
 
@@ -44,8 +43,7 @@ struct loop {
     size_t slot_count;
     struct timer_heap timers;
     /* Connections changed from outside their own callbacks. */
-    struct conn **changed;
-    size_t changed_count, changed_capacity;
+    struct changed_list changed;
     size_t conn_count;
     bool listening;
     bool stopping;
@@ -90,20 +88,9 @@ static struct slot *slot_of(struct loop *loop, int fd)
 
 /* ---- Connections -------------------------------------------------------- */
 
-static void forget_change(struct loop *loop, struct conn *c)
-{
-    for (size_t i = 0; i < loop->changed_count; i++) {
-        if (loop->changed[i] == c) {
-            loop->changed[i] = loop->changed[--loop->changed_count];
-            return;
-        }
-    }
-}
-
 static void drop_conn(struct loop *loop, struct conn *c)
 {
-    if (c->registered_mask & QUEUED_CHANGE)
-        forget_change(loop, c);
+    changed_list_forget(&loop->changed, c);
     unsigned mask = c->registered_mask & (EVENT_READ | EVENT_WRITE);
     if (mask)
         (void)loop->backend->watch(loop->backend_state, c->fd, mask, 0);
@@ -153,21 +140,7 @@ static void reconcile(struct loop *loop, struct conn *c)
 
 static void on_conn_changed(struct conn_owner *owner, struct conn *c)
 {
-    struct loop *loop = (struct loop *)owner;
-    if (c->registered_mask & QUEUED_CHANGE)
-        return;
-    if (loop->changed_count == loop->changed_capacity) {
-        size_t capacity = loop->changed_capacity ? loop->changed_capacity * 2 : 64;
-        struct conn **grown = realloc(loop->changed, capacity * sizeof(*grown));
-        if (!grown) {
-            /* The connection is reconciled anyway on its next event. */
-            return;
-        }
-        loop->changed = grown;
-        loop->changed_capacity = capacity;
-    }
-    c->registered_mask |= QUEUED_CHANGE;
-    loop->changed[loop->changed_count++] = c;
+    changed_list_add(&((struct loop *)owner)->changed, c);
 }
 
 static int on_post(struct conn_owner *owner, struct conn *c, const void *data, size_t len)
@@ -194,13 +167,9 @@ static void on_send_datagram(struct conn_owner *owner, struct conn *c, const voi
 
 static void reconcile_changed(struct loop *loop)
 {
-    /* Popped one at a time, so the list never holds a connection that
-     * reconciling another has already destroyed. */
-    while (loop->changed_count > 0) {
-        struct conn *c = loop->changed[--loop->changed_count];
-        c->registered_mask &= (uint16_t)~QUEUED_CHANGE;
+    struct conn *c;
+    while ((c = changed_list_pop(&loop->changed)) != NULL)
         reconcile(loop, c);
-    }
 }
 
 /* ---- Listeners ---------------------------------------------------------- */
@@ -482,7 +451,7 @@ int event_loop_run(const struct poll_backend *backend, struct server *srv, char 
     if (loop.backend_state)
         backend->destroy(loop.backend_state);
     timer_heap_free(&loop.timers);
-    free(loop.changed);
+    changed_list_free(&loop.changed);
     free(loop.slots);
     free(fired);
     return rc;

@@ -36,6 +36,7 @@
 #include "core/mailbox.h"
 #include "core/stop.h"
 #include "core/udp_guard.h"
+#include "models/changed_list.h"
 #include "models/datagram_intake.h"
 #include "models/model.h"
 #include "models/timer_heap.h"
@@ -66,7 +67,6 @@ enum { ARMED_NONE, ARMED_SINGLE, ARMED_MULTI, ARMED_CANCELLING };
 #define RECV_CANCELLING 0x2u
 #define SEND_BUSY 0x4u
 #define SEND_CANCELLING 0x8u
-#define QUEUED_CHANGE 0x8000u
 
 /* A connection's model data, allocated only while it has bytes in one of
  * these, so an idle connection costs nothing here. */
@@ -87,8 +87,7 @@ struct uring_loop {
     size_t conns_capacity;
     size_t conn_count;
     struct timer_heap timers;
-    struct conn **changed;
-    size_t changed_count, changed_capacity;
+    struct changed_list changed;
     uint8_t *armed; /* Per listener: ARMED_* state of its accept or poll request. */
     bool listening;
     bool stopping;
@@ -297,20 +296,9 @@ static int remember(struct uring_loop *u, struct conn *c)
     return 0;
 }
 
-static void forget_change(struct uring_loop *u, struct conn *c)
-{
-    for (size_t i = 0; i < u->changed_count; i++) {
-        if (u->changed[i] == c) {
-            u->changed[i] = u->changed[--u->changed_count];
-            return;
-        }
-    }
-}
-
 static void destroy(struct uring_loop *u, struct conn *c)
 {
-    if (c->registered_mask & QUEUED_CHANGE)
-        forget_change(u, c);
+    changed_list_forget(&u->changed, c);
     timer_heap_remove(&u->timers, c);
     if (!conn_is_datagram(c))
         u->conns[c->fd] = NULL;
@@ -430,28 +418,14 @@ static void reconcile(struct uring_loop *u, struct conn *c)
 
 static void on_changed(struct conn_owner *owner, struct conn *c)
 {
-    struct uring_loop *u = (struct uring_loop *)owner;
-    if (c->registered_mask & QUEUED_CHANGE)
-        return;
-    if (u->changed_count == u->changed_capacity) {
-        size_t capacity = u->changed_capacity ? u->changed_capacity * 2 : 64;
-        struct conn **grown = realloc(u->changed, capacity * sizeof(*grown));
-        if (!grown)
-            return; /* Reconciled anyway on its next completion. */
-        u->changed = grown;
-        u->changed_capacity = capacity;
-    }
-    c->registered_mask |= QUEUED_CHANGE;
-    u->changed[u->changed_count++] = c;
+    changed_list_add(&((struct uring_loop *)owner)->changed, c);
 }
 
 static void reconcile_changed(struct uring_loop *u)
 {
-    while (u->changed_count > 0) {
-        struct conn *c = u->changed[--u->changed_count];
-        c->registered_mask &= (uint16_t)~QUEUED_CHANGE;
+    struct conn *c;
+    while ((c = changed_list_pop(&u->changed)) != NULL)
         reconcile(u, c);
-    }
 }
 
 static int on_post(struct conn_owner *owner, struct conn *c, const void *data, size_t len)
@@ -838,7 +812,7 @@ static void teardown(struct uring_loop *u)
     free(u->buffers);
     free(u->armed);
     free(u->conns);
-    free(u->changed);
+    changed_list_free(&u->changed);
     timer_heap_free(&u->timers);
 }
 

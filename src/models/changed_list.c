@@ -1,0 +1,47 @@
+#include "models/changed_list.h"
+
+#include <stdlib.h>
+
+void changed_list_add(struct changed_list *l, struct conn *c)
+{
+    if (c->registered_mask & CHANGED_LISTED)
+        return;
+    if (l->count == l->capacity) {
+        size_t capacity = l->capacity ? l->capacity * 2 : 64;
+        struct conn **grown = realloc(l->items, capacity * sizeof(*grown));
+        if (!grown)
+            return;
+        l->items = grown;
+        l->capacity = capacity;
+    }
+    c->registered_mask |= CHANGED_LISTED;
+    l->items[l->count++] = c;
+}
+
+void changed_list_forget(struct changed_list *l, struct conn *c)
+{
+    if (!(c->registered_mask & CHANGED_LISTED))
+        return;
+    c->registered_mask &= (uint16_t)~CHANGED_LISTED;
+    for (size_t i = 0; i < l->count; i++) {
+        if (l->items[i] == c) {
+            l->items[i] = l->items[--l->count];
+            return;
+        }
+    }
+}
+
+struct conn *changed_list_pop(struct changed_list *l)
+{
+    if (l->count == 0)
+        return NULL;
+    struct conn *c = l->items[--l->count];
+    c->registered_mask &= (uint16_t)~CHANGED_LISTED;
+    return c;
+}
+
+void changed_list_free(struct changed_list *l)
+{
+    free(l->items);
+    *l = (struct changed_list){0};
+}
