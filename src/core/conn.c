@@ -8,6 +8,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/mailbox.h"
 
 /* The peer sent FIN; nothing more will be read. */
 #define CONN_EOF_SEEN 0x01u
@@ -113,6 +114,11 @@ static int write_bytes(struct conn *c, const void *data, size_t len, bool may_se
         return send_datagram(c, data, len);
     if (len == 0)
         return 0;
+    if (mailbox_waiting(c)) {
+        mailbox_deliver_waiting(c);
+        if (c->flags & CONN_DEAD)
+            return -1;
+    }
     const uint8_t *bytes = data;
     bool completion_model = c->owner && c->owner->queue_writes;
     if (buffer_is_empty(&c->output) && !completion_model && may_send_now) {

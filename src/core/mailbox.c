@@ -47,9 +47,12 @@ int mailbox_post(struct mailbox_hub *hub, struct conn *c, const void *data, size
 {
     int rc = -1;
     pthread_mutex_lock(&hub->lock);
-    if (!c->mailbox)
-        c->mailbox = calloc(1, sizeof(*c->mailbox));
     struct mailbox *box = c->mailbox;
+    if (!box && (box = calloc(1, sizeof(*box))) != NULL) {
+        box->hub = hub;
+        /* The owner reads the pointer without the lock (mailbox_waiting). */
+        __atomic_store_n(&c->mailbox, box, __ATOMIC_RELEASE);
+    }
     if (box && !box->overflowed) {
         /* The inbox is bounded like the output queue it feeds. */
         if (buffer_append(&box->inbox, data, len, conn_config(c)->max_output) != 0)
@@ -58,12 +61,26 @@ int mailbox_post(struct mailbox_hub *hub, struct conn *c, const void *data, size
             rc = 0;
         if (!box->queued && queue_conn(hub, c) != 0)
             box->overflowed = true; /* Undeliverable: treat as too slow. */
+        __atomic_store_n(&box->has_mail, true, __ATOMIC_RELEASE);
     }
     pthread_mutex_unlock(&hub->lock);
     uint64_t one = 1;
     ssize_t ignored = write(hub->wake_fd, &one, sizeof(one));
     (void)ignored; /* Fails only when the counter is huge: already awake. */
     return rc;
+}
+
+/* With the hub locked: moves c's inbox into c. Clears has_mail first, so
+ * the conn_write below does not come back here. */
+static void hand_over(struct conn *c)
+{
+    struct mailbox *box = c->mailbox;
+    __atomic_store_n(&box->has_mail, false, __ATOMIC_RELAXED);
+    if (box->overflowed)
+        conn_abort(c, "too slow: output queue full");
+    else if (!buffer_is_empty(&box->inbox))
+        conn_write(c, buffer_peek(&box->inbox), buffer_length(&box->inbox));
+    buffer_free(&box->inbox);
 }
 
 void mailbox_deliver(struct mailbox_hub *hub)
@@ -74,15 +91,20 @@ void mailbox_deliver(struct mailbox_hub *hub)
     pthread_mutex_lock(&hub->lock);
     for (size_t i = 0; i < hub->count; i++) {
         struct conn *c = hub->pending[i];
-        struct mailbox *box = c->mailbox;
-        box->queued = false;
-        if (box->overflowed)
-            conn_abort(c, "too slow: output queue full");
-        else if (!buffer_is_empty(&box->inbox))
-            conn_write(c, buffer_peek(&box->inbox), buffer_length(&box->inbox));
-        buffer_free(&box->inbox);
+        c->mailbox->queued = false;
+        hand_over(c);
     }
     hub->count = 0;
+    pthread_mutex_unlock(&hub->lock);
+}
+
+void mailbox_deliver_waiting(struct conn *c)
+{
+    struct mailbox_hub *hub = c->mailbox->hub;
+    pthread_mutex_lock(&hub->lock);
+    /* It stays on the pending list, if queued, with nothing left to hand
+     * over: taking it off would cost a scan of the list. */
+    hand_over(c);
     pthread_mutex_unlock(&hub->lock);
 }
 
@@ -101,6 +123,6 @@ void mailbox_forget(struct mailbox_hub *hub, struct conn *c)
     }
     buffer_free(&c->mailbox->inbox);
     free(c->mailbox);
-    c->mailbox = NULL;
+    __atomic_store_n(&c->mailbox, NULL, __ATOMIC_RELAXED);
     pthread_mutex_unlock(&hub->lock);
 }

@@ -10,6 +10,12 @@
  * for a slow reader; an inbox over the connection's output limit marks it to
  * be dropped instead.
  *
+ * Order: everything written to a connection goes out in the order it was
+ * written, whichever thread wrote it. Posts from other threads keep their
+ * order in the inbox, and conn_write on the owner's thread first hands over
+ * whatever is waiting there (mailbox_waiting), so a reply never overtakes a
+ * line posted before it.
+ *
  * A hub belongs to one owning thread (an event loop, or one connection's
  * thread). Lifetimes: posters find connections through shared state that a
  * connection leaves in its on_close, under the same lock the posters hold,
@@ -24,10 +30,16 @@
 #include "core/buffer.h"
 #include "core/conn.h"
 
+struct mailbox_hub;
+
 struct mailbox {
     struct buffer inbox;
+    struct mailbox_hub *hub; /* Its owner's, whose lock guards the inbox. */
     bool overflowed;
     bool queued; /* On its hub's pending list. */
+    /* Bytes wait in the inbox, or it overflowed. Set under the lock; the
+     * owner reads it without, on every write (mailbox_waiting). */
+    bool has_mail;
 };
 
 struct mailbox_hub {
@@ -46,6 +58,22 @@ int mailbox_post(struct mailbox_hub *hub, struct conn *c, const void *data, size
 
 /* On the owning thread, when wake_fd is readable: delivers every inbox. */
 void mailbox_deliver(struct mailbox_hub *hub);
+
+/*
+ * On c's own thread, before anything is written to c: true when bytes posted
+ * to it are still waiting. They must go first, or a line written now (a
+ * command's reply, a post from c's own loop) would overtake one posted
+ * earlier that caused it. Costs one load for a connection never posted to.
+ */
+static inline bool mailbox_waiting(const struct conn *c)
+{
+    struct mailbox *box = __atomic_load_n(&c->mailbox, __ATOMIC_ACQUIRE);
+    return box && __atomic_load_n(&box->has_mail, __ATOMIC_ACQUIRE);
+}
+
+/* On c's own thread: delivers c's waiting bytes now, ahead of the rest of
+ * its hub's mail. */
+void mailbox_deliver_waiting(struct conn *c);
 
 /* On the owning thread, before c is freed. */
 void mailbox_forget(struct mailbox_hub *hub, struct conn *c);
