@@ -2,18 +2,22 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 static int latch_fd = -1;
-static volatile sig_atomic_t requested;
+/* Atomic, not just volatile sig_atomic_t: the handler runs on whichever
+ * thread the signal lands, and every loop thread reads the flag. A
+ * lock-free atomic is safe in a signal handler too. */
+static atomic_int requested;
 
 void stop_request(void)
 {
     int saved = errno;
-    requested = 1;
+    atomic_store(&requested, 1);
     uint64_t one = 1;
     /* eventfd writes of 8 bytes are atomic and async-signal-safe. */
     ssize_t ignored = write(latch_fd, &one, sizeof(one));
@@ -32,7 +36,7 @@ int stop_install(void)
     /* A forked child installs its own latch in place of the inherited one. */
     if (latch_fd >= 0)
         close(latch_fd);
-    requested = 0;
+    atomic_store(&requested, 0);
     latch_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (latch_fd < 0)
         return -1;
@@ -58,5 +62,5 @@ int stop_fd(void)
 
 bool stop_requested(void)
 {
-    return requested != 0;
+    return atomic_load(&requested) != 0;
 }

@@ -156,9 +156,9 @@ static int run_thread(struct server *srv, char *err, size_t errlen)
     int rc = blocking_accept_loop(srv, &loop, err, errlen);
     wait_for_threads(&pool);
     pthread_attr_destroy(&attr);
-    /* Left open if threads are still running: they write to it as they end. */
-    if (atomic_load(&pool.active) == 0)
-        close(pool.ended_fd);
+    /* ended_fd stays open: a thread writes to it just after its count
+     * drops, so no moment is safe to close it, and a closed number could
+     * already belong to another file. The process ends after this. */
     return rc;
 }
 

@@ -42,11 +42,20 @@ def servers(request):
     """A ServerPool: `servers.start("tcp://127.0.0.1:0/echo", model="epoll")`."""
     pool = harness.ServerPool()
     yield pool
+    started = list(pool.servers)
     report = getattr(request.node, "report_call", None)
     if report is not None and report.failed:
-        for server in pool.servers:
+        for server in started:
             print(f"\n--- {server.describe()}")
     pool.close()
+    # Under a sanitizer build a server may report a fault and go on (a
+    # ThreadSanitizer race) or report it only as it exits: fail the test
+    # that saw it, whatever the test itself checked.
+    for server in started:
+        found = harness.SANITIZER_REPORT_RE.search(server.stderr_text())
+        if found:
+            pytest.fail(f"sanitizer report from the server: {found.group(0)}\n{server.describe()}",
+                        pytrace=False)
 
 
 @pytest.fixture(scope="session")

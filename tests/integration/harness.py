@@ -45,6 +45,11 @@ LISTENING_RE = re.compile(
     r"^listening tcp://(?P<host>\[[0-9A-Fa-f:.]+\]|[0-9.]+):(?P<port>[0-9]+)/(?P<service>[a-z0-9_-]+)$"
 )
 
+# What AddressSanitizer, LeakSanitizer, ThreadSanitizer and
+# UndefinedBehaviorSanitizer print when they find a fault.
+SANITIZER_REPORT_RE = re.compile(
+    r"(ERROR|WARNING): (Address|Leak|Thread)Sanitizer: [^\n]*|runtime error: [^\n]*")
+
 # Keep at most this much of a server's stderr, so a server that floods its
 # log cannot exhaust the test process's memory.
 STDERR_KEEP = 4 * 1024 * 1024
