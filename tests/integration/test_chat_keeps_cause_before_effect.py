@@ -1,6 +1,7 @@
 """
 Chat where clients live on several threads: what a client has seen happen
-arrives, for everyone, before anything that happened because of it.
+arrives, for everyone, before anything that happened because of it, and all
+members get the room's lines in one order.
 
 Each round, one member renames and waits for the server's confirmation.
 Only then does a second member say a line, and a third ask /who. Every
@@ -100,4 +101,17 @@ def test_a_seen_rename_arrives_before_what_follows_it(servers, setup):
         assert asker.log.index(renamed) < who_at, (
             f"round {r}: {asker.label}'s /who list {asker.log[who_at]!r} came before "
             f"{renamed!r}: {asker.log}")
+    # Beyond cause and effect, one order for everyone: the lines two
+    # members both got (renames and "after" lines, each unique) came to
+    # both in the same order.
+    broadcasts = {said for *_, said in rounds} | {renamed for *_, renamed, _ in rounds}
+    for i, m in enumerate(members):
+        for other in members[i + 1:]:
+            common = broadcasts & set(m.log) & set(other.log)
+            mine = [line for line in m.log if line in common]
+            theirs = [line for line in other.log if line in common]
+            first_split = next((k for k, (x, y) in enumerate(zip(mine, theirs)) if x != y), None)
+            assert first_split is None, (
+                f"{m.label} and {other.label} got lines in different orders from "
+                f"{mine[first_split]!r} / {theirs[first_split]!r}")
     assert server.alive(), server.describe()
