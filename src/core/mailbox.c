@@ -59,8 +59,10 @@ int mailbox_post(struct mailbox_hub *hub, struct conn *c, const void *data, size
             box->overflowed = true;
         else
             rc = 0;
-        if (!box->queued && queue_conn(hub, c) != 0)
+        if (!box->queued && queue_conn(hub, c) != 0) {
             box->overflowed = true; /* Undeliverable: treat as too slow. */
+            rc = -1;
+        }
         __atomic_store_n(&box->has_mail, true, __ATOMIC_RELEASE);
     }
     pthread_mutex_unlock(&hub->lock);

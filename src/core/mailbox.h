@@ -10,11 +10,13 @@
  * for a slow reader; an inbox over the connection's output limit marks it to
  * be dropped instead.
  *
- * Order: everything written to a connection goes out in the order it was
- * written, whichever thread wrote it. Posts from other threads keep their
- * order in the inbox, and conn_write on the owner's thread first hands over
- * whatever is waiting there (mailbox_waiting), so a reply never overtakes a
- * line posted before it.
+ * Order: posts from other threads keep their order in the inbox, and a
+ * write on the owner's thread first hands over whatever is waiting there
+ * (mailbox_waiting). So bytes reach the connection in the order they were
+ * written, whichever thread wrote them, wherever one write happens before
+ * the next: a service that makes every write under one lock of its own
+ * (chat) gives each connection that lock's order. Two writes racing
+ * without such a lock may land either way round.
  *
  * A hub belongs to one owning thread (an event loop, or one connection's
  * thread). Lifetimes: posters find connections through shared state that a

@@ -13,6 +13,7 @@ static int latch_fd = -1;
  * thread the signal lands, and every loop thread reads the flag. A
  * lock-free atomic is safe in a signal handler too. */
 static atomic_int requested;
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "the stop flag must be lock-free to set it in a handler");
 
 void stop_request(void)
 {

@@ -4,7 +4,10 @@
  *
  * Every connection shares the rooms and the nick registry (chat_rooms.h),
  * guarded by chat_lock so the thread model can run it; under the event
- * loops the lock is never contended. Other clients are reached only through
+ * loops the lock is never contended. Every write to a client, replies
+ * included, is made with the lock held, so all of them have one order and
+ * every client gets them in it (core/mailbox.h keeps that order across
+ * threads). Other clients are reached only through
  * conn_post, which never blocks: a client that stops reading is dropped
  * once its queue passes --max-queue, and nobody else waits for it.
  */
@@ -45,7 +48,7 @@ static char *format_line(size_t *len, const char *fmt, va_list ap)
     return line;
 }
 
-/* To the member whose callback is running. */
+/* To the member whose callback is running. Called with the lock. */
 static void reply(struct chat_member *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void reply(struct chat_member *m, const char *fmt, ...)
 {
@@ -288,14 +291,13 @@ static void run_command(struct chat_member *m, char *line)
 static void handle_line(struct chat_member *m, const char *raw, size_t len)
 {
     char *text = malloc(TEXT_SANITIZED_MAX(len) + 1);
-    if (!text) {
-        reply(m, "!!! out of memory: line dropped");
-        return;
-    }
-    size_t n = text_sanitize(raw, len, text);
-    text[n] = '\0';
+    size_t n = text ? text_sanitize(raw, len, text) : 0;
+    if (text)
+        text[n] = '\0';
     pthread_mutex_lock(&chat_lock);
-    if (n == 0)
+    if (!text)
+        reply(m, "!!! out of memory: line dropped");
+    else if (n == 0)
         ; /* An empty line says nothing. */
     else if (text[0] == '/')
         run_command(m, text);
@@ -341,10 +343,13 @@ static void chat_data(struct conn *c, const uint8_t *data, size_t len)
      * to say any more. */
     while (!m->quit_note &&
            (ev = line_reader_next(&m->reader, &in, &len, &line, &line_len)) != LINE_NEED_MORE) {
-        if (ev == LINE_COMPLETE)
+        if (ev == LINE_COMPLETE) {
             handle_line(m, line, line_len);
-        else
+        } else {
+            pthread_mutex_lock(&chat_lock);
             reply(m, "!!! line too long (max %zu bytes): discarded", m->reader.max_line);
+            pthread_mutex_unlock(&chat_lock);
+        }
     }
 }
 

@@ -201,10 +201,10 @@ def drain(*clients):
 
     Each client sends each of them (itself included) a private message
     marking the point, and each reads up to every mark addressed to it.
-    One sender's lines reach one receiver in order whatever the model, but
-    lines from different senders need not: with several event loops
-    (--threads), a line from the receiver's own loop can overtake one
-    still crossing from another loop. So every sender sets its own mark.
+    The server sends every line in one order, but a client's own lines
+    reach the server in no order against other clients' lines, so one mark
+    could pass another sender's last line on its way in: every sender sets
+    its own mark.
     """
     marks = {id(c): set() for c in clients}
     for sender in clients:
