@@ -94,7 +94,8 @@ test: unit integration
 # it sees (github.com/google/sanitizers/issues/1813), so a server waiting
 # where it cannot see would never hear SIGTERM: uring's loops, waiting in
 # io_uring_enter (a raw system call), and a server idle in poll(). Those
-# tests are left to the other builds.
+# tests are left to the other builds, as are the idle-CPU tests (files
+# named *idle_server*), which TSan's own background thread would fail.
 THREADED_TESTS := -k "(chat or threads or thread or mailbox) and not idle_server and not uring"
 test-threads: $(BUILD)/sockserv $(BUILD)/tests/test_mailbox $(TEST_TOOLS) | $(BUILD)/.deps-test
 	$(BUILD)/tests/test_mailbox
