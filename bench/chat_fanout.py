@@ -66,6 +66,21 @@ SATURATE = PHASES[1:]
 MESSAGE = re.compile(rb"M (\d) (\d+) (\d+) (\d+) ")
 
 
+def read_ready(sel, timeout):
+    """Yields (key, data) for each socket sel finds readable. data b"" is
+    the end of the stream, or a failed socket; that socket is unregistered."""
+    for key, _ in sel.select(timeout):
+        try:
+            data = key.fileobj.recv(262144)
+        except BlockingIOError:
+            continue
+        except OSError:
+            data = b""
+        if not data:
+            sel.unregister(key.fileobj)
+        yield key, data
+
+
 # -- Receivers ----------------------------------------------------------------
 
 def receiver(index, port, count, senders, delivered, ready, stop, batch, results):
@@ -143,15 +158,8 @@ def receiver(index, port, count, senders, delivered, ready, stop, batch, results
         the parsing of lines that happened to be read before it."""
         nonlocal closed
         got = []
-        for key, _ in sel.select(timeout):
-            try:
-                data = key.fileobj.recv(262144)
-            except BlockingIOError:
-                continue
-            except OSError:
-                data = b""
+        for key, data in read_ready(sel, timeout):
             if not data:
-                sel.unregister(key.fileobj)
                 closed += 1
                 continue
             got.append((key.data, data, time.monotonic_ns()))
@@ -203,21 +211,11 @@ def sender(port, cfg, delivered, receivers, control):
     n = cfg["senders"]
     socks = []
     sel = selectors.DefaultSelector()
-    tails = [b""] * n
     welcomed = 0
 
     def drain(timeout):
         nonlocal welcomed
-        for key, _ in sel.select(timeout):
-            try:
-                data = key.fileobj.recv(262144)
-            except BlockingIOError:
-                continue
-            except OSError:
-                data = b""
-            if not data:
-                sel.unregister(key.fileobj)
-                continue
+        for _, data in read_ready(sel, timeout):
             welcomed += data.count(b"*** welcome")
 
     try:

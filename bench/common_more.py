@@ -547,6 +547,17 @@ def cpu_model():
     return "unknown"
 
 
+def machine_basics():
+    """What every report names about the machine."""
+    return {
+        "cpu": cpu_model(),
+        "cores": os.cpu_count(),
+        "memory_mib": meminfo().get("MemTotal", 0) // (1024 * 1024),
+        "kernel": platform.release(),
+        "fd_limit": resource.getrlimit(resource.RLIMIT_NOFILE)[0],
+    }
+
+
 def machine():
     def read(path):
         try:
@@ -556,11 +567,7 @@ def machine():
             return None
 
     return {
-        "cpu": cpu_model(),
-        "cores": os.cpu_count(),
-        "memory_mib": meminfo().get("MemTotal", 0) // (1024 * 1024),
-        "kernel": platform.release(),
-        "fd_limit": resource.getrlimit(resource.RLIMIT_NOFILE)[0],
+        **machine_basics(),
         "server_core": SERVER_CORE,
         "load_cores": LOAD_CORES,
         "ip_local_port_range": read("/proc/sys/net/ipv4/ip_local_port_range"),

@@ -299,7 +299,7 @@ def experiment_scale100k(sockserv, cfg):
     rec = scale_run(sockserv, argv, f"epoll --workers {cfg['workers']}", cfg,
                     cfg["connections"], cfg["clients"], workers=cfg["workers"],
                     time_budget=cfg["time_budget_s"])
-    cm.log(f"scale100k " + summary_scale(rec))
+    cm.log("scale100k " + summary_scale(rec))
     return {"settings": cfg, "runs": [rec]}
 
 

@@ -29,7 +29,6 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import re
 import resource
 import shutil
@@ -41,7 +40,7 @@ from pathlib import Path
 
 # One sampler of competing processes, one machine description and one
 # latency format for every experiment script.
-from common_more import busy_processes, cpu_model, fmt_us, load_average, meminfo
+from common_more import busy_processes, fmt_us, load_average, machine_basics
 
 REPO = Path(__file__).resolve().parents[1]
 SOCKSERV = os.environ.get("SOCKSERV") or str(REPO / "build" / "sockserv")
@@ -355,11 +354,7 @@ def summary(record):
 
 def machine():
     return {
-        "cpu": cpu_model(),
-        "cores": os.cpu_count(),
-        "memory_mib": meminfo().get("MemTotal", 0) // (1024 * 1024),
-        "kernel": platform.release(),
-        "fd_limit": resource.getrlimit(resource.RLIMIT_NOFILE)[0],
+        **machine_basics(),
         "server_cores": SERVER_CORES,
         "load_cores": LOAD_CORES,
         "load_average_at_start": load_average(),
