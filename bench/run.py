@@ -40,7 +40,7 @@ from pathlib import Path
 
 # One sampler of competing processes, one machine description and one
 # latency format for every experiment script.
-from common_more import busy_processes, fmt_us, load_average, machine_basics
+from common_more import Server, busy_processes, fmt_us, load_average, machine_basics
 
 REPO = Path(__file__).resolve().parents[1]
 SOCKSERV = os.environ.get("SOCKSERV") or str(REPO / "build" / "sockserv")
@@ -53,7 +53,6 @@ MODELS = ["iterative", "fork", "thread", "select", "poll", "epoll"]
 EXPERIMENTS = ["udp", "slow", "echo", "generator"]
 # sockserv caps select below FD_SETSIZE (1024): 960 connections at most.
 SELECT_LIMIT = 960
-LISTENING = re.compile(r"^listening ((tcp|udp)://\S+)$")
 START_TIMEOUT = 10.0
 
 
@@ -120,44 +119,10 @@ def pinned(argv, cores):
 
 # -- Processes -------------------------------------------------------------
 
-class Server:
-    """A `sockserv serve` process; use with `with`."""
-
-    def __init__(self, model, listener, options=()):
-        self.argv = pinned([SOCKSERV, "serve", "-q", "-m", model, *options, listener],
-                           SERVER_CORES)
-        self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     start_new_session=True, text=True)
-        self.url = None
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline()
-            if not line:
-                break
-            m = LISTENING.match(line.strip())
-            if m:
-                self.url = m.group(1)
-                return
-        self.close()
-        err = self.proc.stderr.read().strip().splitlines()
-        raise RuntimeError(err[-1] if err else f"server exited with {self.proc.returncode}")
-
-    def close(self):
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        self.proc.wait()
-        for stream in (self.proc.stdout, self.proc.stderr):
-            stream.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
+def start_server(model, listener, options=()):
+    """A `sockserv serve` process pinned to the server cores; use with `with`."""
+    argv = pinned([SOCKSERV, "serve", "-q", "-m", model, *options, listener], SERVER_CORES)
+    return Server(argv, start_timeout=START_TIMEOUT, pin=False)
 
 
 def run_tool(argv, limit):
@@ -233,7 +198,7 @@ def experiment_udp(models, cfg):
     runs = {}
     for model in models:
         try:
-            with Server(model, "udp://127.0.0.1:0/upper", ["--delay", cfg["delay"]]) as server:
+            with start_server(model, "udp://127.0.0.1:0/upper", ["--delay", cfg["delay"]]) as server:
                 record = bench(server.url, [
                     "-c", str(cfg["clients"]), "-n", str(cfg["clients"]), "--expect", "upper",
                     "-m", "lengthy action {n}", "--timeout", cfg["timeout"]],
@@ -249,7 +214,7 @@ def experiment_slow(models, cfg):
     runs = {}
     for model in models:
         try:
-            with Server(model, "tcp://127.0.0.1:0/echo") as server:
+            with start_server(model, "tcp://127.0.0.1:0/echo") as server:
                 record = bench(server.url, [
                     "-c", str(cfg["clients"]), "-d", cfg["duration"], "--dribble", cfg["pause"],
                     "-m", "Hello world {n}", "--timeout", cfg["timeout"]],
@@ -276,7 +241,7 @@ def experiment_echo(models, cfg):
                 repeats = []
                 for _ in range(cfg["repeats"]):
                     try:
-                        with Server(model, "tcp://127.0.0.1:0/echo", options) as server:
+                        with start_server(model, "tcp://127.0.0.1:0/echo", options) as server:
                             run = bench(server.url, [
                                 "-c", str(conns), "-t", "1", "-s", str(size),
                                 "-d", cfg["duration"], "--warmup", warmup,
@@ -304,7 +269,7 @@ def experiment_generator(cfg):
     if not os.access(THREADED_CLIENT, os.X_OK):
         return {"settings": cfg, **failed(f"{THREADED_CLIENT} not built (make bench)")}
     try:
-        with Server("epoll", "tcp://127.0.0.1:0/echo") as server:
+        with start_server("epoll", "tcp://127.0.0.1:0/echo") as server:
             host_port = server.url.split("//")[1].rsplit("/", 1)[0]
             host, port = host_port.rsplit(":", 1)
             for _ in range(cfg["repeats"]):
