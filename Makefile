@@ -38,7 +38,7 @@ LIB_OBJECTS := $(filter-out $(BUILD)/obj/src/cli/main.o,$(OBJECTS))
 UNIT_SOURCES := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_TESTS := $(UNIT_SOURCES:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all run test test-threads unit integration bench install uninstall clean format deps-build deps-test
+.PHONY: all run test test-threads unit integration bench install uninstall clean format format-check deps-build deps-test
 
 all: $(BUILD)/sockserv
 
@@ -46,7 +46,8 @@ $(BUILD)/.deps-build:
 	@scripts/ensure-deps.sh build
 	@mkdir -p $(@D) && touch $@
 
-$(BUILD)/.deps-test:
+# After the build's packages, so two apt-get runs never race under make -j.
+$(BUILD)/.deps-test: | $(BUILD)/.deps-build
 	@scripts/ensure-deps.sh test
 	@mkdir -p $(@D) && touch $@
 
@@ -130,8 +131,16 @@ install: $(BUILD)/sockserv
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/sockserv $(DESTDIR)$(MANDIR)/man1/sockserv.1
 
+# Every C file the project owns, formatted by the one .clang-format.
+FORMATTED := $(shell find src tests/unit tests/tools bench/tools -name '*.[ch]' | sort)
+
 format:
-	clang-format -i $(SOURCES) $(shell find src -name '*.h') $(UNIT_SOURCES)
+	clang-format -i $(FORMATTED)
+
+# Fails, naming the files, when any C file differs from clang-format's output.
+format-check:
+	@scripts/ensure-deps.sh format
+	@clang-format --dry-run --Werror $(FORMATTED)
 
 clean:
 	rm -rf build

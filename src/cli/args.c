@@ -49,8 +49,7 @@ int cli_parse_number(const char *text, unsigned long long min, unsigned long lon
     return 0;
 }
 
-int cli_parse_duration(const char *command, const char *option, const char *text,
-                       int64_t *out_ms)
+int cli_parse_duration(const char *command, const char *option, const char *text, int64_t *out_ms)
 {
     char why[128];
     if (duration_parse(text, out_ms, why, sizeof(why)) == 0)

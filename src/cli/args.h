@@ -28,7 +28,6 @@ int cli_parse_number(const char *text, unsigned long long min, unsigned long lon
 
 /* A duration (core/duration.h); on failure prints the usage error naming
  * option and returns -1. */
-int cli_parse_duration(const char *command, const char *option, const char *text,
-                       int64_t *out_ms);
+int cli_parse_duration(const char *command, const char *option, const char *text, int64_t *out_ms);
 
 #endif

@@ -136,18 +136,22 @@ static int parse_options(int argc, char **argv, struct client_options *opt)
             if (duration_parse(optarg, &opt->timeout_ms, why, sizeof why) != 0)
                 return cli_usage_error("client", "bad --timeout '%s': %s", optarg, why), -1;
             if (opt->timeout_ms == 0)
-                return cli_usage_error("client", "bad --timeout '%s': must be more than 0", optarg), -1;
+                return cli_usage_error("client", "bad --timeout '%s': must be more than 0", optarg),
+                       -1;
             break;
         case 'r':
             if (cli_parse_number(optarg, 0, RETRIES_MAX, &number) != 0)
-                return cli_usage_error("client", "bad --retries '%s': expected a whole number from 0 to %d",
-                                   optarg, RETRIES_MAX),
+                return cli_usage_error("client",
+                                       "bad --retries '%s': expected a whole number from 0 to %d",
+                                       optarg, RETRIES_MAX),
                        -1;
             opt->retries = (unsigned)number;
             break;
         case 'b':
             if (cli_parse_number(optarg, 0, BYTES_MAX, &number) != 0 || number == 0)
-                return cli_usage_error("client", "bad --bytes '%s': expected a whole number from 1", optarg), -1;
+                return cli_usage_error("client", "bad --bytes '%s': expected a whole number from 1",
+                                       optarg),
+                       -1;
             opt->bytes = number;
             break;
         case 'n':
@@ -182,7 +186,8 @@ static const struct client_protocol *choose_protocol(const struct client_job *jo
 {
     const char *named = job->target.service;
     if (named[0] != '\0' && opt->service != NULL && strcmp(named, opt->service) != 0) {
-        cli_usage_error("client", "the URL names service '%s' but --service says '%s'", named, opt->service);
+        cli_usage_error("client", "the URL names service '%s' but --service says '%s'", named,
+                        opt->service);
         return NULL;
     }
     if (named[0] != '\0')
@@ -199,18 +204,23 @@ static int check_combination(const struct client_job *job, const struct client_o
     const struct client_protocol *p = job->protocol;
     bool udp = job->target.transport == TRANSPORT_UDP;
     if (words > 0 && !p->takes_input)
-        return cli_usage_error("client", "%s takes no MESSAGE: it answers without reading", p->name);
+        return cli_usage_error("client", "%s takes no MESSAGE: it answers without reading",
+                               p->name);
     if (opt->verify && !client_protocol_can_verify(p))
-        return cli_usage_error("client", "--verify needs a reply that repeats the input (echo, upper, stream);"
-                           " %s's does not",
-                           p->name);
+        return cli_usage_error(
+            "client",
+            "--verify needs a reply that repeats the input (echo, upper, stream);"
+            " %s's does not",
+            p->name);
     if (opt->bytes > 0 && !udp && p->reply != CLIENT_REPLY_STREAM)
-        return cli_usage_error("client", "--bytes counts a streamed reply; %s's is not one", p->name);
+        return cli_usage_error("client", "--bytes counts a streamed reply; %s's is not one",
+                               p->name);
     if (opt->bytes > 0 && udp && (p->takes_input || p->udp_request == 0))
-        return cli_usage_error("client", "--bytes over UDP sizes chargen's request; %s has none", p->name);
+        return cli_usage_error("client", "--bytes over UDP sizes chargen's request; %s has none",
+                               p->name);
     if (opt->bytes > CLIENT_DATAGRAM_MAX && udp)
         return cli_usage_error("client", "--bytes over UDP is at most %d, the largest datagram",
-                           CLIENT_DATAGRAM_MAX);
+                               CLIENT_DATAGRAM_MAX);
     return 0;
 }
 
@@ -275,8 +285,9 @@ int command_client(int argc, char **argv)
         job.message = message;
         if (job.target.transport == TRANSPORT_UDP && job.message_len > CLIENT_DATAGRAM_MAX) {
             free(message);
-            return cli_usage_error("client", "MESSAGE is %zu bytes; a UDP datagram holds at most %d",
-                               job.message_len, CLIENT_DATAGRAM_MAX);
+            return cli_usage_error("client",
+                                   "MESSAGE is %zu bytes; a UDP datagram holds at most %d",
+                                   job.message_len, CLIENT_DATAGRAM_MAX);
         }
     }
 

@@ -39,8 +39,8 @@ struct serve_options {
     long max_conns; /* 0: the model's default. */
     enum log_level level;
     struct udp_rate udp_rate;
-    long threads; /* Event loops in the process. */
-    long workers; /* Worker processes; 0: serve in this process. */
+    long threads;        /* Event loops in the process. */
+    long workers;        /* Worker processes; 0: serve in this process. */
     bool balance_shared; /* --balance shared: one socket for every loop and worker. */
     bool balance_given;
 };
@@ -158,7 +158,8 @@ static int parse_options(int argc, char **argv, struct serve_options *opt)
             break;
         case 'c':
             if (parse_count(optarg, MAX_CONNS_CEILING, &opt->max_conns) != 0)
-                return cli_usage_error("serve", "bad --max-conns '%s': expected a whole number from 1", optarg),
+                return cli_usage_error(
+                           "serve", "bad --max-conns '%s': expected a whole number from 1", optarg),
                        -1;
             break;
         case 'u': {
@@ -176,8 +177,9 @@ static int parse_options(int argc, char **argv, struct serve_options *opt)
         case 'Q': {
             long bytes;
             if (parse_size(optarg, &bytes) != 0)
-                return cli_usage_error("serve", "bad size '%s': expected bytes, or a number with K or M",
-                                   optarg),
+                return cli_usage_error("serve",
+                                       "bad size '%s': expected bytes, or a number with K or M",
+                                       optarg),
                        -1;
             if (ch == 'L')
                 opt->config.max_line = (size_t)bytes;
@@ -189,9 +191,10 @@ static int parse_options(int argc, char **argv, struct serve_options *opt)
         case 'w': {
             long n;
             if (parse_count(optarg, MAX_THREADS_OR_WORKERS, &n) != 0)
-                return cli_usage_error("serve", ch == 't' ? "bad --threads '%s': expected 1 to 256"
-                                             : "bad --workers '%s': expected 1 to 256",
-                                   optarg),
+                return cli_usage_error("serve",
+                                       ch == 't' ? "bad --threads '%s': expected 1 to 256"
+                                                 : "bad --workers '%s': expected 1 to 256",
+                                       optarg),
                        -1;
             if (ch == 't')
                 opt->threads = n;
@@ -350,10 +353,9 @@ static int serve(const struct serve_options *opt, struct server *srv)
     char err[256];
     srv->announce = announce;
     unsigned threads = (unsigned)opt->threads;
-    int rc = opt->workers > 0
-                 ? model_run_workers(opt->model, srv, (unsigned)opt->workers, threads, err,
-                                     sizeof(err))
-                 : model_run_loops(opt->model, srv, threads, err, sizeof(err));
+    int rc = opt->workers > 0 ? model_run_workers(opt->model, srv, (unsigned)opt->workers, threads,
+                                                  err, sizeof(err))
+                              : model_run_loops(opt->model, srv, threads, err, sizeof(err));
     if (rc != 0) {
         log_error("%s", err);
         return EXIT_RUNTIME;
@@ -419,8 +421,8 @@ int command_serve(int argc, char **argv)
         log_error("cannot set up signals: %s", strerror(errno));
         rc = EXIT_RUNTIME;
     }
-    if (rc == 0 && listener_set_open(&srv.listeners, specs, n, services, &opt.config, err,
-                                     sizeof(err)) != 0) {
+    if (rc == 0 &&
+        listener_set_open(&srv.listeners, specs, n, services, &opt.config, err, sizeof(err)) != 0) {
         log_error("%s", err);
         rc = EXIT_RUNTIME;
     }

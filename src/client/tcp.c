@@ -22,12 +22,12 @@
 #include <unistd.h>
 
 #include "client/client.h"
-#include "core/error.h"
 #include "client/dial.h"
 #include "client/reply_format.h"
 #include "core/buffer.h"
 #include "core/clock.h"
 #include "core/duration.h"
+#include "core/error.h"
 
 /* Per direction: the size of one large socket read, so a busy stream moves
  * in few system calls. */
@@ -211,14 +211,14 @@ static int check_reply(struct tcp_relay *r, const uint8_t *data, size_t len, cha
         client_format_byte(expected[i], want, sizeof want);
         client_format_byte(data[i], got, sizeof got);
         return error_set(err, errlen,
-                    "reply differs from %s at byte offset %" PRIu64 " (expected %s, got %s)",
-                    expected_text(r->job->protocol), r->bytes_received + i, want, got);
+                         "reply differs from %s at byte offset %" PRIu64 " (expected %s, got %s)",
+                         expected_text(r->job->protocol), r->bytes_received + i, want, got);
     }
     if (len > expected_len)
         return error_set(err, errlen,
-                    "reply is longer than what was sent: byte offset %" PRIu64
-                    " came back, but only %" PRIu64 " bytes were sent",
-                    r->bytes_received + expected_len, r->bytes_sent);
+                         "reply is longer than what was sent: byte offset %" PRIu64
+                         " came back, but only %" PRIu64 " bytes were sent",
+                         r->bytes_received + expected_len, r->bytes_sent);
     buffer_consume(&r->awaiting, common);
     return 0;
 }
@@ -256,7 +256,7 @@ static int receive_some(struct tcp_relay *r, char *err, size_t errlen)
         r->short_len += got;
         if (r->short_len > SHORT_REPLY_MAX)
             return error_set(err, errlen, "reply from %s is longer than %d bytes: not a %s reply",
-                        r->job->url, SHORT_REPLY_MAX, r->job->protocol->name);
+                             r->job->url, SHORT_REPLY_MAX, r->job->protocol->name);
     } else {
         r->down.tail += got;
     }
@@ -313,8 +313,8 @@ static int timed_out(const struct tcp_relay *r, char *err, size_t errlen)
     duration_format(r->job->timeout_ms, limit, sizeof limit);
     if (r->bytes_received == 0)
         return error_set(err, errlen, "no reply from %s within %s", r->job->url, limit);
-    return error_set(err, errlen, "%s sent nothing more for %s (after %" PRIu64 " bytes)", r->job->url,
-                limit, r->bytes_received);
+    return error_set(err, errlen, "%s sent nothing more for %s (after %" PRIu64 " bytes)",
+                     r->job->url, limit, r->bytes_received);
 }
 
 /* ---- The loop ----------------------------------------------------------- */
@@ -409,15 +409,17 @@ static int judge_end(struct tcp_relay *r, char *err, size_t errlen)
         return 0;
     if (r->send_failed && job->protocol->takes_input && !limit_reached(r))
         return error_set(err, errlen,
-                    "%s closed the connection before all input was sent (%" PRIu64 " bytes sent)",
-                    job->url, r->bytes_sent);
+                         "%s closed the connection before all input was sent (%" PRIu64
+                         " bytes sent)",
+                         job->url, r->bytes_sent);
     if (job->bytes > 0 && !limit_reached(r))
-        return error_set(err, errlen, "reply ended after %" PRIu64 " of the %" PRIu64 " bytes asked for",
-                    r->bytes_received, job->bytes);
+        return error_set(err, errlen,
+                         "reply ended after %" PRIu64 " of the %" PRIu64 " bytes asked for",
+                         r->bytes_received, job->bytes);
     if (job->verify && !limit_reached(r) && r->bytes_received < r->bytes_sent)
         return error_set(err, errlen,
-                    "reply ended after %" PRIu64 " bytes, but %" PRIu64 " bytes were sent",
-                    r->bytes_received, r->bytes_sent);
+                         "reply ended after %" PRIu64 " bytes, but %" PRIu64 " bytes were sent",
+                         r->bytes_received, r->bytes_sent);
     if (collects_short_reply(r)) {
         char line[4 * SHORT_REPLY_MAX + 80];
         if (job->protocol->reply == CLIENT_REPLY_TIME) {

@@ -22,11 +22,11 @@
 #include <unistd.h>
 
 #include "client/client.h"
-#include "core/error.h"
 #include "client/dial.h"
 #include "client/reply_format.h"
 #include "core/clock.h"
 #include "core/duration.h"
+#include "core/error.h"
 
 /* Room for any datagram, so none is ever truncated. */
 #define RECEIVE_MAX 65536
@@ -79,7 +79,7 @@ static int refused(struct udp_session *s, char *err, size_t errlen)
         return connect_next(s, err, errlen);
     }
     return error_set(err, errlen, "nothing listens at %s: %s (ICMP port unreachable)", s->job->url,
-                strerror(ECONNREFUSED));
+                     strerror(ECONNREFUSED));
 }
 
 /* ---- Replies ------------------------------------------------------------ */
@@ -117,13 +117,14 @@ static int take_reply(struct udp_session *s, size_t sent_len, size_t len, char *
         client_format_byte(s->expected[i], want, sizeof want);
         client_format_byte(s->reply[i], got, sizeof got);
         return error_set(err, errlen,
-                    "reply to datagram %" PRIu64 " differs from %s at byte offset %zu"
-                    " (expected %s, got %s)",
-                    s->datagrams, what, i, want, got);
+                         "reply to datagram %" PRIu64 " differs from %s at byte offset %zu"
+                         " (expected %s, got %s)",
+                         s->datagrams, what, i, want, got);
     }
     if (len != sent_len)
-        return error_set(err, errlen, "reply to datagram %" PRIu64 " is %zu bytes, but %zu were sent",
-                    s->datagrams, len, sent_len);
+        return error_set(err, errlen,
+                         "reply to datagram %" PRIu64 " is %zu bytes, but %zu were sent",
+                         s->datagrams, len, sent_len);
     return 0;
 }
 

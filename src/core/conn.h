@@ -58,8 +58,7 @@ struct conn_owner {
     void (*release)(struct conn_owner *owner, struct conn *c);
     /* Sends one reply datagram of a datagram connection, so the model can
      * batch replies (sendmmsg). NULL: conn.c sends it at once. */
-    void (*send_datagram)(struct conn_owner *owner, struct conn *c, const void *data,
-                          size_t len);
+    void (*send_datagram)(struct conn_owner *owner, struct conn *c, const void *data, size_t len);
 };
 
 struct conn {
@@ -69,12 +68,12 @@ struct conn {
     uint32_t timer_slot;      /* The model's index for this timer. */
     const struct listener *listener;
     struct conn_owner *owner;
-    int64_t deadline_ms; /* Timer expiry, 0 when none. */
+    int64_t deadline_ms;     /* Timer expiry, 0 when none. */
     const char *drop_reason; /* Why it was aborted; static text, or NULL. */
     int64_t opened_ms;
     uint64_t bytes_in;
     uint64_t bytes_out;
-    void *model_data; /* The model's own, or NULL; conn.c never touches it. */
+    void *model_data;        /* The model's own, or NULL; conn.c never touches it. */
     struct mailbox *mailbox; /* Bytes posted from other threads (core/mailbox.h). */
     struct buffer output;
     struct address peer;

@@ -31,9 +31,9 @@ struct datagram_out {
     struct mmsghdr msgs[DATAGRAM_BATCH];
     struct iovec iov[DATAGRAM_BATCH];
     struct address to[DATAGRAM_BATCH];
-    int fd;       /* Every queued reply leaves through this socket. */
-    size_t count; /* Replies queued. */
-    size_t used;  /* Bytes of storage used. */
+    int fd;           /* Every queued reply leaves through this socket. */
+    size_t count;     /* Replies queued. */
+    size_t used;      /* Bytes of storage used. */
     uint8_t *storage; /* DATAGRAM_OUT_BYTES bytes. */
 };
 

@@ -47,8 +47,7 @@ static bool same_address(const struct address *a, const struct address *b)
 }
 
 /* Fills out[] with the addresses spec names; returns their count or -1. */
-static int resolve(const struct listener_spec *spec, struct address *out, char *err,
-                   size_t errlen)
+static int resolve(const struct listener_spec *spec, struct address *out, char *err, size_t errlen)
 {
     if (spec->wildcard) {
         /* IPv6 first: with port 0 it picks the port, and IPv4 follows. */
@@ -187,8 +186,8 @@ static int append(struct listener_set *set, const struct listener *l)
 }
 
 static int open_spec(struct listener_set *set, const struct listener_spec *spec,
-                     const struct service *service, const struct service_config *config,
-                     char *err, size_t errlen)
+                     const struct service *service, const struct service_config *config, char *err,
+                     size_t errlen)
 {
     struct address addrs[MAX_ADDRESSES_PER_SPEC];
     int count = resolve(spec, addrs, err, errlen);

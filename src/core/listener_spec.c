@@ -132,7 +132,7 @@ static int parse_host(const char **p, enum endpoint_use use, struct listener_spe
             return error_set(err, errlen, "host name longer than %d characters", DNS_NAME_MAX);
         if (strspn(start, HOST_CHARS) < len)
             return error_set(err, errlen,
-                        "invalid character in host (use letters, digits, '-' and '.')");
+                             "invalid character in host (use letters, digits, '-' and '.')");
         memcpy(spec->host, start, len);
         spec->host[len] = '\0';
     }
@@ -181,7 +181,7 @@ static int parse_service(const char *p, char *service, char *err, size_t errlen)
     }
     if (len >= LISTENER_SERVICE_MAX)
         return error_set(err, errlen, "service name longer than %d characters",
-                    LISTENER_SERVICE_MAX - 1);
+                         LISTENER_SERVICE_MAX - 1);
     memcpy(service, p, len);
     service[len] = '\0';
     return 0;
@@ -192,7 +192,7 @@ int endpoint_parse(const char *text, enum endpoint_use use, struct listener_spec
 {
     if (text == NULL || text[0] == '\0')
         return error_set(err, errlen, "empty %s (expected %s)",
-                    use == ENDPOINT_CONNECT ? "URL" : "listener", form_of(use));
+                         use == ENDPOINT_CONNECT ? "URL" : "listener", form_of(use));
 
     /* Fill a copy, so that *out is untouched when the text is rejected. */
     struct listener_spec spec;

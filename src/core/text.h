@@ -15,7 +15,7 @@
 #include <stddef.h>
 
 /* Bytes out may need for len bytes in: each invalid byte grows to three. */
-#define TEXT_SANITIZED_MAX(len) ((len) * 3)
+#define TEXT_SANITIZED_MAX(len) ((len)*3)
 
 /* The longest prefix of s[0..len), at most max bytes, that does not end
  * inside a UTF-8 sequence: where to cut text that must stay valid. */

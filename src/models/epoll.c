@@ -46,7 +46,8 @@ static int epoll_watch(void *state, int fd, unsigned old_mask, unsigned new_mask
 {
     struct epoll_state *st = state;
     struct epoll_event ev = {0};
-    ev.events = ((new_mask & EVENT_READ) ? EPOLLIN : 0) | ((new_mask & EVENT_WRITE) ? EPOLLOUT : 0) |
+    ev.events = ((new_mask & EVENT_READ) ? EPOLLIN : 0) |
+                ((new_mask & EVENT_WRITE) ? EPOLLOUT : 0) |
                 ((new_mask & EVENT_EXCLUSIVE) ? EPOLLEXCLUSIVE : 0);
     ev.data.fd = fd;
     /* A descriptor watched for nothing is removed, because epoll reports

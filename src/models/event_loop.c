@@ -130,7 +130,8 @@ static void reconcile(struct loop *loop, struct conn *c)
             drop_conn(loop, c);
             return;
         }
-        c->registered_mask = (uint16_t)((c->registered_mask & ~(EVENT_READ | EVENT_WRITE)) | new_mask);
+        c->registered_mask =
+            (uint16_t)((c->registered_mask & ~(EVENT_READ | EVENT_WRITE)) | new_mask);
     }
     if (timer_heap_update(&loop->timers, c) != 0) {
         conn_abort(c, "out of memory for its timer");
@@ -158,8 +159,7 @@ static void on_release(struct conn_owner *owner, struct conn *c)
         mailbox_forget(&loop->hub, c);
 }
 
-static void on_send_datagram(struct conn_owner *owner, struct conn *c, const void *data,
-                             size_t len)
+static void on_send_datagram(struct conn_owner *owner, struct conn *c, const void *data, size_t len)
 {
     struct loop *loop = (struct loop *)owner;
     datagram_queue(loop->datagrams_out, c->fd, conn_peer(c), data, len);
@@ -411,8 +411,7 @@ static int setup(struct loop *loop, char *err, size_t errlen)
     return 0;
 }
 
-int event_loop_run(const struct poll_backend *backend, struct server *srv, char *err,
-                   size_t errlen)
+int event_loop_run(const struct poll_backend *backend, struct server *srv, char *err, size_t errlen)
 {
     struct loop loop = {.backend = backend, .srv = srv};
     struct fired_event *fired = calloc(MAX_FIRED, sizeof(*fired));

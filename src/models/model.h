@@ -20,8 +20,8 @@
 /* Everything a model needs to serve: what sockserv serve parsed and bound. */
 struct server {
     struct listener_set listeners;
-    size_t max_conns; /* Connections served at once; beyond, clients wait in the backlog. */
-    int64_t grace_ms; /* How long a stop waits for open connections. */
+    size_t max_conns;         /* Connections served at once; beyond, clients wait in the backlog. */
+    int64_t grace_ms;         /* How long a stop waits for open connections. */
     struct udp_rate udp_rate; /* Each receiving thread keeps its own buckets. */
     /* --balance shared: every loop and worker takes clients from the same
      * sockets, and event loops ask the kernel to wake one of them per

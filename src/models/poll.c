@@ -68,8 +68,8 @@ static int poll_watch(void *state, int fd, unsigned old_mask, unsigned new_mask)
         errno = EBADF;
         return -1;
     }
-    short events = (short)(((new_mask & EVENT_READ) ? POLLIN : 0) |
-                           ((new_mask & EVENT_WRITE) ? POLLOUT : 0));
+    short events =
+        (short)(((new_mask & EVENT_READ) ? POLLIN : 0) | ((new_mask & EVENT_WRITE) ? POLLOUT : 0));
     size_t pos = (size_t)fd < st->position_count ? st->position[fd] : 0;
     if (new_mask == 0) {
         /* Removed rather than left with no events, because poll reports

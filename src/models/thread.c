@@ -102,8 +102,7 @@ static void start_thread(void *ctx, const struct accepted *a)
     pthread_t tid;
     int rc = pthread_create(&tid, attr, serve_thread, job);
     if (rc != 0) {
-        log_warn("cannot start a thread for a client of %s: %s", a->listener->name,
-                 strerror(rc));
+        log_warn("cannot start a thread for a client of %s: %s", a->listener->name, strerror(rc));
         atomic_fetch_sub(&pool->active, 1);
         if (a->fd >= 0)
             close(a->fd);

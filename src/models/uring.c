@@ -450,8 +450,7 @@ static void arm_mail(struct uring_loop *u)
     io_uring_sqe_set_data64(sqe, tag(NULL, OP_MAIL));
 }
 
-static void on_send_datagram(struct conn_owner *owner, struct conn *c, const void *data,
-                             size_t len)
+static void on_send_datagram(struct conn_owner *owner, struct conn *c, const void *data, size_t len)
 {
     struct uring_loop *u = (struct uring_loop *)owner;
     datagram_queue(u->datagrams_out, c->fd, conn_peer(c), data, len);
@@ -481,7 +480,7 @@ static void take_input(struct conn *c, const uint8_t *data, size_t len)
 static void on_recv(struct uring_loop *u, struct conn *c, const struct io_uring_cqe *cqe)
 {
     if (!(cqe->flags & IORING_CQE_F_MORE))
-        c->registered_mask &= (uint16_t)~(RECV_ARMED | RECV_CANCELLING);
+        c->registered_mask &= (uint16_t) ~(RECV_ARMED | RECV_CANCELLING);
     if (cqe->res > 0 && (cqe->flags & IORING_CQE_F_BUFFER)) {
         unsigned bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
         take_input(c, u->buffers + (size_t)bid * BUFFER_SIZE, (size_t)cqe->res);
@@ -498,7 +497,7 @@ static void on_recv(struct uring_loop *u, struct conn *c, const struct io_uring_
 static void on_send(struct uring_loop *u, struct conn *c, const struct io_uring_cqe *cqe)
 {
     struct uring_conn *uc = c->model_data;
-    c->registered_mask &= (uint16_t)~(SEND_BUSY | SEND_CANCELLING);
+    c->registered_mask &= (uint16_t) ~(SEND_BUSY | SEND_CANCELLING);
     if (cqe->res < 0) {
         buffer_free(&uc->inflight);
         conn_abort(c, "connection lost");
@@ -615,8 +614,7 @@ static void disarm_listener(struct uring_loop *u, size_t i)
         return;
     u->armed[i] = ARMED_CANCELLING;
     struct io_uring_sqe *sqe = next_sqe(u);
-    io_uring_prep_cancel64(sqe, tag(l, l->transport == TRANSPORT_UDP ? OP_UDP_POLL : OP_ACCEPT),
-                           0);
+    io_uring_prep_cancel64(sqe, tag(l, l->transport == TRANSPORT_UDP ? OP_UDP_POLL : OP_ACCEPT), 0);
     io_uring_sqe_set_data64(sqe, OP_IGNORE);
 }
 
@@ -763,8 +761,7 @@ static int setup(struct uring_loop *u, char *err, size_t errlen)
             udp_guard_init(&u->guard, u->srv->udp_rate);
             u->datagrams_in = malloc(sizeof(*u->datagrams_in));
             u->datagrams_out = malloc(sizeof(*u->datagrams_out));
-            if (!u->datagrams_in || !u->datagrams_out ||
-                datagram_in_init(u->datagrams_in) != 0 ||
+            if (!u->datagrams_in || !u->datagrams_out || datagram_in_init(u->datagrams_in) != 0 ||
                 datagram_out_init(u->datagrams_out) != 0) {
                 snprintf(err, errlen, "out of memory");
                 return -1;
@@ -773,8 +770,7 @@ static int setup(struct uring_loop *u, char *err, size_t errlen)
         }
         if ((u->srv->listeners.items[i].service->flags & SERVICE_SHARED_STATE) && !u->has_hub) {
             if (mailbox_hub_init(&u->hub) != 0) {
-                snprintf(err, errlen, "cannot set up cross-thread delivery: %s",
-                         strerror(errno));
+                snprintf(err, errlen, "cannot set up cross-thread delivery: %s", strerror(errno));
                 return -1;
             }
             u->has_hub = true;

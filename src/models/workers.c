@@ -195,8 +195,7 @@ static void stop_workers(struct supervisor *sv, int sigfd)
         if (clock_now_ms() >= deadline) {
             if (killed)
                 break;
-            log_warn("%u workers still running after the grace period; killing them",
-                     running(sv));
+            log_warn("%u workers still running after the grace period; killing them", running(sv));
             signal_all(sv, SIGKILL);
             killed = true;
             deadline = clock_now_ms() + 1000;

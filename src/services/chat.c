@@ -49,7 +49,8 @@ static char *format_line(size_t *len, const char *fmt, va_list ap)
 }
 
 /* To the member whose callback is running. Called with the lock. */
-static void reply(struct chat_member *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void reply(struct chat_member *m, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static void reply(struct chat_member *m, const char *fmt, ...)
 {
     va_list ap;
@@ -185,7 +186,7 @@ static void command_rooms(struct chat_member *m)
     size_t count = 0;
     for (struct chat_room *r = chat_rooms_first(); r; r = r->next)
         count++;
-    char (*labels)[CHAT_NAME_MAX + 24] = malloc(count * sizeof(*labels));
+    char(*labels)[CHAT_NAME_MAX + 24] = malloc(count * sizeof(*labels));
     const char **names = malloc(count * sizeof(*names));
     if (!labels || !names) {
         free(labels);

@@ -6,8 +6,8 @@ extern const struct service service_echo, service_discard, service_daytime;
 extern const struct service service_chargen, service_time, service_upper, service_chat;
 
 static const struct service *const services[] = {
-    &service_echo,  &service_discard, &service_daytime, &service_chargen,
-    &service_time,  &service_upper,   &service_chat,    NULL,
+    &service_echo, &service_discard, &service_daytime, &service_chargen,
+    &service_time, &service_upper,   &service_chat,    NULL,
 };
 
 const struct service *service_find(const char *name)

@@ -28,9 +28,9 @@ struct conn;
 
 /* Settings the user gives once for all services, from sockserv serve. */
 struct service_config {
-    int64_t upper_delay_ms; /* --delay: the lengthy action of upper. */
-    size_t max_line;        /* Longest line a line service accepts. */
-    size_t max_output;      /* Unsent bytes one connection may queue. */
+    int64_t upper_delay_ms;   /* --delay: the lengthy action of upper. */
+    size_t max_line;          /* Longest line a line service accepts. */
+    size_t max_output;        /* Unsent bytes one connection may queue. */
     bool allow_amplification; /* UDP replies may exceed their request. */
 };
 
@@ -42,10 +42,10 @@ struct service_config {
 
 struct service {
     const char *name;
-    const char *summary;     /* One line for --help. */
-    uint16_t default_port;   /* Port in the default listener set. */
-    unsigned flags;          /* SERVICE_* bits. */
-    size_t state_size;       /* Per-connection state, zeroed, at conn_state(). */
+    const char *summary;   /* One line for --help. */
+    uint16_t default_port; /* Port in the default listener set. */
+    unsigned flags;        /* SERVICE_* bits. */
+    size_t state_size;     /* Per-connection state, zeroed, at conn_state(). */
 
     /* A connection is open. May write, close or arm a timer. */
     void (*on_open)(struct conn *c);
