@@ -38,7 +38,7 @@ LIB_OBJECTS := $(filter-out $(BUILD)/obj/src/cli/main.o,$(OBJECTS))
 UNIT_SOURCES := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_TESTS := $(UNIT_SOURCES:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all run test test-threads unit integration bench install uninstall clean format format-check deps-build deps-test
+.PHONY: all run test check-seam test-threads unit integration bench install uninstall clean format format-check deps-build deps-test
 
 all: $(BUILD)/sockserv
 
@@ -58,6 +58,10 @@ $(BUILD)/obj/%.o: %.c | $(BUILD)/.deps-build
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) -c $< -o $@
+
+# Services see a connection only through core/conn.h: with this defined,
+# core/conn_model.h refuses to be included (see check-seam).
+$(BUILD)/obj/src/services/%.o: BASE_CFLAGS += -DSOCKSERV_SERVICE_SOURCE
 
 $(BUILD)/sockserv: $(OBJECTS)
 	@$(if $(Q),echo "  LINK    $@")
@@ -85,7 +89,20 @@ unit: $(UNIT_TESTS)
 integration: $(BUILD)/sockserv $(TEST_TOOLS) | $(BUILD)/.deps-test
 	SOCKSERV=$(abspath $(BUILD)/sockserv) $(PYTHON) -m pytest -q tests/integration $(PYTEST_ARGS)
 
-test: unit integration
+test: check-seam unit integration
+
+# The seam between services and models is kept by the compiler: each
+# tests/seam/refused_*.c is a service doing what services may not, and must
+# fail to compile; allowed_service.c must compile, so a failure means the
+# seam and not the command.
+SEAM_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARNINGS) -Isrc -DSOCKSERV_SERVICE_SOURCE -fsyntax-only
+check-seam: | $(BUILD)/.deps-build
+	$(Q)$(CC) $(SEAM_CFLAGS) tests/seam/allowed_service.c
+	$(Q)for f in tests/seam/refused_*.c; do \
+		if $(CC) $(SEAM_CFLAGS) $$f 2>/dev/null; then \
+			echo "check-seam: $$f compiled, but a service must not be able to do that" >&2; exit 1; \
+		fi; \
+	done; echo "check-seam: services cannot see inside a connection"
 
 # The servers that run several threads in one process: chat (its mailboxes),
 # --threads loops and the thread model. Meant for SANITIZE=thread, which
@@ -132,7 +149,7 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/sockserv $(DESTDIR)$(MANDIR)/man1/sockserv.1
 
 # Every C file the project owns, formatted by the one .clang-format.
-FORMATTED := $(shell find src tests/unit tests/tools bench/tools -name '*.[ch]' | sort)
+FORMATTED := $(shell find src tests/unit tests/tools tests/seam bench/tools -name '*.[ch]' | sort)
 
 format:
 	clang-format -i $(FORMATTED)

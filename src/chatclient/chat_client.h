@@ -26,10 +26,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/listener_spec.h"
+#include "core/endpoint.h"
 
 struct chat_client_config {
-    struct listener_spec target;
+    struct endpoint target;
     const char *url; /* As the user wrote it, for messages. */
     int in_fd;
     int out_fd;

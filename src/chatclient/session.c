@@ -23,9 +23,9 @@
 #include "chatclient/chat_client.h"
 #include "chatclient/line_editor.h"
 #include "chatclient/terminal.h"
-#include "client/dial.h"
 #include "core/clock.h"
 #include "core/text.h"
+#include "netclient/dial.h"
 
 /* Each direction's buffer: one large socket read's worth. */
 #define RELAY_BUFFER (64 * 1024)

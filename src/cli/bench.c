@@ -15,13 +15,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bench/bench.h"
-#include "bench/clock_ns.h"
-#include "bench/report.h"
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "core/duration.h"
 #include "core/stop.h"
+#include "loadgen/clock_ns.h"
+#include "loadgen/loadgen.h"
+#include "loadgen/report.h"
 
 #define DEFAULT_CONNECTIONS 50
 #define DEFAULT_DURATION_MS 10000

@@ -15,9 +15,9 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
-#include "client/client.h"
 #include "core/duration.h"
-#include "services/service.h"
+#include "core/service.h"
+#include "netclient/netclient.h"
 
 /* Long enough for upper's default 5 s delay, short enough that a silent
  * server is reported while the user still waits for it. */

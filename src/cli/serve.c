@@ -244,7 +244,7 @@ static const char *shared_state_refusal(const struct serve_options *opt)
 /* The default set: every service over TCP on 127.0.0.1 at its default
  * port, then the UDP twin of each that has one. A service this command
  * line cannot run is left out, so every model starts with no arguments. */
-static size_t default_specs(const struct serve_options *opt, struct listener_spec *specs)
+static size_t default_specs(const struct serve_options *opt, struct endpoint *specs)
 {
     const struct service *const *all = service_all();
     size_t n = 0;
@@ -263,7 +263,7 @@ static size_t default_specs(const struct serve_options *opt, struct listener_spe
                      (unsigned)all[i]->default_port, all[i]->name);
             /* Built from the service table, so it always parses. */
             if (specs)
-                listener_spec_parse(text, &specs[n], NULL, 0);
+                endpoint_parse(text, ENDPOINT_LISTEN, &specs[n], NULL, 0);
             n++;
         }
     }
@@ -272,7 +272,7 @@ static size_t default_specs(const struct serve_options *opt, struct listener_spe
 
 /* Builds the spec list: the arguments, or the default set. */
 static int collect_specs(const struct serve_options *opt, int count, char **args,
-                         struct listener_spec **specs, size_t *n)
+                         struct endpoint **specs, size_t *n)
 {
     size_t total = count > 0 ? (size_t)count : default_specs(opt, NULL);
     *specs = calloc(total, sizeof(**specs));
@@ -287,7 +287,7 @@ static int collect_specs(const struct serve_options *opt, int count, char **args
     }
     for (size_t i = 0; i < total; i++) {
         char why[160];
-        if (listener_spec_parse(args[i], &(*specs)[i], why, sizeof(why)) != 0) {
+        if (endpoint_parse(args[i], ENDPOINT_LISTEN, &(*specs)[i], why, sizeof(why)) != 0) {
             fprintf(stderr, "sockserv serve: bad listener '%s': %s\n", args[i], why);
             return EXIT_USAGE;
         }
@@ -296,8 +296,8 @@ static int collect_specs(const struct serve_options *opt, int count, char **args
 }
 
 /* Checks every spec against the services and the model. */
-static int resolve_services(const struct listener_spec *specs, size_t n,
-                            const struct serve_options *opt, const struct service **services)
+static int resolve_services(const struct endpoint *specs, size_t n, const struct serve_options *opt,
+                            const struct service **services)
 {
     const struct model *model = opt->model;
     for (size_t i = 0; i < n; i++) {
@@ -382,7 +382,7 @@ int command_serve(int argc, char **argv)
         return EXIT_USAGE;
     log_set_level(opt.level);
 
-    struct listener_spec *specs = NULL;
+    struct endpoint *specs = NULL;
     size_t n = 0;
     int rc = collect_specs(&opt, argc - first, argv + first, &specs, &n);
     const struct service **services = rc == 0 ? calloc(n, sizeof(*services)) : NULL;

@@ -1,4 +1,4 @@
-#include "core/conn.h"
+#include "core/conn_model.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -47,7 +47,7 @@ static bool same_address(const struct address *a, const struct address *b)
 }
 
 /* Fills out[] with the addresses spec names; returns their count or -1. */
-static int resolve(const struct listener_spec *spec, struct address *out, char *err, size_t errlen)
+static int resolve(const struct endpoint *spec, struct address *out, char *err, size_t errlen)
 {
     if (spec->wildcard) {
         /* IPv6 first: with port 0 it picks the port, and IPv4 follows. */
@@ -185,7 +185,7 @@ static int append(struct listener_set *set, const struct listener *l)
     return 0;
 }
 
-static int open_spec(struct listener_set *set, const struct listener_spec *spec,
+static int open_spec(struct listener_set *set, const struct endpoint *spec,
                      const struct service *service, const struct service_config *config, char *err,
                      size_t errlen)
 {
@@ -222,7 +222,7 @@ static int open_spec(struct listener_set *set, const struct listener_spec *spec,
     return 0;
 }
 
-int listener_set_open(struct listener_set *set, const struct listener_spec *specs, size_t count,
+int listener_set_open(struct listener_set *set, const struct endpoint *specs, size_t count,
                       const struct service *const *services, const struct service_config *config,
                       char *err, size_t errlen)
 {

@@ -12,11 +12,11 @@
 #include <stddef.h>
 
 #include "core/address.h"
-#include "core/listener_spec.h"
-#include "services/service.h"
+#include "core/endpoint.h"
+#include "core/service.h"
 
 /* "tcp://[" + address + "]:" + port + "/" + service. */
-#define LISTENER_NAME_MAX (ADDRESS_TEXT_MAX + LISTENER_SERVICE_MAX + 16)
+#define LISTENER_NAME_MAX (ADDRESS_TEXT_MAX + ENDPOINT_SERVICE_MAX + 16)
 
 struct listener {
     int fd;
@@ -42,7 +42,7 @@ struct listener_set {
  * use"); on failure the sockets bound so far stay in set for
  * listener_set_close.
  */
-int listener_set_open(struct listener_set *set, const struct listener_spec *specs, size_t count,
+int listener_set_open(struct listener_set *set, const struct endpoint *specs, size_t count,
                       const struct service *const *services, const struct service_config *config,
                       char *err, size_t errlen);
 

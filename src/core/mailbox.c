@@ -1,4 +1,5 @@
 #include "core/mailbox.h"
+#include "core/conn_model.h"
 
 #include <errno.h>
 #include <stdint.h>

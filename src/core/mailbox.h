@@ -30,7 +30,7 @@
 #include <stddef.h>
 
 #include "core/buffer.h"
-#include "core/conn.h"
+#include "core/conn_model.h"
 
 struct mailbox_hub;
 

@@ -1,4 +1,5 @@
 #include "models/blocking.h"
+#include "core/conn_model.h"
 
 #include <errno.h>
 #include <poll.h>

@@ -11,7 +11,7 @@
 
 #include <stdbool.h>
 
-#include "core/conn.h"
+#include "core/conn_model.h"
 #include "models/model.h"
 
 /* A client ready to be served: a TCP socket, or one datagram. */

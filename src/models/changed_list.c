@@ -1,4 +1,5 @@
 #include "models/changed_list.h"
+#include "core/conn_model.h"
 
 #include <stdlib.h>
 

@@ -10,7 +10,7 @@
 
 #include <stddef.h>
 
-#include "core/conn.h"
+#include "core/conn_model.h"
 
 #define CHANGED_LISTED 0x8000u
 

@@ -1,4 +1,5 @@
 #include "models/datagram_intake.h"
+#include "core/conn_model.h"
 
 #include <errno.h>
 #include <string.h>

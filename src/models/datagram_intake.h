@@ -7,7 +7,7 @@
 #ifndef SOCKSERV_DATAGRAM_INTAKE_H
 #define SOCKSERV_DATAGRAM_INTAKE_H
 
-#include "core/conn.h"
+#include "core/conn_model.h"
 #include "core/datagram.h"
 #include "core/udp_guard.h"
 

@@ -1,4 +1,5 @@
 #include "models/timer_heap.h"
+#include "core/conn_model.h"
 
 #include <stdlib.h>
 

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/conn.h"
+#include "core/conn_model.h"
 
 struct timer_entry {
     int64_t deadline_ms;

@@ -30,7 +30,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
-#include "core/conn.h"
+#include "core/conn_model.h"
 #include "core/datagram.h"
 #include "core/log.h"
 #include "core/mailbox.h"

@@ -1,6 +1,6 @@
 #include <string.h>
 
-#include "services/service.h"
+#include "core/service.h"
 
 extern const struct service service_echo, service_discard, service_daytime;
 extern const struct service service_chargen, service_time, service_upper, service_chat;

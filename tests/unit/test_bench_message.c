@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-#include "bench/message.h"
+#include "loadgen/message.h"
 
 static void assert_bytes(const uint8_t *got, size_t got_len, const char *want)
 {

@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-#include "bench/target.h"
+#include "loadgen/target.h"
 
 static struct bench_target parse_ok(const char *url)
 {

@@ -8,7 +8,7 @@
 
 #include <stdlib.h>
 
-#include "bench/timers.h"
+#include "loadgen/timers.h"
 
 static void test_items_expire_in_deadline_order(void **state)
 {

@@ -8,6 +8,7 @@
 
 #include <stdlib.h>
 
+#include "core/conn_model.h"
 #include "models/changed_list.h"
 
 #define CONNS 200

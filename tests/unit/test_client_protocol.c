@@ -8,8 +8,8 @@
 
 #include <string.h>
 
-#include "client/protocol.h"
-#include "services/service.h"
+#include "core/service.h"
+#include "netclient/protocol.h"
 
 static const char *name_for_port(uint16_t port)
 {

@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-#include "client/reply_format.h"
+#include "netclient/reply_format.h"
 
 /* 2026-11-21 04:53:59 UTC, in both epochs. */
 #define NOV_2026_UNIX 1795236839LL

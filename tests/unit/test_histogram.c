@@ -8,7 +8,7 @@
 
 #include <stdlib.h>
 
-#include "bench/histogram.h"
+#include "loadgen/histogram.h"
 
 #define NS_PER_US INT64_C(1000)
 #define NS_PER_S INT64_C(1000000000)

@@ -17,7 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "core/conn.h"
+#include "core/conn_model.h"
 #include "core/mailbox.h"
 
 #define MAX_OUTPUT 4096

@@ -1,0 +1,72 @@
+/*
+ * The service API: how a service (echo, upper, chat, ...) is written once and
+ * runs unchanged under every model.
+ *
+ * A service never touches a socket. It is a set of callbacks that a model
+ * invokes on one connection at a time, and it answers through the conn_*
+ * functions of core/conn.h. Input is pushed to the service as bytes
+ * (on_data), output is queued (conn_write), and waiting is a timer
+ * (conn_set_timer), never a sleep. That shape fits readiness models (select,
+ * poll, epoll), blocking ones (a thread or process per connection, which wait
+ * on one socket), completion models (io_uring delivers received bytes the
+ * same way) and datagrams (each datagram is a short connection that receives
+ * one message and then end of stream).
+ *
+ * Callbacks run on the thread that owns the connection. A callback never
+ * frees its connection: conn_close and conn_abort only mark it, and the model
+ * releases it after the callback returns.
+ */
+#ifndef SOCKSERV_CORE_SERVICE_H
+#define SOCKSERV_CORE_SERVICE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/endpoint.h"
+
+struct conn;
+
+/* Settings the user gives once for all services, from sockserv serve. */
+struct service_config {
+    int64_t upper_delay_ms;   /* --delay: the lengthy action of upper. */
+    size_t max_line;          /* Longest line a line service accepts. */
+    size_t max_output;        /* Unsent bytes one connection may queue. */
+    bool allow_amplification; /* UDP replies may exceed their request. */
+};
+
+/* The service relies on state shared by all its connections, so a model
+ * that splits connections across processes cannot run it. */
+#define SERVICE_SHARED_STATE 0x1u
+/* The service needs a byte stream (TCP); it has no datagram form. */
+#define SERVICE_STREAM_ONLY 0x2u
+
+struct service {
+    const char *name;
+    const char *summary;   /* One line for --help. */
+    uint16_t default_port; /* Port in the default listener set. */
+    unsigned flags;        /* SERVICE_* bits. */
+    size_t state_size;     /* Per-connection state, zeroed, at conn_state(). */
+
+    /* A connection is open. May write, close or arm a timer. */
+    void (*on_open)(struct conn *c);
+    /* Bytes arrived, in order. len is 0 only for an empty datagram. */
+    void (*on_data)(struct conn *c, const uint8_t *data, size_t len);
+    /* The peer will send nothing more. NULL means: close once output is sent. */
+    void (*on_eof)(struct conn *c);
+    /* Output is drained and the service asked (conn_want_writable) to hear
+     * it: the place for a generator such as chargen to write its next chunk. */
+    void (*on_writable)(struct conn *c);
+    /* The timer set with conn_set_timer expired. */
+    void (*on_timer)(struct conn *c);
+    /* Last call before the connection is freed: release what state holds. */
+    void (*on_close)(struct conn *c);
+};
+
+/* The service named name, or NULL. */
+const struct service *service_find(const char *name);
+
+/* Every service, NULL-terminated, in the order of the default listener set
+ * (which serves each over TCP, and over UDP unless SERVICE_STREAM_ONLY). */
+const struct service *const *service_all(void);
+
+#endif
