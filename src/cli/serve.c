@@ -15,6 +15,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "core/duration.h"
+#include "core/error.h"
 #include "core/listener.h"
 #include "core/log.h"
 #include "core/stop.h"
@@ -34,7 +35,8 @@
 
 struct serve_options {
     const struct model *model;
-    struct service_config config;
+    struct service_config config;     /* What every service's connections obey. */
+    struct service_settings settings; /* What one service alone reads (--delay). */
     int64_t grace_ms;
     long max_conns; /* 0: the model's default. */
     enum log_level level;
@@ -149,7 +151,7 @@ static int parse_options(int argc, char **argv, struct serve_options *opt)
                 return cli_usage_error("serve", "unknown model '%s'", optarg), -1;
             break;
         case 'd':
-            if (cli_parse_duration("serve", "--delay", optarg, &opt->config.upper_delay_ms) != 0)
+            if (cli_parse_duration("serve", "--delay", optarg, &opt->settings.upper_delay_ms) != 0)
                 return -1;
             break;
         case 'g':
@@ -341,10 +343,8 @@ static int announce(const struct server *srv, char *err, size_t errlen)
 {
     for (size_t i = 0; i < srv->listeners.count; i++)
         printf("listening %s\n", srv->listeners.items[i].name);
-    if (fflush(stdout) != 0) {
-        snprintf(err, errlen, "cannot write to stdout: %s", strerror(errno));
-        return -1;
-    }
+    if (fflush(stdout) != 0)
+        return error_set(err, errlen, "cannot write to stdout: %s", strerror(errno));
     return 0;
 }
 
@@ -367,9 +367,8 @@ int command_serve(int argc, char **argv)
 {
     struct serve_options opt = {
         .model = model_find(DEFAULT_MODEL),
-        .config = {.upper_delay_ms = DEFAULT_DELAY_MS,
-                   .max_line = DEFAULT_MAX_LINE,
-                   .max_output = DEFAULT_MAX_OUTPUT},
+        .config = {.max_line = DEFAULT_MAX_LINE, .max_output = DEFAULT_MAX_OUTPUT},
+        .settings = {.upper_delay_ms = DEFAULT_DELAY_MS},
         .grace_ms = DEFAULT_GRACE_MS,
         .level = LOG_INFO,
         .udp_rate = {UDP_RATE_DEFAULT, UDP_BURST_DEFAULT},
@@ -421,8 +420,8 @@ int command_serve(int argc, char **argv)
         log_error("cannot set up signals: %s", strerror(errno));
         rc = EXIT_RUNTIME;
     }
-    if (rc == 0 &&
-        listener_set_open(&srv.listeners, specs, n, services, &opt.config, err, sizeof(err)) != 0) {
+    if (rc == 0 && listener_set_open(&srv.listeners, specs, n, services, &opt.config, &opt.settings,
+                                     err, sizeof(err)) != 0) {
         log_error("%s", err);
         rc = EXIT_RUNTIME;
     }

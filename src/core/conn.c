@@ -46,6 +46,11 @@ const struct service_config *conn_config(const struct conn *c)
     return c->listener->config;
 }
 
+void *conn_service_instance(const struct conn *c)
+{
+    return c->listener->instance;
+}
+
 static size_t output_limit(const struct conn *c)
 {
     return c->listener->config->max_output;

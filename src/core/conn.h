@@ -41,6 +41,9 @@ struct conn;
 
 void *conn_state(struct conn *c);
 const struct service_config *conn_config(const struct conn *c);
+/* The instance its service's create made for c's listener; NULL for a
+ * service without one. */
+void *conn_service_instance(const struct conn *c);
 
 /*
  * Queues len bytes for the peer, sending at once what the socket takes.

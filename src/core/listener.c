@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/error.h"
 #include "core/log.h"
 
 /* A name rarely resolves to more; the rest would be ignored. */
@@ -73,9 +74,8 @@ static int resolve(const struct endpoint *spec, struct address *out, char *err, 
     struct addrinfo *found = NULL;
     int rc = getaddrinfo(spec->host, NULL, &hints, &found);
     if (rc != 0) {
-        snprintf(err, errlen, "cannot resolve '%s': %s", spec->host,
-                 rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
-        return -1;
+        return error_set(err, errlen, "cannot resolve '%s': %s", spec->host,
+                         rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
     }
     int count = 0;
     for (struct addrinfo *ai = found; ai && count < MAX_ADDRESSES_PER_SPEC; ai = ai->ai_next) {
@@ -93,10 +93,8 @@ static int resolve(const struct endpoint *spec, struct address *out, char *err, 
             count++;
     }
     freeaddrinfo(found);
-    if (count == 0) {
-        snprintf(err, errlen, "cannot resolve '%s': no IPv4 or IPv6 address", spec->host);
-        return -1;
-    }
+    if (count == 0)
+        return error_set(err, errlen, "cannot resolve '%s': no IPv4 or IPv6 address", spec->host);
     return count;
 }
 
@@ -185,7 +183,8 @@ static int append(struct listener_set *set, const struct listener *l)
     return 0;
 }
 
-static int open_spec(struct listener_set *set, const struct endpoint *spec,
+/* Binds every socket spec names, appending them to set. */
+static int bind_spec(struct listener_set *set, const struct endpoint *spec,
                      const struct service *service, const struct service_config *config, char *err,
                      size_t errlen)
 {
@@ -199,36 +198,54 @@ static int open_spec(struct listener_set *set, const struct endpoint *spec,
         l.address = addrs[i];
         set_port(&l.address, port);
         format_name(&l, l.name, sizeof(l.name));
-        if (set->reuseport && port != 0 && port_taken(spec->transport, &l.address)) {
-            snprintf(err, errlen, "cannot bind %s: %s", l.name, strerror(EADDRINUSE));
-            return -1;
-        }
+        if (set->reuseport && port != 0 && port_taken(spec->transport, &l.address))
+            return error_set(err, errlen, "cannot bind %s: %s", l.name, strerror(EADDRINUSE));
         l.fd = bind_one(spec->transport, &l.address, set->reuseport);
         if (l.fd < 0) {
             /* A machine without IPv6 still serves "*" over IPv4. */
             if (spec->wildcard && errno == EAFNOSUPPORT)
                 continue;
-            snprintf(err, errlen, "cannot bind %s: %s", l.name, strerror(errno));
-            return -1;
+            return error_set(err, errlen, "cannot bind %s: %s", l.name, strerror(errno));
         }
         port = address_port(&l.address);
         format_name(&l, l.name, sizeof(l.name));
         if (append(set, &l) != 0) {
             close(l.fd);
-            snprintf(err, errlen, "out of memory");
-            return -1;
+            return error_set(err, errlen, "out of memory");
         }
     }
     return 0;
 }
 
+/* Makes the service instance that the sockets one spec bound (set's items
+ * from first on) share. The first of them owns it. Made after binding, so
+ * a failure names the listener as it would have been announced. */
+static int attach_instance(struct listener_set *set, size_t first,
+                           const struct service_settings *settings, char *err, size_t errlen)
+{
+    if (first == set->count || !set->items[first].service->create)
+        return 0;
+    struct listener *owner = &set->items[first];
+    char why[200] = "";
+    void *instance = owner->service->create(settings, why, sizeof(why));
+    if (!instance)
+        return error_set(err, errlen, "cannot start %s: %s", owner->name, why);
+    owner->owns_instance = true;
+    for (size_t i = first; i < set->count; i++)
+        set->items[i].instance = instance;
+    return 0;
+}
+
 int listener_set_open(struct listener_set *set, const struct endpoint *specs, size_t count,
                       const struct service *const *services, const struct service_config *config,
-                      char *err, size_t errlen)
+                      const struct service_settings *settings, char *err, size_t errlen)
 {
-    for (size_t i = 0; i < count; i++)
-        if (open_spec(set, &specs[i], services[i], config, err, errlen) != 0)
+    for (size_t i = 0; i < count; i++) {
+        size_t first = set->count;
+        if (bind_spec(set, &specs[i], services[i], config, err, errlen) != 0 ||
+            attach_instance(set, first, settings, err, errlen) != 0)
             return -1;
+    }
     return 0;
 }
 
@@ -238,16 +255,14 @@ int listener_set_copy(struct listener_set *dst, const struct listener_set *src, 
     dst->reuseport = !share;
     for (size_t i = 0; i < src->count; i++) {
         struct listener l = src->items[i];
+        l.owns_instance = false;
         l.fd = share ? fcntl(l.fd, F_DUPFD_CLOEXEC, 0) : bind_one(l.transport, &l.address, true);
-        if (l.fd < 0) {
-            snprintf(err, errlen, "cannot %s %s: %s", share ? "share" : "bind another socket to",
-                     l.name, strerror(errno));
-            return -1;
-        }
+        if (l.fd < 0)
+            return error_set(err, errlen, "cannot %s %s: %s",
+                             share ? "share" : "bind another socket to", l.name, strerror(errno));
         if (append(dst, &l) != 0) {
             close(l.fd);
-            snprintf(err, errlen, "out of memory");
-            return -1;
+            return error_set(err, errlen, "out of memory");
         }
     }
     return 0;
@@ -276,6 +291,13 @@ void listener_set_close(struct listener_set *set)
 void listener_set_free(struct listener_set *set)
 {
     listener_set_close(set);
+    for (size_t i = 0; i < set->count; i++) {
+        struct listener *l = &set->items[i];
+        if (l->owns_instance && l->service->destroy)
+            l->service->destroy(l->instance);
+        l->instance = NULL;
+        l->owns_instance = false;
+    }
     free(set->items);
     set->items = NULL;
     set->count = 0;

@@ -5,6 +5,10 @@
  * 0.0.0.0, and a host name binds every address it resolves to. With port 0
  * the first socket gets a free port and the others reuse it, so a spec keeps
  * one port. Every socket is non-blocking, close-on-exec and SO_REUSEADDR.
+ *
+ * Each spec is one listener to its service, however many sockets it binds:
+ * they share the one instance the service's create made for the spec, and
+ * so do the copies listener_set_copy makes of them for other loops.
  */
 #ifndef SOCKSERV_LISTENER_H
 #define SOCKSERV_LISTENER_H
@@ -23,6 +27,11 @@ struct listener {
     enum transport transport;
     const struct service *service;
     const struct service_config *config;
+    /* What service->create made for this listener's spec; NULL for a
+     * stateless service. Shared by every socket of the spec and every
+     * copy of them; destroyed by the set that made it. */
+    void *instance;
+    bool owns_instance;           /* This item's set destroys instance when freed. */
     struct address address;       /* What the socket is bound to. */
     char name[LISTENER_NAME_MAX]; /* "tcp://127.0.0.1:41234/echo" */
 };
@@ -36,15 +45,15 @@ struct listener_set {
 };
 
 /*
- * Resolves and binds every spec, in order, appending to set. The service of
- * each spec must already be known to exist. Returns 0, or -1 with a one-line
- * reason in err ("cannot bind tcp://127.0.0.1:7007/echo: Address already in
- * use"); on failure the sockets bound so far stay in set for
- * listener_set_close.
+ * Resolves and binds every spec, in order, appending to set, and makes each
+ * spec's service instance from settings. The service of each spec must
+ * already be known to exist. Returns 0, or -1 with a one-line reason in err
+ * ("cannot bind tcp://127.0.0.1:7007/echo: Address already in use"); on
+ * failure what was opened so far stays in set for listener_set_free.
  */
 int listener_set_open(struct listener_set *set, const struct endpoint *specs, size_t count,
                       const struct service *const *services, const struct service_config *config,
-                      char *err, size_t errlen);
+                      const struct service_settings *settings, char *err, size_t errlen);
 
 /*
  * Stops taking clients for a graceful stop: TCP listeners are closed, so
@@ -61,7 +70,8 @@ void listener_set_stop(struct listener_set *set);
  * port, and the kernel spreads clients between the sockets by a hash of the
  * peer. With share, a duplicate descriptor of the same socket: whoever
  * accepts first gets the client, and the socket closes with the last
- * descriptor. Returns 0, or -1 with a reason in err.
+ * descriptor. Either way the copy serves src's service instances, which
+ * stay src's to destroy. Returns 0, or -1 with a reason in err.
  */
 int listener_set_copy(struct listener_set *dst, const struct listener_set *src, bool share,
                       char *err, size_t errlen);
@@ -69,7 +79,8 @@ int listener_set_copy(struct listener_set *dst, const struct listener_set *src, 
 /* Closes every socket (fd becomes -1) but keeps the names. Idempotent. */
 void listener_set_close(struct listener_set *set);
 
-/* Closes and frees everything. */
+/* Closes and frees everything, the service instances this set made
+ * included: call it once no connection of them is left. */
 void listener_set_free(struct listener_set *set);
 
 enum accept_result { ACCEPT_OK, ACCEPT_AGAIN, ACCEPT_DROPPED };

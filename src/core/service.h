@@ -19,6 +19,7 @@
 #ifndef SOCKSERV_CORE_SERVICE_H
 #define SOCKSERV_CORE_SERVICE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,16 +27,26 @@
 
 struct conn;
 
-/* Settings the user gives once for all services, from sockserv serve. */
+/* Limits every connection of every service obeys, from sockserv serve; a
+ * connection reads them with conn_config. max_output and
+ * allow_amplification are enforced by core/conn.c whatever the service;
+ * max_line is the one bound every line service (upper, chat) applies, from
+ * one option, so it lives here rather than in a copy per service. */
 struct service_config {
-    int64_t upper_delay_ms;   /* --delay: the lengthy action of upper. */
     size_t max_line;          /* Longest line a line service accepts. */
     size_t max_output;        /* Unsent bytes one connection may queue. */
     bool allow_amplification; /* UDP replies may exceed their request. */
 };
 
-/* The service relies on state shared by all its connections, so a model
- * that splits connections across processes cannot run it. */
+/* What the command line says to one service alone, handed to its create
+ * when a listener of it is set up. Each field is read by the service its
+ * name begins with, and by no other. */
+struct service_settings {
+    int64_t upper_delay_ms; /* --delay: the lengthy action of upper. */
+};
+
+/* The connections of one listener share its instance's state, so a model
+ * that splits connections across processes cannot run the service. */
 #define SERVICE_SHARED_STATE 0x1u
 /* The service needs a byte stream (TCP); it has no datagram form. */
 #define SERVICE_STREAM_ONLY 0x2u
@@ -46,6 +57,17 @@ struct service {
     uint16_t default_port; /* Port in the default listener set. */
     unsigned flags;        /* SERVICE_* bits. */
     size_t state_size;     /* Per-connection state, zeroed, at conn_state(). */
+
+    /* The state of one listener (chat's rooms, upper's delay): made once per
+     * listener when the server sets its listeners up, and shared by every
+     * connection that listener accepts, on every loop of --threads
+     * (conn_service_instance). Two listeners of one service are two
+     * instances that know nothing of each other. Returns NULL with a
+     * one-line reason in err when it cannot be made. NULL for a service
+     * that keeps nothing between connections. */
+    void *(*create)(const struct service_settings *settings, char *err, size_t errlen);
+    /* Frees what create made, once no connection can reach it any more. */
+    void (*destroy)(void *instance);
 
     /* A connection is open. May write, close or arm a timer. */
     void (*on_open)(struct conn *c);

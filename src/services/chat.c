@@ -2,15 +2,18 @@
  * chat: a line-based, multi-room chat that plain nc or telnet can use.
  * The protocol is specified in docs/chat-protocol.md.
  *
- * Every connection shares the rooms and the nick registry (chat_rooms.h),
- * guarded by chat_lock so the thread model can run it; under the event
- * loops the lock is never contended. Every write to a client, replies
- * included, is made with the lock held, so all of them have one order and
- * every client gets them in it (core/mailbox.h keeps that order across
- * threads). Other clients are reached only through
- * conn_post, which never blocks: a client that stops reading is dropped
- * once its queue passes --max-queue, and nobody else waits for it.
+ * Each chat listener is a world of its own: its instance (struct chat)
+ * holds the rooms and the nick registry (chat_rooms.h) that its
+ * connections share, on every loop of --threads, guarded by the instance's
+ * lock so the thread model and --threads can run it; under one event loop
+ * the lock is never contended. Every write to a client, replies included,
+ * is made with the lock held, so all of them have one order and every
+ * client gets them in it (core/mailbox.h keeps that order across threads).
+ * Other clients are reached only through conn_post, which never blocks: a
+ * client that stops reading is dropped once its queue passes --max-queue,
+ * and nobody else waits for it.
  */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +21,7 @@
 #include <strings.h>
 
 #include "core/conn.h"
+#include "core/error.h"
 #include "core/text.h"
 #include "services/chat_rooms.h"
 
@@ -26,7 +30,18 @@
 /* Names per /who or /rooms line, so listing a big room stays readable. */
 #define NAMES_PER_LINE 40
 
-static unsigned long long next_guest = 1;
+/* One listener's world. */
+struct chat {
+    pthread_mutex_t lock; /* Held for every call on rooms and every write. */
+    struct chat_rooms rooms;
+    /* Guest numbers only grow, so a number is never handed out twice. */
+    unsigned long long next_guest;
+};
+
+static struct chat *chat_of(const struct conn *c)
+{
+    return conn_service_instance(c);
+}
 
 /* ==== Sending ============================================================ */
 
@@ -102,7 +117,7 @@ static char *split_word(char *text, char **rest)
     return text;
 }
 
-static void command_nick(struct chat_member *m, char *args)
+static void command_nick(struct chat *chat, struct chat_member *m, char *args)
 {
     char *rest;
     char *nick = split_word(args, &rest);
@@ -116,7 +131,7 @@ static void command_nick(struct chat_member *m, char *args)
     }
     char old[CHAT_NAME_MAX + 1];
     snprintf(old, sizeof(old), "%s", m->nick);
-    if (chat_nick_claim(m, nick) != 0) {
+    if (chat_nick_claim(&chat->rooms, m, nick) != 0) {
         reply(m, "!!! nick %s is taken", nick);
         return;
     }
@@ -124,7 +139,7 @@ static void command_nick(struct chat_member *m, char *args)
     broadcast(m->room, m, "*** %s is now known as %s", old, m->nick);
 }
 
-static void command_join(struct chat_member *m, char *args)
+static void command_join(struct chat *chat, struct chat_member *m, char *args)
 {
     char *rest;
     char *name = split_word(args, &rest);
@@ -140,7 +155,7 @@ static void command_join(struct chat_member *m, char *args)
     /* An old room left empty is freed by chat_room_enter; one with others
      * in it survives, and they hear where this member went. */
     bool others_stay = old && old->count > 1;
-    if (chat_room_enter(m, name) != 0) {
+    if (chat_room_enter(&chat->rooms, m, name) != 0) {
         reply(m, "!!! out of memory: staying in %s", old->name);
         return;
     }
@@ -181,10 +196,10 @@ static void command_who(struct chat_member *m)
     free(names);
 }
 
-static void command_rooms(struct chat_member *m)
+static void command_rooms(struct chat *chat, struct chat_member *m)
 {
     size_t count = 0;
-    for (struct chat_room *r = chat_rooms_first(); r; r = r->next)
+    for (struct chat_room *r = chat_rooms_first(&chat->rooms); r; r = r->next)
         count++;
     char(*labels)[CHAT_NAME_MAX + 24] = malloc(count * sizeof(*labels));
     const char **names = malloc(count * sizeof(*names));
@@ -195,7 +210,7 @@ static void command_rooms(struct chat_member *m)
         return;
     }
     size_t i = 0;
-    for (struct chat_room *r = chat_rooms_first(); r; r = r->next, i++) {
+    for (struct chat_room *r = chat_rooms_first(&chat->rooms); r; r = r->next, i++) {
         snprintf(labels[i], sizeof(labels[i]), "%s (%zu)", r->name, r->count);
         names[i] = labels[i];
     }
@@ -206,7 +221,7 @@ static void command_rooms(struct chat_member *m)
     free(names);
 }
 
-static void command_msg(struct chat_member *m, char *args)
+static void command_msg(struct chat *chat, struct chat_member *m, char *args)
 {
     char *text;
     char *nick = split_word(args, &text);
@@ -214,7 +229,7 @@ static void command_msg(struct chat_member *m, char *args)
         reply(m, "!!! usage: /msg NICK text");
         return;
     }
-    struct chat_member *to = chat_nick_owner(nick);
+    struct chat_member *to = chat_nick_owner(&chat->rooms, nick);
     if (!to) {
         reply(m, "!!! no such nick: %s", nick);
         return;
@@ -260,20 +275,20 @@ static void command_help(struct chat_member *m)
         reply(m, "%s", lines[i]);
 }
 
-static void run_command(struct chat_member *m, char *line)
+static void run_command(struct chat *chat, struct chat_member *m, char *line)
 {
     char *args;
     char *cmd = split_word(line + 1, &args);
     if (strcmp(cmd, "nick") == 0)
-        command_nick(m, args);
+        command_nick(chat, m, args);
     else if (strcmp(cmd, "join") == 0)
-        command_join(m, args);
+        command_join(chat, m, args);
     else if (strcmp(cmd, "who") == 0)
         command_who(m);
     else if (strcmp(cmd, "rooms") == 0)
-        command_rooms(m);
+        command_rooms(chat, m);
     else if (strcmp(cmd, "msg") == 0)
-        command_msg(m, args);
+        command_msg(chat, m, args);
     else if (strcmp(cmd, "me") == 0 && *args)
         broadcast(m->room, m, "* %s %s", m->nick, args);
     else if (strcmp(cmd, "me") == 0)
@@ -287,42 +302,73 @@ static void run_command(struct chat_member *m, char *line)
               (int)text_cut(cmd, strlen(cmd), CHAT_NAME_MAX), cmd);
 }
 
+/* ==== The instance ======================================================= */
+
+static void *chat_create(const struct service_settings *settings, char *err, size_t errlen)
+{
+    (void)settings; /* Nothing on the command line is chat's alone yet. */
+    struct chat *chat = calloc(1, sizeof(*chat));
+    if (!chat) {
+        error_set(err, errlen, "out of memory");
+        return NULL;
+    }
+    int rc = pthread_mutex_init(&chat->lock, NULL);
+    if (rc != 0) {
+        free(chat);
+        error_set(err, errlen, "cannot make a lock: %s", strerror(rc));
+        return NULL;
+    }
+    chat_rooms_init(&chat->rooms);
+    chat->next_guest = 1;
+    return chat;
+}
+
+/* Called once every connection is gone, so no member is left in a room. */
+static void chat_destroy(void *instance)
+{
+    struct chat *chat = instance;
+    chat_rooms_free(&chat->rooms);
+    pthread_mutex_destroy(&chat->lock);
+    free(chat);
+}
+
 /* ==== Connection callbacks =============================================== */
 
-static void handle_line(struct chat_member *m, const char *raw, size_t len)
+static void handle_line(struct chat *chat, struct chat_member *m, const char *raw, size_t len)
 {
     char *text = malloc(TEXT_SANITIZED_MAX(len) + 1);
     size_t n = text ? text_sanitize(raw, len, text) : 0;
     if (text)
         text[n] = '\0';
-    pthread_mutex_lock(&chat_lock);
+    pthread_mutex_lock(&chat->lock);
     if (!text)
         reply(m, "!!! out of memory: line dropped");
     else if (n == 0)
         ; /* An empty line says nothing. */
     else if (text[0] == '/')
-        run_command(m, text);
+        run_command(chat, m, text);
     else
         broadcast(m->room, m, "%s: %s", m->nick, text);
-    pthread_mutex_unlock(&chat_lock);
+    pthread_mutex_unlock(&chat->lock);
     free(text);
 }
 
 static void chat_open(struct conn *c)
 {
+    struct chat *chat = chat_of(c);
     struct chat_member *m = conn_state(c);
     m->conn = c;
     line_reader_init(&m->reader, conn_config(c)->max_line);
-    pthread_mutex_lock(&chat_lock);
-    /* Guest numbers only grow, so a number is never handed out twice,
-     * and one someone took with /nick is skipped. */
+    pthread_mutex_lock(&chat->lock);
+    /* A guest number someone took with /nick is skipped. */
     char nick[CHAT_NAME_MAX + 1];
     do
-        snprintf(nick, sizeof(nick), "guest%llu", next_guest++);
-    while (chat_nick_owner(nick));
-    if (chat_nick_claim(m, nick) != 0 || chat_room_enter(m, CHAT_LOBBY) != 0) {
-        chat_nick_release(m);
-        pthread_mutex_unlock(&chat_lock);
+        snprintf(nick, sizeof(nick), "guest%llu", chat->next_guest++);
+    while (chat_nick_owner(&chat->rooms, nick));
+    if (chat_nick_claim(&chat->rooms, m, nick) != 0 ||
+        chat_room_enter(&chat->rooms, m, CHAT_LOBBY) != 0) {
+        chat_nick_release(&chat->rooms, m);
+        pthread_mutex_unlock(&chat->lock);
         conn_abort(c, "out of memory");
         return;
     }
@@ -330,11 +376,12 @@ static void chat_open(struct conn *c)
     reply(m, "*** welcome to sockserv chat, %s; you are in %s (%zu here). /help lists commands.",
           m->nick, m->room->name, m->room->count);
     broadcast(m->room, m, "*** %s joined %s", m->nick, m->room->name);
-    pthread_mutex_unlock(&chat_lock);
+    pthread_mutex_unlock(&chat->lock);
 }
 
 static void chat_data(struct conn *c, const uint8_t *data, size_t len)
 {
+    struct chat *chat = chat_of(c);
     struct chat_member *m = conn_state(c);
     const char *in = (const char *)data;
     const char *line;
@@ -345,11 +392,11 @@ static void chat_data(struct conn *c, const uint8_t *data, size_t len)
     while (!m->quit_note &&
            (ev = line_reader_next(&m->reader, &in, &len, &line, &line_len)) != LINE_NEED_MORE) {
         if (ev == LINE_COMPLETE) {
-            handle_line(m, line, line_len);
+            handle_line(chat, m, line, line_len);
         } else {
-            pthread_mutex_lock(&chat_lock);
+            pthread_mutex_lock(&chat->lock);
             reply(m, "!!! line too long (max %zu bytes): discarded", m->reader.max_line);
-            pthread_mutex_unlock(&chat_lock);
+            pthread_mutex_unlock(&chat->lock);
         }
     }
 }
@@ -363,12 +410,13 @@ static void chat_close(struct conn *c)
             why = m->quit_note;
         else if (!why)
             why = conn_server_stopping(c) ? "server stopping" : "connection closed";
-        pthread_mutex_lock(&chat_lock);
+        struct chat *chat = chat_of(c);
+        pthread_mutex_lock(&chat->lock);
         /* Told before leaving: leaving may free an emptied room. */
         broadcast(m->room, m, "*** %s left %s (%s)", m->nick, m->room->name, why);
-        chat_room_leave(m);
-        chat_nick_release(m);
-        pthread_mutex_unlock(&chat_lock);
+        chat_room_leave(&chat->rooms, m);
+        chat_nick_release(&chat->rooms, m);
+        pthread_mutex_unlock(&chat->lock);
     }
     line_reader_free(&m->reader);
 }
@@ -379,6 +427,8 @@ const struct service service_chat = {
     .default_port = 7777,
     .flags = SERVICE_SHARED_STATE | SERVICE_STREAM_ONLY,
     .state_size = sizeof(struct chat_member),
+    .create = chat_create,
+    .destroy = chat_destroy,
     .on_open = chat_open,
     .on_data = chat_data,
     .on_close = chat_close,

@@ -6,18 +6,14 @@
 #include <string.h>
 #include <strings.h>
 
-pthread_mutex_t chat_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static struct chat_room *rooms;
-
-/* ---- Nicks: an open-addressing table keyed by the lowercased nick ------- */
-
-static struct chat_member **nick_table;
-static size_t nick_capacity; /* A power of two. */
-static size_t nick_count;
-static size_t nick_used; /* Live entries plus tombstones. */
-/* Marks a slot whose member left, so later probes keep going past it. */
+/* Marks a slot whose member left, so later probes keep going past it. Only
+ * its address is used, so every world can share it. */
 static struct chat_member tombstone;
+
+void chat_rooms_init(struct chat_rooms *rooms)
+{
+    memset(rooms, 0, sizeof(*rooms));
+}
 
 bool chat_name_is_valid(const char *name)
 {
@@ -26,6 +22,8 @@ bool chat_name_is_valid(const char *name)
         return false;
     return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") == len;
 }
+
+/* ---- Nicks --------------------------------------------------------------- */
 
 static uint64_t hash_name(const char *name)
 {
@@ -38,13 +36,13 @@ static uint64_t hash_name(const char *name)
 }
 
 /* The slot holding nick, or the first free slot its probe passes. */
-static size_t find_slot(const char *nick, bool *found)
+static size_t find_slot(const struct chat_rooms *rooms, const char *nick, bool *found)
 {
-    size_t mask = nick_capacity - 1;
+    size_t mask = rooms->nick_capacity - 1;
     size_t i = (size_t)hash_name(nick) & mask;
     size_t free_slot = SIZE_MAX;
     for (;;) {
-        struct chat_member *m = nick_table[i];
+        struct chat_member *m = rooms->nick_table[i];
         if (!m) {
             *found = false;
             return free_slot != SIZE_MAX ? free_slot : i;
@@ -62,88 +60,88 @@ static size_t find_slot(const char *nick, bool *found)
 
 /* Rebuilds the table without tombstones, doubling it when live entries
  * alone would fill half of it. */
-static int grow_nicks(void)
+static int grow_nicks(struct chat_rooms *rooms)
 {
-    size_t capacity = nick_capacity ? nick_capacity : 64;
-    while ((nick_count + 1) * 2 > capacity)
+    size_t capacity = rooms->nick_capacity ? rooms->nick_capacity : 64;
+    while ((rooms->nick_count + 1) * 2 > capacity)
         capacity *= 2;
-    struct chat_member **old = nick_table;
-    size_t old_capacity = nick_capacity;
-    nick_table = calloc(capacity, sizeof(*nick_table));
-    if (!nick_table) {
-        nick_table = old;
+    struct chat_member **old = rooms->nick_table;
+    size_t old_capacity = rooms->nick_capacity;
+    rooms->nick_table = calloc(capacity, sizeof(*rooms->nick_table));
+    if (!rooms->nick_table) {
+        rooms->nick_table = old;
         return -1;
     }
-    nick_capacity = capacity;
-    nick_used = nick_count;
+    rooms->nick_capacity = capacity;
+    rooms->nick_used = rooms->nick_count;
     for (size_t i = 0; i < old_capacity; i++) {
         if (old[i] && old[i] != &tombstone) {
             bool found;
-            nick_table[find_slot(old[i]->nick, &found)] = old[i];
+            rooms->nick_table[find_slot(rooms, old[i]->nick, &found)] = old[i];
         }
     }
     free(old);
     return 0;
 }
 
-struct chat_member *chat_nick_owner(const char *nick)
+struct chat_member *chat_nick_owner(const struct chat_rooms *rooms, const char *nick)
 {
-    if (nick_count == 0)
+    if (rooms->nick_count == 0)
         return NULL;
     bool found;
-    size_t i = find_slot(nick, &found);
-    return found ? nick_table[i] : NULL;
+    size_t i = find_slot(rooms, nick, &found);
+    return found ? rooms->nick_table[i] : NULL;
 }
 
-void chat_nick_release(struct chat_member *m)
+void chat_nick_release(struct chat_rooms *rooms, struct chat_member *m)
 {
-    if (m->nick[0] == '\0' || nick_count == 0)
+    if (m->nick[0] == '\0' || rooms->nick_count == 0)
         return;
     bool found;
-    size_t i = find_slot(m->nick, &found);
-    if (found && nick_table[i] == m) {
-        nick_table[i] = &tombstone;
-        nick_count--;
+    size_t i = find_slot(rooms, m->nick, &found);
+    if (found && rooms->nick_table[i] == m) {
+        rooms->nick_table[i] = &tombstone;
+        rooms->nick_count--;
     }
 }
 
-int chat_nick_claim(struct chat_member *m, const char *nick)
+int chat_nick_claim(struct chat_rooms *rooms, struct chat_member *m, const char *nick)
 {
-    struct chat_member *owner = chat_nick_owner(nick);
+    struct chat_member *owner = chat_nick_owner(rooms, nick);
     if (owner && owner != m)
         return -1;
     /* Tombstones count as used, so a probe always ends at an empty slot. */
-    if ((nick_used + 1) * 2 > nick_capacity && grow_nicks() != 0)
+    if ((rooms->nick_used + 1) * 2 > rooms->nick_capacity && grow_nicks(rooms) != 0)
         return -1;
-    chat_nick_release(m);
+    chat_nick_release(rooms, m);
     snprintf(m->nick, sizeof(m->nick), "%s", nick);
     bool found;
-    size_t i = find_slot(nick, &found);
-    if (nick_table[i] == NULL)
-        nick_used++;
-    nick_table[i] = m;
-    nick_count++;
+    size_t i = find_slot(rooms, nick, &found);
+    if (rooms->nick_table[i] == NULL)
+        rooms->nick_used++;
+    rooms->nick_table[i] = m;
+    rooms->nick_count++;
     return 0;
 }
 
 /* ---- Rooms --------------------------------------------------------------- */
 
-struct chat_room *chat_room_find(const char *name)
+static struct chat_room *find_room(const struct chat_rooms *rooms, const char *name)
 {
-    for (struct chat_room *r = rooms; r; r = r->next)
+    for (struct chat_room *r = rooms->first; r; r = r->next)
         if (strcasecmp(r->name, name) == 0)
             return r;
     return NULL;
 }
 
-struct chat_room *chat_rooms_first(void)
+struct chat_room *chat_rooms_first(const struct chat_rooms *rooms)
 {
-    return rooms;
+    return rooms->first;
 }
 
-static void remove_room(struct chat_room *room)
+static void remove_room(struct chat_rooms *rooms, struct chat_room *room)
 {
-    for (struct chat_room **p = &rooms; *p; p = &(*p)->next) {
+    for (struct chat_room **p = &rooms->first; *p; p = &(*p)->next) {
         if (*p == room) {
             *p = room->next;
             break;
@@ -153,7 +151,7 @@ static void remove_room(struct chat_room *room)
     free(room);
 }
 
-void chat_room_leave(struct chat_member *m)
+void chat_room_leave(struct chat_rooms *rooms, struct chat_member *m)
 {
     struct chat_room *room = m->room;
     if (!room)
@@ -164,34 +162,42 @@ void chat_room_leave(struct chat_member *m)
     last->room_slot = m->room_slot;
     m->room = NULL;
     if (room->count == 0 && strcasecmp(room->name, CHAT_LOBBY) != 0)
-        remove_room(room);
+        remove_room(rooms, room);
 }
 
-int chat_room_enter(struct chat_member *m, const char *name)
+int chat_room_enter(struct chat_rooms *rooms, struct chat_member *m, const char *name)
 {
-    struct chat_room *room = chat_room_find(name);
+    struct chat_room *room = find_room(rooms, name);
     if (!room) {
         room = calloc(1, sizeof(*room));
         if (!room)
             return -1;
         snprintf(room->name, sizeof(room->name), "%s", name);
-        room->next = rooms;
-        rooms = room;
+        room->next = rooms->first;
+        rooms->first = room;
     }
     if (room->count == room->capacity) {
         size_t capacity = room->capacity ? room->capacity * 2 : 8;
         struct chat_member **grown = realloc(room->members, capacity * sizeof(*grown));
         if (!grown) {
             if (room->count == 0 && strcasecmp(room->name, CHAT_LOBBY) != 0)
-                remove_room(room);
+                remove_room(rooms, room);
             return -1;
         }
         room->members = grown;
         room->capacity = capacity;
     }
-    chat_room_leave(m);
+    chat_room_leave(rooms, m);
     m->room = room;
     m->room_slot = room->count;
     room->members[room->count++] = m;
     return 0;
+}
+
+void chat_rooms_free(struct chat_rooms *rooms)
+{
+    while (rooms->first)
+        remove_room(rooms, rooms->first);
+    free(rooms->nick_table);
+    chat_rooms_init(rooms);
 }

@@ -1,16 +1,16 @@
 /*
- * The state chat's connections share: who is connected under which nick,
- * and which room each is in.
+ * The rooms and nicks of one chat world (one chat listener): who is
+ * connected under which nick, and which room each is in.
  *
- * Nicks and room names compare without regard to ASCII case. Rooms exist
- * while someone is in them; the lobby always exists. Nothing here is
- * locked: every function must be called with chat_lock held, because the
- * thread model runs connections on many threads at once.
+ * Nicks and room names compare without regard to ASCII case. A room exists
+ * while someone is in it, except the lobby, which stays once made. Nothing
+ * here is locked: the caller serialises every call on one struct chat_rooms
+ * (chat.c holds its instance's lock), because the thread model and
+ * --threads run connections on many threads at once.
  */
 #ifndef SOCKSERV_CHAT_ROOMS_H
 #define SOCKSERV_CHAT_ROOMS_H
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -41,30 +41,45 @@ struct chat_room {
     struct chat_room *next;
 };
 
-extern pthread_mutex_t chat_lock;
+/* One world. Members belong to their connections; rooms and the nick
+ * table belong to the world. */
+struct chat_rooms {
+    struct chat_room *first; /* Every room, newest first. */
+    /* Nicks: an open-addressing table keyed by the lowercased nick. */
+    struct chat_member **nick_table;
+    size_t nick_capacity; /* A power of two, or 0 before the first nick. */
+    size_t nick_count;
+    size_t nick_used; /* Live entries plus tombstones. */
+};
+
+/* An empty world: no rooms, no nicks. */
+void chat_rooms_init(struct chat_rooms *rooms);
+
+/* Frees the rooms and the nick table (not the members, which belong to
+ * their connections), leaving an empty world. */
+void chat_rooms_free(struct chat_rooms *rooms);
 
 /* True when name is 1..CHAT_NAME_MAX letters, digits, '-' or '_'. */
 bool chat_name_is_valid(const char *name);
 
 /* The member holding nick, or NULL. */
-struct chat_member *chat_nick_owner(const char *nick);
+struct chat_member *chat_nick_owner(const struct chat_rooms *rooms, const char *nick);
 
 /* Gives m the nick, releasing its old one. Returns -1 when it is taken by
  * someone else or memory runs out. */
-int chat_nick_claim(struct chat_member *m, const char *nick);
+int chat_nick_claim(struct chat_rooms *rooms, struct chat_member *m, const char *nick);
 
-void chat_nick_release(struct chat_member *m);
-
-struct chat_room *chat_room_find(const char *name);
+/* Frees m's nick for others; m->nick keeps the text. */
+void chat_nick_release(struct chat_rooms *rooms, struct chat_member *m);
 
 /* Moves m into the named room, creating it, and out of its old room, which
  * is removed when left empty. Returns -1 when memory runs out. */
-int chat_room_enter(struct chat_member *m, const char *name);
+int chat_room_enter(struct chat_rooms *rooms, struct chat_member *m, const char *name);
 
 /* Takes m out of its room. */
-void chat_room_leave(struct chat_member *m);
+void chat_room_leave(struct chat_rooms *rooms, struct chat_member *m);
 
-/* Every room, for listing. */
-struct chat_room *chat_rooms_first(void);
+/* Every room, for listing: follow next from here. */
+struct chat_room *chat_rooms_first(const struct chat_rooms *rooms);
 
 #endif

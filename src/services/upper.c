@@ -13,14 +13,21 @@
  * connection closes.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/buffer.h"
 #include "core/conn.h"
+#include "core/error.h"
 #include "core/line_reader.h"
 
 /* Queued answers above which reading pauses. */
 #define UPPER_QUEUE_SOFT (64 * 1024)
+
+/* One listener's settings: upper shares nothing else between connections. */
+struct upper {
+    int64_t delay_ms; /* --delay */
+};
 
 struct upper_state {
     struct line_reader reader;
@@ -29,6 +36,28 @@ struct upper_state {
     bool ready; /* The reader is initialised. */
     bool eof;
 };
+
+static void *upper_create(const struct service_settings *settings, char *err, size_t errlen)
+{
+    struct upper *upper = malloc(sizeof(*upper));
+    if (!upper) {
+        error_set(err, errlen, "out of memory");
+        return NULL;
+    }
+    upper->delay_ms = settings->upper_delay_ms;
+    return upper;
+}
+
+static void upper_destroy(void *instance)
+{
+    free(instance);
+}
+
+static int64_t answer_delay_ms(const struct conn *c)
+{
+    const struct upper *upper = conn_service_instance(c);
+    return upper->delay_ms;
+}
 
 static void upper_open(struct conn *c)
 {
@@ -70,7 +99,7 @@ static void queue_answer(struct conn *c, const char *text, size_t len, const cha
         return;
     }
     if (was_idle)
-        conn_set_timer(c, conn_config(c)->upper_delay_ms);
+        conn_set_timer(c, answer_delay_ms(c));
     if (buffer_length(&st->answers) >= UPPER_QUEUE_SOFT)
         conn_pause_reading(c, true);
 }
@@ -105,7 +134,7 @@ static void upper_timer(struct conn *c)
         return;
     buffer_consume(&st->answers, len);
     if (!buffer_is_empty(&st->answers))
-        conn_set_timer(c, conn_config(c)->upper_delay_ms);
+        conn_set_timer(c, answer_delay_ms(c));
     else if (st->eof)
         conn_close(c);
     if (buffer_length(&st->answers) < UPPER_QUEUE_SOFT)
@@ -137,6 +166,8 @@ const struct service service_upper = {
     .summary = "each line back uppercased after --delay (the slow request)",
     .default_port = 7100,
     .state_size = sizeof(struct upper_state),
+    .create = upper_create,
+    .destroy = upper_destroy,
     .on_open = upper_open,
     .on_data = upper_data,
     .on_eof = upper_eof,
