@@ -73,10 +73,9 @@ static int resolve(const struct endpoint *spec, struct address *out, char *err, 
     hints.ai_socktype = spec->transport == TRANSPORT_TCP ? SOCK_STREAM : SOCK_DGRAM;
     struct addrinfo *found = NULL;
     int rc = getaddrinfo(spec->host, NULL, &hints, &found);
-    if (rc != 0) {
+    if (rc != 0)
         return error_set(err, errlen, "cannot resolve '%s': %s", spec->host,
                          rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
-    }
     int count = 0;
     for (struct addrinfo *ai = found; ai && count < MAX_ADDRESSES_PER_SPEC; ai = ai->ai_next) {
         if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
