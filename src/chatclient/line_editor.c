@@ -1,5 +1,6 @@
 #include "chatclient/line_editor.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <wchar.h>
@@ -32,11 +33,6 @@ void line_editor_free(struct line_editor *e)
 {
     free(e->text);
     memset(e, 0, sizeof(*e));
-}
-
-bool line_editor_is_empty(const struct line_editor *e)
-{
-    return e->len == 0;
 }
 
 const char *line_editor_take(struct line_editor *e, size_t *len)
@@ -211,18 +207,6 @@ static size_t character_width(uint32_t cp)
      * counted as one column, as most terminals draw it. */
     int w = wcwidth((wchar_t)cp);
     return w < 0 ? 1 : (size_t)w;
-}
-
-size_t line_editor_text_width(const char *text, size_t len)
-{
-    const uint8_t *s = (const uint8_t *)text;
-    size_t width = 0;
-    for (size_t i = 0; i < len;) {
-        uint32_t cp;
-        i += decode(s + i, &cp);
-        width += character_width(cp);
-    }
-    return width;
 }
 
 size_t line_editor_draw(const struct line_editor *e, unsigned columns, char *out)

@@ -18,7 +18,6 @@
 #ifndef SOCKSERV_CHATCLIENT_LINE_EDITOR_H
 #define SOCKSERV_CHATCLIENT_LINE_EDITOR_H
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -55,19 +54,14 @@ enum line_editor_event line_editor_feed(struct line_editor *e, uint8_t key);
  * until the next feed; the editor is empty afterwards. */
 const char *line_editor_take(struct line_editor *e, size_t *len);
 
-bool line_editor_is_empty(const struct line_editor *e);
-
 /*
  * Writes "\r", the prompt, the end of the line that fits in columns - 1
  * terminal columns, and an erase-to-end-of-line into out, which must have
- * room for LINE_EDITOR_DRAW_MAX(e) bytes. Returns the bytes written. The
+ * room for LINE_EDITOR_DRAW_MAX(e->max) bytes. Returns the bytes written. The
  * last column stays free so the cursor never sits in the terminal's
  * pending-wrap state.
  */
-#define LINE_EDITOR_DRAW_MAX(e) ((e)->len + sizeof(LINE_EDITOR_PROMPT) + 8)
+#define LINE_EDITOR_DRAW_MAX(max) ((max) + sizeof(LINE_EDITOR_PROMPT) + 8)
 size_t line_editor_draw(const struct line_editor *e, unsigned columns, char *out);
-
-/* Display width of valid UTF-8 text in terminal columns. */
-size_t line_editor_text_width(const char *text, size_t len);
 
 #endif

@@ -12,8 +12,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -24,6 +22,9 @@
 #include "chatclient/line_editor.h"
 #include "chatclient/terminal.h"
 #include "core/clock.h"
+#include "core/error.h"
+#include "core/io.h"
+#include "core/relay_buffer.h"
 #include "core/text.h"
 #include "netclient/dial.h"
 
@@ -39,19 +40,12 @@
 
 #define CLEAR_LINE "\r\x1b[K"
 
-struct fixed_buffer {
-    uint8_t *data;
-    size_t capacity;
-    size_t head; /* First byte not yet passed on. */
-    size_t tail; /* One past the last byte taken in. */
-};
-
 struct chat_session {
     const struct chat_client_config *cfg;
     int fd;
 
     /* Toward the server. */
-    struct fixed_buffer up;
+    struct relay_buffer up;
     bool input_done;      /* Nothing more will be read from the input. */
     bool input_mid_line;  /* The last input byte read was not a newline. */
     bool write_shut;      /* shutdown(SHUT_WR) done. */
@@ -60,18 +54,18 @@ struct chat_session {
     int64_t linger_until; /* 0, or when to stop waiting for a silent server. */
 
     /* From the server. */
-    struct fixed_buffer in;
+    struct relay_buffer in;
     bool server_done; /* End of stream or reset seen. */
     bool reset;
 
     /* Toward the output. */
-    struct fixed_buffer out;
+    struct relay_buffer out;
     bool output_gone; /* The reader of our output went away. */
     bool out_is_pipe; /* Writes are cut to PIPE_BUF so they never block. */
 
     /* Interactive mode. */
     struct line_editor editor;
-    struct fixed_buffer keys; /* Read from the terminal, not yet handled. */
+    struct relay_buffer keys; /* Read from the terminal, not yet handled. */
     char *draw;               /* The prompt line being drawn. */
     unsigned columns;
     bool prompt_shown;
@@ -80,98 +74,7 @@ struct chat_session {
     uint8_t storage[];
 };
 
-/* ---- Helpers ------------------------------------------------------------ */
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
-static bool is_transient(int error)
-{
-    return error == EINTR || error == EAGAIN || error == EWOULDBLOCK;
-}
-
-static size_t buffer_used(const struct fixed_buffer *b)
-{
-    return b->tail - b->head;
-}
-
-/* Free bytes, at the tail and before the head together. */
-static size_t buffer_space(const struct fixed_buffer *b)
-{
-    return b->capacity - buffer_used(b);
-}
-
-/* Room at the tail for at least want bytes (as much as there is, when
- * want is more), moving the bytes to the front only when that is needed. */
-static size_t buffer_room(struct fixed_buffer *b, size_t want)
-{
-    if (b->capacity - b->tail < want && b->head > 0) {
-        memmove(b->data, b->data + b->head, buffer_used(b));
-        b->tail -= b->head;
-        b->head = 0;
-    }
-    return b->capacity - b->tail;
-}
-
-static void buffer_take(struct fixed_buffer *b, size_t n)
-{
-    b->head += n;
-    if (b->head == b->tail)
-        b->head = b->tail = 0;
-}
-
-/* Appends; the caller has checked buffer_space. */
-static void buffer_put(struct fixed_buffer *b, const void *data, size_t len)
-{
-    buffer_room(b, len);
-    memcpy(b->data + b->tail, data, len);
-    b->tail += len;
-}
-
-static int write_all(int fd, const void *data, size_t len)
-{
-    const uint8_t *p = data;
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 /* ---- Server lines ------------------------------------------------------- */
-
-static bool is_continuation(uint8_t b)
-{
-    return (b & 0xC0) == 0x80;
-}
-
-/* Where to cut a piece of an overlong line so that no UTF-8 character is
- * split between pieces: before a last character that is not complete. */
-static size_t cut_between_characters(const uint8_t *s, size_t len)
-{
-    size_t lead = len;
-    while (lead > 0 && len - lead < 4 && is_continuation(s[lead - 1]))
-        lead--;
-    if (lead == 0 || s[lead - 1] < 0xC0)
-        return len;
-    lead--;
-    size_t need = s[lead] >= 0xF0 ? 4 : s[lead] >= 0xE0 ? 3 : 2;
-    return lead + need > len && lead > 0 ? lead : len;
-}
 
 /*
  * Moves the complete lines in `in` to `out`, sanitized, each ending in
@@ -183,8 +86,8 @@ static size_t take_server_lines(struct chat_session *s, const char *ending)
     size_t ending_len = strlen(ending);
     size_t moved = 0;
     for (;;) {
-        const uint8_t *start = s->in.data + s->in.head;
-        size_t avail = buffer_used(&s->in);
+        const uint8_t *start = relay_buffer_peek(&s->in);
+        size_t avail = relay_buffer_length(&s->in);
         if (avail == 0)
             return moved;
         const uint8_t *lf = memchr(start, '\n', avail);
@@ -195,8 +98,11 @@ static size_t take_server_lines(struct chat_session *s, const char *ending)
             consumed = len + 1;
         } else if (s->server_done) {
             len = consumed = avail; /* The last line, unterminated. */
-        } else if (avail == s->in.capacity) {
-            len = consumed = cut_between_characters(start, avail);
+        } else if (relay_buffer_space(&s->in) == 0) {
+            /* The rest of the line has not arrived, so a character still
+             * missing bytes waits for the next piece. in is far larger
+             * than a character, so the piece is never empty. */
+            len = consumed = text_cut((const char *)start, avail, avail);
             /* A piece of a line: on a terminal it has to end, because
              * the prompt is drawn below it; a stream continues it. */
             ended = s->cfg->interactive;
@@ -204,14 +110,15 @@ static size_t take_server_lines(struct chat_session *s, const char *ending)
             return moved;
         }
         size_t need = TEXT_SANITIZED_MAX(len) + ending_len;
-        if (buffer_space(&s->out) < need)
+        if (relay_buffer_space(&s->out) < need)
             return moved;
-        buffer_room(&s->out, need);
+        size_t room;
+        char *into = (char *)relay_buffer_reserve(&s->out, need, &room);
         /* The sanitizer also drops the CR of CRLF: it is a control. */
-        s->out.tail += text_sanitize((const char *)start, len, (char *)s->out.data + s->out.tail);
+        relay_buffer_commit(&s->out, text_sanitize((const char *)start, len, into));
         if (ended)
-            buffer_put(&s->out, ending, ending_len);
-        buffer_take(&s->in, consumed);
+            relay_buffer_append(&s->out, ending, ending_len);
+        relay_buffer_consume(&s->in, consumed);
         moved++;
     }
 }
@@ -221,16 +128,17 @@ static size_t take_server_lines(struct chat_session *s, const char *ending)
 /* Writes out, then the prompt with the line being typed. */
 static int refresh_terminal(struct chat_session *s, bool with_prompt)
 {
-    if (buffer_used(&s->out) > 0) {
-        if (write_all(s->cfg->out_fd, s->out.data + s->out.head, buffer_used(&s->out)) != 0)
+    size_t pending = relay_buffer_length(&s->out);
+    if (pending > 0) {
+        if (io_write_all(s->cfg->out_fd, relay_buffer_peek(&s->out), pending) != 0)
             return -1;
-        buffer_take(&s->out, buffer_used(&s->out));
+        relay_buffer_consume(&s->out, pending);
     }
     if (!with_prompt)
         return 0;
     size_t n = line_editor_draw(&s->editor, s->columns, s->draw);
     s->prompt_shown = true;
-    return write_all(s->cfg->out_fd, s->draw, n);
+    return io_write_all(s->cfg->out_fd, s->draw, n);
 }
 
 static int show_server_lines(struct chat_session *s)
@@ -239,12 +147,12 @@ static int show_server_lines(struct chat_session *s)
      * below them. out is empty here: the terminal is written at once. */
     bool shown = false;
     for (;;) {
-        size_t before = s->out.tail;
+        size_t before = relay_buffer_length(&s->out);
         if (!shown)
-            buffer_put(&s->out, CLEAR_LINE, sizeof(CLEAR_LINE) - 1);
+            relay_buffer_append(&s->out, CLEAR_LINE, sizeof(CLEAR_LINE) - 1);
         if (take_server_lines(s, "\r\n") == 0) {
             if (!shown)
-                s->out.tail = before;
+                relay_buffer_truncate(&s->out, before);
             break;
         }
         shown = true;
@@ -269,13 +177,14 @@ static int submit_line(struct chat_session *s)
 {
     size_t len;
     const char *line = line_editor_take(&s->editor, &len);
-    buffer_put(&s->up, line, len);
-    buffer_put(&s->up, "\n", 1);
+    relay_buffer_append(&s->up, line, len);
+    relay_buffer_append(&s->up, "\n", 1);
     /* The server does not send people their own words back, so the line
      * stays on screen as it was typed. */
-    buffer_put(&s->out, CLEAR_LINE LINE_EDITOR_PROMPT, sizeof(CLEAR_LINE LINE_EDITOR_PROMPT) - 1);
-    buffer_put(&s->out, line, len);
-    buffer_put(&s->out, "\r\n", 2);
+    relay_buffer_append(&s->out, CLEAR_LINE LINE_EDITOR_PROMPT,
+                        sizeof(CLEAR_LINE LINE_EDITOR_PROMPT) - 1);
+    relay_buffer_append(&s->out, line, len);
+    relay_buffer_append(&s->out, "\r\n", 2);
     if (is_quit_command(line, len)) {
         s->quit_sent = true;
         s->input_done = true;
@@ -286,11 +195,11 @@ static int submit_line(struct chat_session *s)
 /* Handles typed keys while up can take a whole line. */
 static int handle_keys(struct chat_session *s)
 {
-    while (buffer_used(&s->keys) > 0 && !s->input_done && !s->leaving) {
-        if (buffer_space(&s->up) < EDITOR_MAX + 1)
+    while (relay_buffer_length(&s->keys) > 0 && !s->input_done && !s->leaving) {
+        if (relay_buffer_space(&s->up) < EDITOR_MAX + 1)
             return 0;
-        uint8_t key = s->keys.data[s->keys.head];
-        buffer_take(&s->keys, 1);
+        uint8_t key = relay_buffer_peek(&s->keys)[0];
+        relay_buffer_consume(&s->keys, 1);
         int rc = 0;
         switch (line_editor_feed(&s->editor, key)) {
         case LINE_EDITOR_NONE:
@@ -300,7 +209,7 @@ static int handle_keys(struct chat_session *s)
             rc = refresh_terminal(s, true);
             break;
         case LINE_EDITOR_FULL:
-            rc = write_all(s->cfg->out_fd, "\a", 1);
+            rc = io_write_all(s->cfg->out_fd, "\a", 1);
             break;
         case LINE_EDITOR_SUBMIT:
             rc = submit_line(s);
@@ -318,16 +227,17 @@ static int handle_keys(struct chat_session *s)
 
 static int read_keys(struct chat_session *s)
 {
-    size_t room = buffer_room(&s->keys, SIZE_MAX);
-    ssize_t n = read(s->cfg->in_fd, s->keys.data + s->keys.tail, room);
-    if (n < 0 && is_transient(errno))
+    size_t room;
+    uint8_t *into = relay_buffer_reserve(&s->keys, SIZE_MAX, &room);
+    ssize_t n = read(s->cfg->in_fd, into, room);
+    if (n < 0 && io_is_transient(errno))
         return 0;
     if (n <= 0) {
         /* The terminal went away (EOF or EIO after a hang-up). */
         s->leaving = true;
         return 0;
     }
-    s->keys.tail += (size_t)n;
+    relay_buffer_commit(&s->keys, (size_t)n);
     return handle_keys(s);
 }
 
@@ -336,38 +246,39 @@ static int read_keys(struct chat_session *s)
 static int read_input(struct chat_session *s, char *err, size_t errlen)
 {
     /* One byte stays free for the newline a last unterminated line gets. */
-    size_t room = buffer_room(&s->up, SIZE_MAX) - 1;
-    ssize_t n = read(s->cfg->in_fd, s->up.data + s->up.tail, room);
-    if (n < 0 && is_transient(errno))
+    size_t room;
+    uint8_t *into = relay_buffer_reserve(&s->up, SIZE_MAX, &room);
+    ssize_t n = read(s->cfg->in_fd, into, room - 1);
+    if (n < 0 && io_is_transient(errno))
         return 0;
     if (n < 0)
-        return fail(err, errlen, "cannot read standard input: %s", strerror(errno));
+        return error_set(err, errlen, "cannot read standard input: %s", strerror(errno));
     if (n == 0) {
         s->input_done = true;
         if (s->input_mid_line)
-            buffer_put(&s->up, "\n", 1);
+            relay_buffer_append(&s->up, "\n", 1);
         return 0;
     }
-    s->up.tail += (size_t)n;
-    s->input_mid_line = s->up.data[s->up.tail - 1] != '\n';
+    relay_buffer_commit(&s->up, (size_t)n);
+    s->input_mid_line = into[n - 1] != '\n';
     return 0;
 }
 
 static int write_output(struct chat_session *s, char *err, size_t errlen)
 {
-    size_t len = buffer_used(&s->out);
+    size_t len = relay_buffer_length(&s->out);
     if (s->out_is_pipe && len > PIPE_BUF)
         len = PIPE_BUF;
-    ssize_t n = write(s->cfg->out_fd, s->out.data + s->out.head, len);
-    if (n < 0 && is_transient(errno))
+    ssize_t n = write(s->cfg->out_fd, relay_buffer_peek(&s->out), len);
+    if (n < 0 && io_is_transient(errno))
         return 0;
     if (n < 0 && errno == EPIPE) {
         s->output_gone = true;
         return 0;
     }
     if (n < 0)
-        return fail(err, errlen, "cannot write to standard output: %s", strerror(errno));
-    buffer_take(&s->out, (size_t)n);
+        return error_set(err, errlen, "cannot write to standard output: %s", strerror(errno));
+    relay_buffer_consume(&s->out, (size_t)n);
     if (s->linger_until != 0)
         s->linger_until = clock_now_ms() + s->cfg->linger_ms;
     return 0;
@@ -377,27 +288,28 @@ static int write_output(struct chat_session *s, char *err, size_t errlen)
 
 static int send_some(struct chat_session *s, char *err, size_t errlen)
 {
-    ssize_t n = send(s->fd, s->up.data + s->up.head, buffer_used(&s->up), MSG_NOSIGNAL);
-    if (n < 0 && is_transient(errno))
+    ssize_t n = send(s->fd, relay_buffer_peek(&s->up), relay_buffer_length(&s->up), MSG_NOSIGNAL);
+    if (n < 0 && io_is_transient(errno))
         return 0;
     if (n < 0 && (errno == EPIPE || errno == ECONNRESET)) {
         /* The server is gone; what it sent before may still be waiting. */
         s->send_failed = true;
         s->input_done = true;
-        buffer_take(&s->up, buffer_used(&s->up));
+        relay_buffer_consume(&s->up, relay_buffer_length(&s->up));
         return 0;
     }
     if (n < 0)
-        return fail(err, errlen, "cannot send to %s: %s", s->cfg->url, strerror(errno));
-    buffer_take(&s->up, (size_t)n);
+        return error_set(err, errlen, "cannot send to %s: %s", s->cfg->url, strerror(errno));
+    relay_buffer_consume(&s->up, (size_t)n);
     return 0;
 }
 
 static int receive_some(struct chat_session *s, char *err, size_t errlen)
 {
-    size_t room = buffer_room(&s->in, SIZE_MAX);
-    ssize_t n = recv(s->fd, s->in.data + s->in.tail, room, 0);
-    if (n < 0 && is_transient(errno))
+    size_t room;
+    uint8_t *into = relay_buffer_reserve(&s->in, SIZE_MAX, &room);
+    ssize_t n = recv(s->fd, into, room, 0);
+    if (n < 0 && io_is_transient(errno))
         return 0;
     if (n < 0 && errno == ECONNRESET) {
         s->reset = true;
@@ -405,10 +317,10 @@ static int receive_some(struct chat_session *s, char *err, size_t errlen)
         return 0;
     }
     if (n < 0)
-        return fail(err, errlen, "cannot read from %s: %s", s->cfg->url, strerror(errno));
+        return error_set(err, errlen, "cannot read from %s: %s", s->cfg->url, strerror(errno));
     if (n == 0)
         s->server_done = true;
-    s->in.tail += (size_t)n;
+    relay_buffer_commit(&s->in, (size_t)n);
     /* Lingering waits for a silent server, not for a talking one. */
     if (n > 0 && s->linger_until != 0)
         s->linger_until = clock_now_ms() + s->cfg->linger_ms;
@@ -419,7 +331,7 @@ static int receive_some(struct chat_session *s, char *err, size_t errlen)
  * server sees the end, and start waiting for its close. */
 static void finish_sending(struct chat_session *s)
 {
-    if (!s->input_done || buffer_used(&s->up) > 0 || s->linger_until != 0)
+    if (!s->input_done || relay_buffer_length(&s->up) > 0 || s->linger_until != 0)
         return;
     if (s->cfg->interactive && !s->quit_sent)
         return;
@@ -449,9 +361,8 @@ static void watch(struct pollfd *pfd, int fd, short events)
  * only then, so a slow reader of our output is never cut short. */
 static bool waiting_on_server(const struct chat_session *s)
 {
-    size_t used = buffer_used(&s->in);
-    return buffer_used(&s->out) == 0 && used < s->in.capacity &&
-           memchr(s->in.data + s->in.head, '\n', used) == NULL;
+    return relay_buffer_length(&s->out) == 0 && relay_buffer_space(&s->in) > 0 &&
+           memchr(relay_buffer_peek(&s->in), '\n', relay_buffer_length(&s->in)) == NULL;
 }
 
 static bool linger_over(const struct chat_session *s)
@@ -466,7 +377,7 @@ static bool finished(struct chat_session *s, enum chat_client_end *end)
         *end = CHAT_END_LEFT;
         return true;
     }
-    if (s->server_done && buffer_used(&s->in) == 0 && buffer_used(&s->out) == 0) {
+    if (s->server_done && relay_buffer_length(&s->in) == 0 && relay_buffer_length(&s->out) == 0) {
         if (s->reset)
             *end = CHAT_END_RESET;
         else if (s->write_shut || s->quit_sent)
@@ -500,16 +411,16 @@ static int run_loop(struct chat_session *s, const sigset_t *wait_mask, enum chat
 
         struct pollfd pfd[POLL_COUNT];
         short socket_events = 0;
-        if (!s->server_done && buffer_space(&s->in) > 0)
+        if (!s->server_done && relay_buffer_space(&s->in) > 0)
             socket_events |= POLLIN;
-        if (buffer_used(&s->up) > 0 && !s->send_failed)
+        if (relay_buffer_length(&s->up) > 0 && !s->send_failed)
             socket_events |= POLLOUT;
         watch(&pfd[POLL_SOCKET], s->fd, socket_events);
-        bool want_input = !s->input_done && (cfg->interactive ? buffer_used(&s->keys) == 0
-                                                              : buffer_space(&s->up) > 1);
+        bool want_input = !s->input_done && (cfg->interactive ? relay_buffer_length(&s->keys) == 0
+                                                              : relay_buffer_space(&s->up) > 1);
         watch(&pfd[POLL_INPUT], cfg->in_fd, want_input ? POLLIN : 0);
         watch(&pfd[POLL_OUTPUT], cfg->out_fd,
-              !cfg->interactive && buffer_used(&s->out) > 0 ? POLLOUT : 0);
+              !cfg->interactive && relay_buffer_length(&s->out) > 0 ? POLLOUT : 0);
 
         struct timespec timeout, *wait = NULL;
         if (s->linger_until != 0 && waiting_on_server(s)) {
@@ -520,7 +431,7 @@ static int run_loop(struct chat_session *s, const sigset_t *wait_mask, enum chat
         }
         int n = ppoll(pfd, POLL_COUNT, wait, wait_mask);
         if (n < 0 && errno != EINTR)
-            return fail(err, errlen, "poll failed: %s", strerror(errno));
+            return error_set(err, errlen, "poll failed: %s", strerror(errno));
         if (cfg->interactive && terminal_take_resize()) {
             s->columns = terminal_columns(cfg->out_fd);
             if (refresh_terminal(s, !s->quit_sent) != 0)
@@ -530,7 +441,7 @@ static int run_loop(struct chat_session *s, const sigset_t *wait_mask, enum chat
             continue;
 
         if (pfd[POLL_OUTPUT].revents & POLLNVAL)
-            return fail(err, errlen, "standard output is closed");
+            return error_set(err, errlen, "standard output is closed");
         if (pfd[POLL_OUTPUT].revents && (rc = write_output(s, err, errlen)) != 0)
             return rc;
         if (pfd[POLL_SOCKET].revents & (POLLIN | POLLHUP | POLLERR) && (socket_events & POLLIN) &&
@@ -566,25 +477,25 @@ static int connect_any(const struct chat_client_config *cfg, char *err, size_t e
         fd = client_dialer_connect_next(&dialer, cfg->connect_timeout_ms, why, sizeof(why));
     client_dialer_free(&dialer);
     if (fd < 0)
-        return fail(err, errlen, "cannot connect to %s: %s", cfg->url, why);
+        return error_set(err, errlen, "cannot connect to %s: %s", cfg->url, why);
     return fd;
 }
 
 static struct chat_session *session_create(const struct chat_client_config *cfg)
 {
     size_t keys = cfg->interactive ? KEYS_BUFFER : 0;
-    size_t draw = cfg->interactive ? EDITOR_MAX + sizeof(LINE_EDITOR_PROMPT) + 8 : 0;
+    size_t draw = cfg->interactive ? LINE_EDITOR_DRAW_MAX(EDITOR_MAX) : 0;
     struct chat_session *s = calloc(1, sizeof(*s) + 2 * RELAY_BUFFER + OUTPUT_BUFFER + keys + draw);
     if (!s)
         return NULL;
     uint8_t *p = s->storage;
-    s->up = (struct fixed_buffer){.data = p, .capacity = RELAY_BUFFER};
+    relay_buffer_init(&s->up, p, RELAY_BUFFER);
     p += RELAY_BUFFER;
-    s->in = (struct fixed_buffer){.data = p, .capacity = RELAY_BUFFER};
+    relay_buffer_init(&s->in, p, RELAY_BUFFER);
     p += RELAY_BUFFER;
-    s->out = (struct fixed_buffer){.data = p, .capacity = OUTPUT_BUFFER};
+    relay_buffer_init(&s->out, p, OUTPUT_BUFFER);
     p += OUTPUT_BUFFER;
-    s->keys = (struct fixed_buffer){.data = p, .capacity = keys};
+    relay_buffer_init(&s->keys, p, keys);
     p += keys;
     s->draw = (char *)p;
     s->cfg = cfg;
@@ -611,7 +522,7 @@ int chat_client_run(const struct chat_client_config *cfg, enum chat_client_end *
 {
     struct chat_session *s = session_create(cfg);
     if (!s)
-        return fail(err, errlen, "out of memory");
+        return error_set(err, errlen, "out of memory");
     s->fd = connect_any(cfg, err, errlen);
     if (s->fd < 0) {
         session_free(s);
@@ -621,7 +532,7 @@ int chat_client_run(const struct chat_client_config *cfg, enum chat_client_end *
     int rc = 0;
     if (cfg->interactive) {
         if (terminal_watch_resize(&wait_mask) != 0)
-            rc = fail(err, errlen, "cannot watch the window size: %s", strerror(errno));
+            rc = error_set(err, errlen, "cannot watch the window size: %s", strerror(errno));
         else
             rc = terminal_enter_raw(cfg->in_fd, err, errlen);
         mask = &wait_mask;
@@ -634,7 +545,7 @@ int chat_client_run(const struct chat_client_config *cfg, enum chat_client_end *
     if (cfg->interactive) {
         /* The shell's prompt starts on a clean line. */
         if (s->prompt_shown)
-            (void)write_all(cfg->out_fd, CLEAR_LINE, sizeof(CLEAR_LINE) - 1);
+            (void)io_write_all(cfg->out_fd, CLEAR_LINE, sizeof(CLEAR_LINE) - 1);
         terminal_restore();
     }
     session_free(s);

@@ -1,12 +1,13 @@
 #include "chatclient/terminal.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <termios.h>
 #include <unistd.h>
+
+#include "core/error.h"
 
 /* What the signal handlers read: set before they are installed. */
 static struct termios saved_settings;
@@ -53,25 +54,20 @@ int terminal_enter_raw(int fd, char *err, size_t errlen)
 {
     static bool exit_hook_installed;
     struct termios raw;
-    if (tcgetattr(fd, &saved_settings) != 0) {
-        snprintf(err, errlen, "cannot read the terminal's settings: %s", strerror(errno));
-        return -1;
-    }
+    if (tcgetattr(fd, &saved_settings) != 0)
+        return error_set(err, errlen, "cannot read the terminal's settings: %s", strerror(errno));
     raw_fd = fd;
     if (!exit_hook_installed) {
-        if (atexit(terminal_restore) != 0) {
-            snprintf(err, errlen, "cannot register the terminal's restore at exit");
-            return -1;
-        }
+        if (atexit(terminal_restore) != 0)
+            return error_set(err, errlen, "cannot register the terminal's restore at exit");
         exit_hook_installed = true;
     }
     struct sigaction sa = {.sa_handler = on_fatal_signal, .sa_flags = SA_RESETHAND | SA_NODEFER};
     sigemptyset(&sa.sa_mask);
     for (size_t i = 0; i < sizeof(fatal_signals) / sizeof(fatal_signals[0]); i++) {
-        if (sigaction(fatal_signals[i], &sa, NULL) != 0) {
-            snprintf(err, errlen, "cannot catch signal %d: %s", fatal_signals[i], strerror(errno));
-            return -1;
-        }
+        if (sigaction(fatal_signals[i], &sa, NULL) != 0)
+            return error_set(err, errlen, "cannot catch signal %d: %s", fatal_signals[i],
+                             strerror(errno));
     }
     raw = saved_settings;
     cfmakeraw(&raw);
@@ -84,8 +80,7 @@ int terminal_enter_raw(int fd, char *err, size_t errlen)
         ;
     if (rc != 0) {
         raw_active = 0;
-        snprintf(err, errlen, "cannot put the terminal into raw mode: %s", strerror(errno));
-        return -1;
+        return error_set(err, errlen, "cannot put the terminal into raw mode: %s", strerror(errno));
     }
     return 0;
 }

@@ -1,9 +1,11 @@
 #include "cli/args.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli/commands.h"
 #include "core/duration.h"
@@ -56,4 +58,25 @@ int cli_parse_duration(const char *command, const char *option, const char *text
         return 0;
     cli_usage_error(command, "bad %s '%s': %s", option, text, why);
     return -1;
+}
+
+int cli_parse_timeout(const char *command, const char *option, const char *text, int64_t *out_ms)
+{
+    if (cli_parse_duration(command, option, text, out_ms) != 0)
+        return -1;
+    if (*out_ms == 0) {
+        cli_usage_error(command, "bad %s '%s': must be more than 0", option, text);
+        return -1;
+    }
+    return 0;
+}
+
+int cli_ignore_sigpipe(const char *command)
+{
+    struct sigaction ignore = {.sa_handler = SIG_IGN};
+    sigemptyset(&ignore.sa_mask);
+    if (sigaction(SIGPIPE, &ignore, NULL) == 0)
+        return 0;
+    fprintf(stderr, "sockserv %s: cannot ignore SIGPIPE: %s\n", command, strerror(errno));
+    return EXIT_RUNTIME;
 }

@@ -1,7 +1,7 @@
 /*
  * What every subcommand's command line shares: the one-line usage error and
- * strict parsers for counts and durations, so that each subcommand reads and
- * reports its options alike.
+ * strict parsers for counts, durations and timeouts, so that each subcommand
+ * reads and reports its options alike; and the set-up the clients share.
  */
 #ifndef SOCKSERV_ARGS_H
 #define SOCKSERV_ARGS_H
@@ -29,5 +29,12 @@ int cli_parse_number(const char *text, unsigned long long min, unsigned long lon
 /* A duration (core/duration.h); on failure prints the usage error naming
  * option and returns -1. */
 int cli_parse_duration(const char *command, const char *option, const char *text, int64_t *out_ms);
+
+/* A duration that bounds a wait, so 0 is refused too. */
+int cli_parse_timeout(const char *command, const char *option, const char *text, int64_t *out_ms);
+
+/* Ignores SIGPIPE, so that a peer that closes early is reported instead of
+ * killing the process. Returns 0, or EXIT_RUNTIME after printing why not. */
+int cli_ignore_sigpipe(const char *command);
 
 #endif

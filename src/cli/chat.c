@@ -5,10 +5,8 @@
  * and standard output the client is interactive; otherwise it streams, so
  * that `printf 'hi\n/quit\n' | sockserv chat URL` works in a script.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <locale.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -73,11 +71,8 @@ static int parse_options(int argc, char **argv, struct chat_client_config *cfg)
     while ((ch = getopt_long(argc, argv, ":t:l:hV", longopts, NULL)) != -1) {
         switch (ch) {
         case 't':
-            if (cli_parse_duration(COMMAND, "--timeout", optarg, &cfg->connect_timeout_ms) != 0)
+            if (cli_parse_timeout(COMMAND, "--timeout", optarg, &cfg->connect_timeout_ms) != 0)
                 return -1;
-            if (cfg->connect_timeout_ms == 0)
-                return cli_usage_error(COMMAND, "bad --timeout '%s': must be more than 0", optarg),
-                       -1;
             break;
         case 'l':
             if (cli_parse_duration(COMMAND, "--linger", optarg, &cfg->linger_ms) != 0)
@@ -141,13 +136,8 @@ int command_chat(int argc, char **argv)
             setlocale(LC_CTYPE, "");
     }
 
-    /* A server that closes early must not kill us before we report it. */
-    struct sigaction ignore = {.sa_handler = SIG_IGN};
-    sigemptyset(&ignore.sa_mask);
-    if (sigaction(SIGPIPE, &ignore, NULL) != 0) {
-        fprintf(stderr, "sockserv chat: cannot ignore SIGPIPE: %s\n", strerror(errno));
+    if (cli_ignore_sigpipe(COMMAND) != 0)
         return EXIT_RUNTIME;
-    }
 
     enum chat_client_end end;
     char err[512];

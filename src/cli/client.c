@@ -5,9 +5,7 @@
  * to send, which options make sense together) is made here, before a socket
  * is opened, so a usage error never leaves a half-sent request behind.
  */
-#include <errno.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,10 +13,10 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
-#include "core/duration.h"
 #include "core/service.h"
 #include "netclient/netclient.h"
 
+#define COMMAND "client"
 /* Long enough for upper's default 5 s delay, short enough that a silent
  * server is reported while the user still waits for it. */
 #define DEFAULT_TIMEOUT_MS 10000
@@ -123,7 +121,6 @@ static int parse_options(int argc, char **argv, struct client_options *opt)
     optind = 1;
     int ch;
     unsigned long long number;
-    char why[128];
     while ((ch = getopt_long(argc, argv, ":s:t:r:b:nhV", longopts, NULL)) != -1) {
         switch (ch) {
         case 's':
@@ -133,15 +130,12 @@ static int parse_options(int argc, char **argv, struct client_options *opt)
             opt->verify = true;
             break;
         case 't':
-            if (duration_parse(optarg, &opt->timeout_ms, why, sizeof why) != 0)
-                return cli_usage_error("client", "bad --timeout '%s': %s", optarg, why), -1;
-            if (opt->timeout_ms == 0)
-                return cli_usage_error("client", "bad --timeout '%s': must be more than 0", optarg),
-                       -1;
+            if (cli_parse_timeout(COMMAND, "--timeout", optarg, &opt->timeout_ms) != 0)
+                return -1;
             break;
         case 'r':
             if (cli_parse_number(optarg, 0, RETRIES_MAX, &number) != 0)
-                return cli_usage_error("client",
+                return cli_usage_error(COMMAND,
                                        "bad --retries '%s': expected a whole number from 0 to %d",
                                        optarg, RETRIES_MAX),
                        -1;
@@ -149,7 +143,7 @@ static int parse_options(int argc, char **argv, struct client_options *opt)
             break;
         case 'b':
             if (cli_parse_number(optarg, 0, BYTES_MAX, &number) != 0 || number == 0)
-                return cli_usage_error("client", "bad --bytes '%s': expected a whole number from 1",
+                return cli_usage_error(COMMAND, "bad --bytes '%s': expected a whole number from 1",
                                        optarg),
                        -1;
             opt->bytes = number;
@@ -164,11 +158,11 @@ static int parse_options(int argc, char **argv, struct client_options *opt)
             printf("sockserv %s\n", SOCKSERV_VERSION);
             return -2;
         default:
-            return cli_option_error("client", ch, argv), -1;
+            return cli_option_error(COMMAND, ch, argv), -1;
         }
     }
     if (optind >= argc)
-        return cli_usage_error("client", "missing URL"), -1;
+        return cli_usage_error(COMMAND, "missing URL"), -1;
     return optind;
 }
 
@@ -176,7 +170,7 @@ static const struct client_protocol *find_protocol(const char *name)
 {
     const struct client_protocol *p = client_protocol_find(name);
     if (p == NULL)
-        cli_usage_error("client", "unknown service '%s'", name);
+        cli_usage_error(COMMAND, "unknown service '%s'", name);
     return p;
 }
 
@@ -186,7 +180,7 @@ static const struct client_protocol *choose_protocol(const struct client_job *jo
 {
     const char *named = job->target.service;
     if (named[0] != '\0' && opt->service != NULL && strcmp(named, opt->service) != 0) {
-        cli_usage_error("client", "the URL names service '%s' but --service says '%s'", named,
+        cli_usage_error(COMMAND, "the URL names service '%s' but --service says '%s'", named,
                         opt->service);
         return NULL;
     }
@@ -204,22 +198,21 @@ static int check_combination(const struct client_job *job, const struct client_o
     const struct client_protocol *p = job->protocol;
     bool udp = job->target.transport == TRANSPORT_UDP;
     if (words > 0 && !p->takes_input)
-        return cli_usage_error("client", "%s takes no MESSAGE: it answers without reading",
-                               p->name);
+        return cli_usage_error(COMMAND, "%s takes no MESSAGE: it answers without reading", p->name);
     if (opt->verify && !client_protocol_can_verify(p))
         return cli_usage_error(
-            "client",
+            COMMAND,
             "--verify needs a reply that repeats the input (echo, upper, stream);"
             " %s's does not",
             p->name);
     if (opt->bytes > 0 && !udp && p->reply != CLIENT_REPLY_STREAM)
-        return cli_usage_error("client", "--bytes counts a streamed reply; %s's is not one",
+        return cli_usage_error(COMMAND, "--bytes counts a streamed reply; %s's is not one",
                                p->name);
     if (opt->bytes > 0 && udp && (p->takes_input || p->udp_request == 0))
-        return cli_usage_error("client", "--bytes over UDP sizes chargen's request; %s has none",
+        return cli_usage_error(COMMAND, "--bytes over UDP sizes chargen's request; %s has none",
                                p->name);
     if (opt->bytes > CLIENT_DATAGRAM_MAX && udp)
-        return cli_usage_error("client", "--bytes over UDP is at most %d, the largest datagram",
+        return cli_usage_error(COMMAND, "--bytes over UDP is at most %d, the largest datagram",
                                CLIENT_DATAGRAM_MAX);
     return 0;
 }
@@ -267,7 +260,7 @@ int command_client(int argc, char **argv)
     };
     char why[160];
     if (endpoint_parse(job.url, ENDPOINT_CONNECT, &job.target, why, sizeof why) != 0)
-        return cli_usage_error("client", "bad URL '%s': %s", job.url, why);
+        return cli_usage_error(COMMAND, "bad URL '%s': %s", job.url, why);
     job.protocol = choose_protocol(&job, &opt);
     if (job.protocol == NULL)
         return EXIT_USAGE;
@@ -285,17 +278,12 @@ int command_client(int argc, char **argv)
         job.message = message;
         if (job.target.transport == TRANSPORT_UDP && job.message_len > CLIENT_DATAGRAM_MAX) {
             free(message);
-            return cli_usage_error("client",
-                                   "MESSAGE is %zu bytes; a UDP datagram holds at most %d",
+            return cli_usage_error(COMMAND, "MESSAGE is %zu bytes; a UDP datagram holds at most %d",
                                    job.message_len, CLIENT_DATAGRAM_MAX);
         }
     }
 
-    /* A server that closes early must not kill us before we report it. */
-    struct sigaction ignore = {.sa_handler = SIG_IGN};
-    sigemptyset(&ignore.sa_mask);
-    if (sigaction(SIGPIPE, &ignore, NULL) != 0) {
-        fprintf(stderr, "sockserv client: cannot ignore SIGPIPE: %s\n", strerror(errno));
+    if (cli_ignore_sigpipe(COMMAND) != 0) {
         free(message);
         return EXIT_RUNTIME;
     }

@@ -1,5 +1,6 @@
 #include "core/text.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -43,15 +44,25 @@ static int is_control(const uint8_t *s, size_t n)
     return n == 2 && s[0] == 0xC2 && s[1] <= 0x9F;
 }
 
-size_t text_cut(const char *s, size_t len, size_t max)
+static bool is_continuation(uint8_t b)
 {
-    if (len <= max)
-        return len;
-    size_t cut = max;
-    /* Back up over continuation bytes to the start of the cut sequence. */
-    while (cut > 0 && ((uint8_t)s[cut] & 0xC0) == 0x80)
-        cut--;
-    return cut;
+    return (b & 0xC0) == 0x80;
+}
+
+size_t text_cut(const char *text, size_t len, size_t max)
+{
+    const uint8_t *s = (const uint8_t *)text;
+    size_t end = len < max ? len : max;
+    /* Find the lead byte of the last character: at most three continuation
+     * bytes back, since no character is longer than four bytes. */
+    size_t lead = end;
+    while (lead > 0 && end - lead < 3 && is_continuation(s[lead - 1]))
+        lead--;
+    if (lead == 0 || s[lead - 1] < 0xC0)
+        return end;
+    lead--;
+    size_t need = s[lead] >= 0xF0 ? 4 : s[lead] >= 0xE0 ? 3 : 2;
+    return lead + need > end ? lead : end;
 }
 
 size_t text_sanitize(const char *in, size_t len, char *out)

@@ -17,8 +17,14 @@
 /* Bytes out may need for len bytes in: each invalid byte grows to three. */
 #define TEXT_SANITIZED_MAX(len) ((len)*3)
 
-/* The longest prefix of s[0..len), at most max bytes, that does not end
- * inside a UTF-8 sequence: where to cut text that must stay valid. */
+/*
+ * The longest prefix of s[0..len), at most max bytes, that does not end
+ * inside a UTF-8 sequence: where to cut text that must stay valid. Whether
+ * the last character is whole is read from its lead byte, never from the
+ * bytes after the cut, so text whose rest has not arrived yet is cut with
+ * max = len: a character still missing bytes is left for the next piece.
+ * Only a character that alone is longer than max leaves an empty prefix.
+ */
 size_t text_cut(const char *s, size_t len, size_t max);
 
 /* Writes the sanitized form of in[0..len) to out, which has room for

@@ -2,10 +2,10 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/error.h"
 #include "core/log.h"
 
 /* Slots probed for a source before the least recently seen is replaced. */
@@ -29,10 +29,8 @@ int udp_rate_parse(const char *text, struct udp_rate *out, char *err, size_t err
     } else if (ok) {
         burst = 2 * rate;
     }
-    if (!ok || *end != '\0') {
-        snprintf(err, errlen, "expected RATE, RATE/BURST (datagrams per second) or off");
-        return -1;
-    }
+    if (!ok || *end != '\0')
+        return error_set(err, errlen, "expected RATE, RATE/BURST (datagrams per second) or off");
     *out = (struct udp_rate){(uint32_t)rate, (uint32_t)(burst ? burst : 1)};
     return 0;
 }
@@ -49,7 +47,7 @@ void udp_guard_free(struct udp_guard *g)
     g->buckets = NULL;
 }
 
-const char *udp_drop_reason_text(enum udp_drop_reason reason)
+static const char *udp_drop_reason_text(enum udp_drop_reason reason)
 {
     switch (reason) {
     case UDP_DROP_SOURCE_PORT:

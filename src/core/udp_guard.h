@@ -69,8 +69,6 @@ void udp_guard_free(struct udp_guard *g);
  * counted and, at most once a second per reason, logged. */
 bool udp_guard_admit(struct udp_guard *g, const struct address *source, int64_t now_ms);
 
-const char *udp_drop_reason_text(enum udp_drop_reason reason);
-
 /* Logs the totals, if anything was dropped; for shutdown. */
 void udp_guard_log_totals(const struct udp_guard *g, const char *who);
 

@@ -15,6 +15,7 @@
 
 #include "core/clock.h"
 #include "core/duration.h"
+#include "core/error.h"
 
 int client_dialer_resolve(struct client_dialer *d, const struct endpoint *target, char *err,
                           size_t errlen)
@@ -34,10 +35,9 @@ int client_dialer_resolve(struct client_dialer *d, const struct endpoint *target
         rc = getaddrinfo(target->host, port, &hints, &d->addresses);
     } while (rc == EAI_SYSTEM && errno == EINTR);
     if (rc != 0) {
-        snprintf(err, errlen, "cannot resolve '%s': %s", target->host,
-                 rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
         d->addresses = NULL;
-        return -1;
+        return error_set(err, errlen, "cannot resolve '%s': %s", target->host,
+                         rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
     }
     d->next = d->addresses;
     return 0;
@@ -80,7 +80,7 @@ int client_dialer_connect_next(struct client_dialer *d, int64_t timeout_ms, char
                                size_t errlen)
 {
     if (d->next == NULL) {
-        snprintf(err, errlen, "no address left to try");
+        error_set(err, errlen, "no address left to try");
         errno = EHOSTUNREACH;
         return -1;
     }
@@ -90,7 +90,7 @@ int client_dialer_connect_next(struct client_dialer *d, int64_t timeout_ms, char
     int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
     if (fd < 0) {
         int saved = errno;
-        snprintf(err, errlen, "cannot create a socket: %s", strerror(saved));
+        error_set(err, errlen, "cannot create a socket: %s", strerror(saved));
         errno = saved;
         return -1;
     }
@@ -104,9 +104,9 @@ int client_dialer_connect_next(struct client_dialer *d, int64_t timeout_ms, char
         if (saved == ETIMEDOUT) {
             char limit[32];
             duration_format(timeout_ms, limit, sizeof limit);
-            snprintf(err, errlen, "no answer within %s", limit);
+            error_set(err, errlen, "no answer within %s", limit);
         } else {
-            snprintf(err, errlen, "%s", strerror(saved));
+            error_set(err, errlen, "%s", strerror(saved));
         }
         close(fd);
         errno = saved;

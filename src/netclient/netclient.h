@@ -52,10 +52,4 @@ struct client_job {
 int client_run_tcp(const struct client_job *job, char *err, size_t errlen);
 int client_run_udp(const struct client_job *job, char *err, size_t errlen);
 
-/*
- * Writes all of data to fd, retrying after EINTR and short writes. Returns 0,
- * or -1 with errno set; EPIPE means the reader went away.
- */
-int client_write_all(int fd, const void *data, size_t len);
-
 #endif

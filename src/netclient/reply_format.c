@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "core/error.h"
+
 /* Length of one era of RFC 868's 32-bit count. */
 #define ERA_SECONDS (1LL << 32)
 
@@ -27,11 +29,9 @@ int client_format_time(const uint8_t *reply, size_t len, int64_t now_unix, char 
 {
     if (buf == NULL || buflen == 0)
         return -1;
-    if (len != 4) {
-        snprintf(buf, buflen, "time reply is %zu byte%s; RFC 868 sends 4", len,
-                 len == 1 ? "" : "s");
-        return -1;
-    }
+    if (len != 4)
+        return error_set(buf, buflen, "time reply is %zu byte%s; RFC 868 sends 4", len,
+                         len == 1 ? "" : "s");
     uint32_t seconds = (uint32_t)reply[0] << 24 | (uint32_t)reply[1] << 16 |
                        (uint32_t)reply[2] << 8 | (uint32_t)reply[3];
     time_t unix_time = (time_t)client_time_to_unix(seconds, now_unix);
@@ -39,8 +39,8 @@ int client_format_time(const uint8_t *reply, size_t len, int64_t now_unix, char 
     char date[64];
     if (gmtime_r(&unix_time, &utc) == NULL ||
         strftime(date, sizeof date, "%Y-%m-%d %H:%M:%S UTC", &utc) == 0) {
-        snprintf(buf, buflen, "time reply %" PRIu32 " is not a date this system can show", seconds);
-        return -1;
+        return error_set(buf, buflen, "time reply %" PRIu32 " is not a date this system can show",
+                         seconds);
     }
     snprintf(buf, buflen, "%s (%" PRIu32 " second%s since 1900)\n", date, seconds,
              seconds == 1 ? "" : "s");

@@ -14,7 +14,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -25,6 +24,8 @@
 #include "core/clock.h"
 #include "core/duration.h"
 #include "core/error.h"
+#include "core/io.h"
+#include "core/relay_buffer.h"
 #include "netclient/dial.h"
 #include "netclient/netclient.h"
 #include "netclient/reply_format.h"
@@ -41,12 +42,6 @@
 #define SHORT_REPLY_MAX 1024
 /* Bytes uppercased at a time on their way into the verify queue. */
 #define TRANSFORM_CHUNK 4096
-
-struct relay_buffer {
-    uint8_t data[RELAY_BUFFER];
-    size_t head; /* First byte not yet passed on. */
-    size_t tail; /* One past the last byte taken in. */
-};
 
 struct tcp_relay {
     const struct client_job *job;
@@ -71,39 +66,12 @@ struct tcp_relay {
      * spare byte tells a reply of exactly SHORT_REPLY_MAX from a longer one. */
     uint8_t short_reply[SHORT_REPLY_MAX + 1];
     size_t short_len;
+
+    uint8_t up_storage[RELAY_BUFFER];
+    uint8_t down_storage[RELAY_BUFFER];
 };
 
-/* ---- Fixed buffers ---------------------------------------------------- */
-
-static size_t relay_length(const struct relay_buffer *b)
-{
-    return b->tail - b->head;
-}
-
-/* Room at the tail, moving the bytes to the front first when that frees some. */
-static size_t relay_room(struct relay_buffer *b)
-{
-    if (b->tail == sizeof b->data && b->head > 0) {
-        memmove(b->data, b->data + b->head, relay_length(b));
-        b->tail -= b->head;
-        b->head = 0;
-    }
-    return sizeof b->data - b->tail;
-}
-
-static void relay_consume(struct relay_buffer *b, size_t n)
-{
-    b->head += n;
-    if (b->head == b->tail)
-        b->head = b->tail = 0;
-}
-
 /* ---- Helpers ------------------------------------------------------------ */
-
-static bool is_transient(int error)
-{
-    return error == EINTR || error == EAGAIN || error == EWOULDBLOCK;
-}
 
 static bool reads_input(const struct tcp_relay *r)
 {
@@ -128,8 +96,8 @@ static size_t pending_out(const struct tcp_relay *r, const uint8_t **data)
         *data = r->job->message + r->message_sent;
         return r->job->message_len - r->message_sent;
     }
-    *data = r->up.data + r->up.head;
-    return relay_length(&r->up);
+    *data = relay_buffer_peek(&r->up);
+    return relay_buffer_length(&r->up);
 }
 
 /* How much of what is pending may be sent now. */
@@ -178,7 +146,7 @@ static int send_some(struct tcp_relay *r, char *err, size_t errlen)
     pending_out(r, &data);
     size_t len = sendable(r);
     ssize_t n = send(r->fd, data, len, MSG_NOSIGNAL);
-    if (n < 0 && is_transient(errno))
+    if (n < 0 && io_is_transient(errno))
         return 0;
     if (n < 0 && (errno == EPIPE || errno == ECONNRESET)) {
         /* What the server already sent may still be waiting to be read. */
@@ -192,7 +160,7 @@ static int send_some(struct tcp_relay *r, char *err, size_t errlen)
     if (r->job->message != NULL)
         r->message_sent += (size_t)n;
     else
-        relay_consume(&r->up, (size_t)n);
+        relay_buffer_consume(&r->up, (size_t)n);
     r->bytes_sent += (uint64_t)n;
     return 0;
 }
@@ -231,14 +199,13 @@ static int receive_some(struct tcp_relay *r, char *err, size_t errlen)
         into = r->short_reply + r->short_len;
         room = sizeof r->short_reply - r->short_len;
     } else {
-        room = relay_room(&r->down);
-        into = r->down.data + r->down.tail;
+        into = relay_buffer_reserve(&r->down, 1, &room);
     }
     /* Never read past --bytes: what is left stays unread in the socket. */
     if (r->job->bytes > 0 && room > r->job->bytes - r->bytes_received)
         room = (size_t)(r->job->bytes - r->bytes_received);
     ssize_t n = recv(r->fd, into, room, 0);
-    if (n < 0 && is_transient(errno))
+    if (n < 0 && io_is_transient(errno))
         return 0;
     if (n < 0 && errno == ECONNRESET)
         return error_set(err, errlen, "connection reset by %s", r->job->url);
@@ -258,7 +225,7 @@ static int receive_some(struct tcp_relay *r, char *err, size_t errlen)
             return error_set(err, errlen, "reply from %s is longer than %d bytes: not a %s reply",
                              r->job->url, SHORT_REPLY_MAX, r->job->protocol->name);
     } else {
-        r->down.tail += got;
+        relay_buffer_commit(&r->down, got);
     }
     r->bytes_received += got;
     return rc;
@@ -266,22 +233,23 @@ static int receive_some(struct tcp_relay *r, char *err, size_t errlen)
 
 static int read_input(struct tcp_relay *r, char *err, size_t errlen)
 {
-    size_t room = relay_room(&r->up);
-    ssize_t n = read(r->job->in_fd, r->up.data + r->up.tail, room);
-    if (n < 0 && is_transient(errno))
+    size_t room;
+    uint8_t *into = relay_buffer_reserve(&r->up, 1, &room);
+    ssize_t n = read(r->job->in_fd, into, room);
+    if (n < 0 && io_is_transient(errno))
         return 0;
     if (n < 0)
         return error_set(err, errlen, "cannot read standard input: %s", strerror(errno));
     if (n == 0)
         r->input_done = true;
-    r->up.tail += (size_t)n;
+    relay_buffer_commit(&r->up, (size_t)n);
     return 0;
 }
 
 static int write_output(struct tcp_relay *r, char *err, size_t errlen)
 {
-    ssize_t n = write(r->job->out_fd, r->down.data + r->down.head, relay_length(&r->down));
-    if (n < 0 && is_transient(errno))
+    ssize_t n = write(r->job->out_fd, relay_buffer_peek(&r->down), relay_buffer_length(&r->down));
+    if (n < 0 && io_is_transient(errno))
         return 0;
     if (n < 0 && errno == EPIPE) {
         r->output_gone = true;
@@ -289,7 +257,7 @@ static int write_output(struct tcp_relay *r, char *err, size_t errlen)
     }
     if (n < 0)
         return error_set(err, errlen, "cannot write to standard output: %s", strerror(errno));
-    relay_consume(&r->down, (size_t)n);
+    relay_buffer_consume(&r->down, (size_t)n);
     return 0;
 }
 
@@ -331,7 +299,7 @@ static bool relay_finished(const struct tcp_relay *r)
     /* discard answers nothing, so there is nothing to wait for. */
     if (r->job->protocol->reply == CLIENT_REPLY_NONE && (all_sent || r->send_failed))
         return true;
-    return (r->server_done || limit_reached(r)) && relay_length(&r->down) == 0;
+    return (r->server_done || limit_reached(r)) && relay_buffer_length(&r->down) == 0;
 }
 
 static void watch(struct pollfd *pfd, int fd, short events)
@@ -355,14 +323,14 @@ static int run_loop(struct tcp_relay *r, char *err, size_t errlen)
         struct pollfd pfd[POLL_COUNT];
         short socket_events = 0;
         if (!r->server_done && !limit_reached(r) &&
-            (collects_short_reply(r) || relay_room(&r->down) > 0))
+            (collects_short_reply(r) || relay_buffer_space(&r->down) > 0))
             socket_events |= POLLIN;
         if (sendable(r) > 0)
             socket_events |= POLLOUT;
         watch(&pfd[POLL_SOCKET], r->fd, socket_events);
         watch(&pfd[POLL_INPUT], job->in_fd,
-              reads_input(r) && !r->input_done && relay_room(&r->up) > 0 ? POLLIN : 0);
-        watch(&pfd[POLL_OUTPUT], job->out_fd, relay_length(&r->down) > 0 ? POLLOUT : 0);
+              reads_input(r) && !r->input_done && relay_buffer_space(&r->up) > 0 ? POLLIN : 0);
+        watch(&pfd[POLL_OUTPUT], job->out_fd, relay_buffer_length(&r->down) > 0 ? POLLOUT : 0);
 
         /* The timeout runs only while the server alone can move things on:
          * a user typing slowly, or a slow reader of our output, is not the
@@ -429,7 +397,7 @@ static int judge_end(struct tcp_relay *r, char *err, size_t errlen)
         } else {
             client_format_daytime(r->short_reply, r->short_len, line, sizeof line);
         }
-        if (client_write_all(job->out_fd, line, strlen(line)) != 0 && errno != EPIPE)
+        if (io_write_all(job->out_fd, line, strlen(line)) != 0 && errno != EPIPE)
             return error_set(err, errlen, "cannot write to standard output: %s", strerror(errno));
     }
     return 0;
@@ -457,6 +425,8 @@ int client_run_tcp(const struct client_job *job, char *err, size_t errlen)
     if (r == NULL)
         return error_set(err, errlen, "out of memory");
     r->job = job;
+    relay_buffer_init(&r->up, r->up_storage, sizeof r->up_storage);
+    relay_buffer_init(&r->down, r->down_storage, sizeof r->down_storage);
     /* Input that will never come counts as already ended. */
     r->input_done = !reads_input(r);
     r->fd = connect_any(job, err, errlen);
@@ -466,9 +436,9 @@ int client_run_tcp(const struct client_job *job, char *err, size_t errlen)
         if (rc == 0)
             rc = judge_end(r, err, errlen);
         /* Whatever came back is shown even when the run failed. */
-        if (!r->output_gone && relay_length(&r->down) > 0)
-            (void)client_write_all(job->out_fd, r->down.data + r->down.head,
-                                   relay_length(&r->down));
+        if (!r->output_gone && relay_buffer_length(&r->down) > 0)
+            (void)io_write_all(job->out_fd, relay_buffer_peek(&r->down),
+                               relay_buffer_length(&r->down));
         close(r->fd);
     }
     buffer_free(&r->awaiting);

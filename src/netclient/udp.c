@@ -14,7 +14,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -24,6 +23,7 @@
 #include "core/clock.h"
 #include "core/duration.h"
 #include "core/error.h"
+#include "core/io.h"
 #include "netclient/dial.h"
 #include "netclient/netclient.h"
 #include "netclient/reply_format.h"
@@ -101,7 +101,7 @@ static int take_reply(struct udp_session *s, size_t sent_len, size_t len, char *
         text = line;
         text_len = strlen(line);
     }
-    if (client_write_all(job->out_fd, text, text_len) != 0 && errno != EPIPE)
+    if (io_write_all(job->out_fd, text, text_len) != 0 && errno != EPIPE)
         return error_set(err, errlen, "cannot write to standard output: %s", strerror(errno));
     if (!job->verify)
         return 0;
@@ -152,7 +152,7 @@ static int await_reply(struct udp_session *s, int64_t deadline, size_t expected_
         if (n == 0)
             return 0;
         ssize_t got = recv(s->fd, s->reply, RECEIVE_MAX, 0);
-        if (got < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
+        if (got < 0 && io_is_transient(errno))
             continue;
         if (got < 0)
             return -1;

@@ -1,15 +1,16 @@
-/*
- * Blocking writes to the client's output. Standard output is shared with
- * the shell, so its blocking mode is never changed; should someone have set
- * it non-blocking, EAGAIN waits in poll() instead of failing.
- */
+#include "core/io.h"
+
 #include <errno.h>
 #include <poll.h>
+#include <stdint.h>
 #include <unistd.h>
 
-#include "netclient/netclient.h"
+bool io_is_transient(int error)
+{
+    return error == EINTR || error == EAGAIN || error == EWOULDBLOCK;
+}
 
-int client_write_all(int fd, const void *data, size_t len)
+int io_write_all(int fd, const void *data, size_t len)
 {
     const uint8_t *bytes = data;
     while (len > 0) {
