@@ -15,13 +15,14 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/error.h"
+#include "core/grace.h"
 #include "core/log.h"
 #include "models/blocking.h"
 
@@ -112,10 +113,11 @@ static void start_thread(void *ctx, const struct accepted *a)
 
 /* After a stop: wait for the connection threads, which end by themselves
  * within the grace period. The margin covers a thread finishing its last
- * write as the grace period ends. */
+ * write as the grace period ends. A thread cannot be killed alone, so what
+ * is left then ends with the process. */
 static void wait_for_threads(struct pool *pool)
 {
-    int64_t deadline = clock_now_ms() + pool->grace_ms + 1000;
+    int64_t deadline = clock_now_ms() + pool->grace_ms + GRACE_MARGIN_MS;
     while (atomic_load(&pool->active) > 0) {
         int timeout = clock_timeout_until(deadline);
         if (timeout == 0) {
@@ -136,10 +138,8 @@ static int run_thread(struct server *srv, char *err, size_t errlen)
     pool.grace_ms = srv->grace_ms;
     atomic_init(&pool.active, 0);
     pool.ended_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (pool.ended_fd < 0) {
-        snprintf(err, errlen, "eventfd: %s", strerror(errno));
-        return -1;
-    }
+    if (pool.ended_fd < 0)
+        return error_set(err, errlen, "eventfd: %s", strerror(errno));
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
