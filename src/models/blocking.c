@@ -150,7 +150,7 @@ static void release_from_thread(struct conn_owner *owner, struct conn *c)
 
 /* ---- Serving one connection ---------------------------------------------- */
 
-int blocking_accept_loop(struct server *srv, const struct accept_loop *loop, char *err,
+int blocking_accept_loop(struct server *srv, const struct accept_hooks *hooks, char *err,
                          size_t errlen)
 {
     struct acceptor acceptor;
@@ -159,16 +159,16 @@ int blocking_accept_loop(struct server *srv, const struct accept_loop *loop, cha
         error_set(err, errlen, "out of memory");
     while (rc == 0) {
         struct accepted a;
-        bool accepting = !loop->accepting || loop->accepting(loop->ctx);
-        enum wait_result r = acceptor_wait(&acceptor, accepting, loop->extra_fd, &a);
+        bool accepting = !hooks->accepting || hooks->accepting(hooks->ctx);
+        enum wait_result r = acceptor_wait(&acceptor, accepting, hooks->extra_fd, &a);
         if (r == WAIT_STOP)
             break;
         if (r == WAIT_ERROR) {
             rc = error_set(err, errlen, "poll: %s", strerror(errno));
         } else if (r == WAIT_EXTRA) {
-            loop->extra(loop->ctx);
+            hooks->extra(hooks->ctx);
         } else {
-            loop->client(loop->ctx, &a);
+            hooks->client(hooks->ctx, &a);
         }
     }
     listener_set_stop(&srv->listeners);

@@ -92,14 +92,14 @@ static int run_fork(struct server *srv, char *err, size_t errlen)
     struct forker forker = {.srv = srv};
     if (children_init(&forker.kids, srv->max_conns, err, errlen) != 0)
         return -1;
-    struct accept_loop loop = {
+    struct accept_hooks hooks = {
         .ctx = &forker,
         .accepting = below_limit,
         .client = spawn,
         .extra_fd = forker.kids.signal_fd,
         .extra = child_ended,
     };
-    int rc = blocking_accept_loop(srv, &loop, err, errlen);
+    int rc = blocking_accept_loop(srv, &hooks, err, errlen);
     /* Each child honours the grace itself; the margin covers its last
      * write as the grace ends. */
     children_stop(&forker.kids, srv->grace_ms + GRACE_MARGIN_MS, "connection processes");

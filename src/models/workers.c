@@ -62,9 +62,9 @@ struct supervisor {
     struct listener_set *sets;
     unsigned count;
     struct children kids; /* The running workers. */
-    pid_t supervisor;
-    bool serving; /* False once stopping: a worker that ends is not replaced. */
-    bool failed;  /* A worker could not start: the run ends in failure. */
+    pid_t supervisor_pid; /* Workers check it is still their parent. */
+    bool serving;         /* False once stopping: a worker that ends is not replaced. */
+    bool failed;          /* A worker could not start: the run ends in failure. */
 };
 
 static void __attribute__((noreturn)) run_worker(struct supervisor *sv, unsigned index)
@@ -76,7 +76,7 @@ static void __attribute__((noreturn)) run_worker(struct supervisor *sv, unsigned
     /* A supervisor killed outright (SIGKILL, a crash) cannot pass its stop
      * on: the kernel does, so no worker outlives it, serving a port that
      * nothing supervises. Checked again after, in case it died already. */
-    if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != sv->supervisor)
+    if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != sv->supervisor_pid)
         _exit(0);
     /* Only the parent may keep other workers' sockets open: a worker that
      * held them would keep them listening after their own worker stopped. */
@@ -86,7 +86,7 @@ static void __attribute__((noreturn)) run_worker(struct supervisor *sv, unsigned
     struct server srv = *sv->srv;
     srv.listeners = sv->sets[index];
     char err[256];
-    int rc = model_run_loops(sv->model, &srv, sv->threads, err, sizeof(err));
+    int rc = model_run_in_process(sv->model, &srv, sv->threads, err, sizeof(err));
     if (rc != 0)
         log_error("worker %d: %s", (int)getpid(), err);
     _exit(rc == 0 ? 0 : 1);
@@ -212,7 +212,7 @@ int model_run_workers(const struct model *model, struct server *srv, unsigned wo
                             .srv = srv,
                             .threads = threads,
                             .count = workers,
-                            .supervisor = getpid(),
+                            .supervisor_pid = getpid(),
                             .serving = true};
     sv.workers = calloc(workers, sizeof(*sv.workers));
     if (!sv.workers)
