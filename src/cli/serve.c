@@ -355,7 +355,7 @@ static int serve(const struct serve_options *opt, struct server *srv)
     unsigned threads = (unsigned)opt->threads;
     int rc = opt->workers > 0 ? model_run_workers(opt->model, srv, (unsigned)opt->workers, threads,
                                                   err, sizeof(err))
-                              : model_run_loops(opt->model, srv, threads, err, sizeof(err));
+                              : model_run_in_process(opt->model, srv, threads, err, sizeof(err));
     if (rc != 0) {
         log_error("%s", err);
         return EXIT_RUNTIME;

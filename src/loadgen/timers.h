@@ -1,8 +1,10 @@
 /*
  * One-shot timers for a fixed set of items (the bench's connections), at
- * most one timer per item: a binary min-heap of item numbers, with each
- * item's position kept beside it so that re-arming or clearing a timer is
- * O(log n) and needs no search. Everything is allocated once, up front.
+ * most one timer per item, earliest first: core/deadline_heap.h (the
+ * server's timer heap too), with each item's place in it kept beside the
+ * item so that re-arming or clearing a timer is O(log n) and needs no
+ * search. Everything is allocated once, up front: the bench's hot path
+ * never allocates for a timer.
  */
 #ifndef SOCKSERV_LOADGEN_TIMERS_H
 #define SOCKSERV_LOADGEN_TIMERS_H
@@ -10,13 +12,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/deadline_heap.h"
+
 #define TIMERS_NONE UINT32_MAX
 
 struct timers {
-    uint32_t *heap;    /* Items, earliest deadline first. */
-    uint32_t *slot;    /* Per item: its index in heap, or TIMERS_NONE. */
-    int64_t *deadline; /* Per item. */
-    uint32_t len;
+    struct deadline_heap heap;
+    uint32_t *slot; /* Per item: its heap slot (index + 1, 0 when disarmed). */
+    uint32_t len;   /* Armed timers (heap.count, kept for readers). */
 };
 
 /* For count items, numbered 0..count-1. Returns 0, or -1 out of memory. */

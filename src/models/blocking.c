@@ -3,13 +3,14 @@
 
 #include <errno.h>
 #include <poll.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "core/clock.h"
 #include "core/datagram.h"
+#include "core/error.h"
+#include "core/grace.h"
 #include "core/log.h"
 #include "core/mailbox.h"
 #include "core/stop.h"
@@ -149,26 +150,25 @@ static void release_from_thread(struct conn_owner *owner, struct conn *c)
 
 /* ---- Serving one connection ---------------------------------------------- */
 
-int blocking_accept_loop(struct server *srv, const struct accept_loop *loop, char *err,
+int blocking_accept_loop(struct server *srv, const struct accept_hooks *hooks, char *err,
                          size_t errlen)
 {
     struct acceptor acceptor;
     int rc = acceptor_init(&acceptor, srv);
     if (rc != 0)
-        snprintf(err, errlen, "out of memory");
+        error_set(err, errlen, "out of memory");
     while (rc == 0) {
         struct accepted a;
-        bool accepting = !loop->accepting || loop->accepting(loop->ctx);
-        enum wait_result r = acceptor_wait(&acceptor, accepting, loop->extra_fd, &a);
+        bool accepting = !hooks->accepting || hooks->accepting(hooks->ctx);
+        enum wait_result r = acceptor_wait(&acceptor, accepting, hooks->extra_fd, &a);
         if (r == WAIT_STOP)
             break;
         if (r == WAIT_ERROR) {
-            snprintf(err, errlen, "poll: %s", strerror(errno));
-            rc = -1;
+            rc = error_set(err, errlen, "poll: %s", strerror(errno));
         } else if (r == WAIT_EXTRA) {
-            loop->extra(loop->ctx);
+            hooks->extra(hooks->ctx);
         } else {
-            loop->client(loop->ctx, &a);
+            hooks->client(hooks->ctx, &a);
         }
     }
     listener_set_stop(&srv->listeners);
@@ -185,30 +185,26 @@ static short poll_events(unsigned interest)
 static void drive(struct conn *c, struct mailbox_hub *hub, int64_t grace_ms,
                   struct listener_set *listeners)
 {
-    bool stopping = false;
-    int64_t grace_deadline = 0;
+    struct grace grace = {0};
     while (!conn_is_finished(c)) {
-        if (!stopping && stop_requested()) {
-            stopping = true;
-            grace_deadline = clock_now_ms() + grace_ms;
+        if (!grace.stopping && stop_requested()) {
+            grace_begin(&grace, grace_ms);
             if (listeners)
                 listener_set_stop(listeners);
             conn_begin_stop(c, true);
             continue;
         }
-        if (stopping && clock_now_ms() >= grace_deadline) {
+        if (grace_over(&grace)) {
             conn_abort(c, "grace period over");
             break;
         }
         unsigned interest = conn_interest(c);
-        int64_t deadline = conn_deadline(c);
-        if (stopping && (deadline == 0 || grace_deadline < deadline))
-            deadline = grace_deadline;
+        int64_t deadline = grace_bound(&grace, conn_deadline(c));
         /* A connection that wants nothing from its socket is left out of
          * the wait: poll would report a hang-up on it over and over. */
         struct pollfd fds[3] = {
             {.fd = interest ? c->fd : -1, .events = poll_events(interest)},
-            {.fd = stopping ? -1 : stop_fd(), .events = POLLIN},
+            {.fd = grace.stopping ? -1 : stop_fd(), .events = POLLIN},
             {.fd = hub ? hub->wake_fd : -1, .events = POLLIN},
         };
         int n = poll(fds, 3, clock_timeout_until(deadline));

@@ -23,8 +23,10 @@ struct accepted {
     size_t datagram_len;
 };
 
-/* How a blocking model takes part in the accept loop. */
-struct accept_loop {
+/* The hooks through which blocking_accept_loop calls its model: what to do
+ * with a client, when to stop taking them, and what to do when an extra
+ * descriptor of the model's becomes readable. */
+struct accept_hooks {
     void *ctx;
     /* Whether to take more clients now (the model's bound). */
     bool (*accepting)(void *ctx);
@@ -41,7 +43,7 @@ struct accept_loop {
  * UDP defences, until a stop is requested; then stops the listeners.
  * Returns 0, or -1 with a reason in err.
  */
-int blocking_accept_loop(struct server *srv, const struct accept_loop *loop, char *err,
+int blocking_accept_loop(struct server *srv, const struct accept_hooks *hooks, char *err,
                          size_t errlen);
 
 /*

@@ -10,47 +10,24 @@
  * same --max-conns bound; the child answers through the listener's socket.
  */
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "core/clock.h"
+#include "core/children.h"
+#include "core/grace.h"
 #include "core/log.h"
 #include "core/stop.h"
 #include "models/blocking.h"
 
-struct children {
-    pid_t *pids; /* Live children; at most max_conns. */
-    size_t count;
-    size_t capacity;
-};
-
-static void reap(struct children *kids)
+/* A connection process that ended: one killed by anything but the stop
+ * (SIGTERM, or SIGKILL past the grace) is worth a warning. */
+static void connection_process_ended(void *ctx, pid_t pid, int status)
 {
-    pid_t pid;
-    int status;
-    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-        for (size_t i = 0; i < kids->count; i++) {
-            if (kids->pids[i] == pid) {
-                kids->pids[i] = kids->pids[--kids->count];
-                break;
-            }
-        }
-        if (WIFSIGNALED(status) && WTERMSIG(status) != SIGTERM && WTERMSIG(status) != SIGKILL)
-            log_warn("connection process %d died of signal %d", (int)pid, WTERMSIG(status));
-    }
-}
-
-static void drain_signalfd(int fd)
-{
-    struct signalfd_siginfo info[16];
-    ssize_t ignored = read(fd, info, sizeof(info));
-    (void)ignored; /* Non-blocking; the reap loop finds every exit anyway. */
+    (void)ctx;
+    if (WIFSIGNALED(status) && WTERMSIG(status) != SIGTERM && WTERMSIG(status) != SIGKILL)
+        log_warn("connection process %d died of signal %d", (int)pid, WTERMSIG(status));
 }
 
 /* The child keeps only the socket it serves: a datagram is answered
@@ -67,12 +44,12 @@ static void close_other_listeners(struct server *srv, const struct accepted *a)
 }
 
 static void __attribute__((noreturn))
-serve_child(struct server *srv, const struct accepted *a, const sigset_t *parent_mask)
+serve_child(struct server *srv, const struct accepted *a, const struct children *kids)
 {
     /* A stop latch of its own, so that stopping one child never stops the
      * parent; the parent passes its own stop on with SIGTERM. */
     close_other_listeners(srv, a);
-    if (stop_install() != 0 || sigprocmask(SIG_SETMASK, parent_mask, NULL) != 0)
+    if (stop_install() != 0 || children_unblock(kids) != 0)
         _exit(1);
     blocking_serve(a, srv->grace_ms, NULL);
     /* _exit: the parent's stdio buffers and atexit handlers are not ours. */
@@ -82,96 +59,53 @@ serve_child(struct server *srv, const struct accepted *a, const sigset_t *parent
 /* What the accept loop needs to fork and reap connection processes. */
 struct forker {
     struct server *srv;
-    struct children *kids;
-    const sigset_t *parent_mask;
-    int sigfd;
+    struct children kids; /* At most max_conns. */
 };
 
 static bool below_limit(void *ctx)
 {
     struct forker *f = ctx;
-    return f->kids->count < f->kids->capacity;
+    return !children_full(&f->kids);
 }
 
 static void child_ended(void *ctx)
 {
     struct forker *f = ctx;
-    drain_signalfd(f->sigfd);
-    reap(f->kids);
+    children_reap(&f->kids);
 }
 
 static void spawn(void *ctx, const struct accepted *a)
 {
     struct forker *f = ctx;
-    struct server *srv = f->srv;
-    struct children *kids = f->kids;
-    const sigset_t *parent_mask = f->parent_mask;
-    pid_t pid = fork();
+    pid_t pid = children_fork(&f->kids, connection_process_ended, NULL);
     if (pid == 0)
-        serve_child(srv, a, parent_mask);
+        serve_child(f->srv, a, &f->kids);
+    int saved = errno;
     if (a->fd >= 0)
         close(a->fd);
-    if (pid < 0) {
-        log_warn("cannot fork for a client of %s: %s", a->listener->name, strerror(errno));
-        return;
-    }
-    kids->pids[kids->count++] = pid;
-}
-
-static void stop_children(struct children *kids, int sigfd, int64_t grace_ms)
-{
-    for (size_t i = 0; i < kids->count; i++)
-        kill(kids->pids[i], SIGTERM);
-    int64_t deadline = clock_now_ms() + grace_ms + 1000;
-    while (kids->count > 0) {
-        int timeout = clock_timeout_until(deadline);
-        if (timeout == 0) {
-            for (size_t i = 0; i < kids->count; i++)
-                kill(kids->pids[i], SIGKILL);
-            deadline = clock_now_ms() + 1000;
-        }
-        struct pollfd pfd = {.fd = sigfd, .events = POLLIN};
-        if (poll(&pfd, 1, clock_timeout_until(deadline)) > 0)
-            drain_signalfd(sigfd);
-        reap(kids);
-    }
+    if (pid < 0)
+        log_warn("cannot fork for a client of %s: %s", a->listener->name, strerror(saved));
 }
 
 static int run_fork(struct server *srv, char *err, size_t errlen)
 {
-    struct children kids = {.capacity = srv->max_conns};
-    kids.pids = calloc(kids.capacity, sizeof(*kids.pids));
-    sigset_t chld, parent_mask;
-    sigemptyset(&chld);
-    sigaddset(&chld, SIGCHLD);
-    /* SIGCHLD is blocked and read from a signalfd, so an exit wakes the
-     * accept wait and is never lost between a check and the wait. */
-    if (!kids.pids || sigprocmask(SIG_BLOCK, &chld, &parent_mask) != 0) {
-        snprintf(err, errlen, "cannot set up child reaping: %s", strerror(errno));
-        free(kids.pids);
+    struct forker forker = {.srv = srv};
+    if (children_init(&forker.kids, srv->max_conns, err, errlen) != 0)
         return -1;
-    }
-    int sigfd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
-    if (sigfd < 0) {
-        snprintf(err, errlen, "signalfd: %s", strerror(errno));
-        free(kids.pids);
-        return -1;
-    }
-    struct forker forker = {srv, &kids, &parent_mask, sigfd};
-    struct accept_loop loop = {
+    struct accept_hooks hooks = {
         .ctx = &forker,
         .accepting = below_limit,
         .client = spawn,
-        .extra_fd = sigfd,
+        .extra_fd = forker.kids.signal_fd,
         .extra = child_ended,
     };
-    int rc = blocking_accept_loop(srv, &loop, err, errlen);
-    stop_children(&kids, sigfd, srv->grace_ms);
-    close(sigfd);
-    free(kids.pids);
+    int rc = blocking_accept_loop(srv, &hooks, err, errlen);
+    /* Each child honours the grace itself; the margin covers its last
+     * write as the grace ends. */
+    children_stop(&forker.kids, srv->grace_ms + GRACE_MARGIN_MS, "connection processes");
+    children_free(&forker.kids);
     return rc;
 }
-
 const struct model model_fork = {
     .name = "fork",
     .summary = "a process per connection, bounded by --max-conns",

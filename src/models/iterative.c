@@ -15,8 +15,8 @@ static void serve_now(void *ctx, const struct accepted *a)
 
 static int run_iterative(struct server *srv, char *err, size_t errlen)
 {
-    struct accept_loop loop = {.ctx = srv, .client = serve_now, .extra_fd = -1};
-    return blocking_accept_loop(srv, &loop, err, errlen);
+    struct accept_hooks hooks = {.ctx = srv, .client = serve_now, .extra_fd = -1};
+    return blocking_accept_loop(srv, &hooks, err, errlen);
 }
 
 const struct model model_iterative = {

@@ -54,15 +54,16 @@ struct model {
 };
 
 /*
- * Runs model with threads event loops in this process (threads > 1 needs an
- * event-loop model). Each loop has listening sockets of its own on the same
- * ports (SO_REUSEPORT) and a share of max_conns. Returns as run does.
+ * Runs any model in this process: once on the calling thread, or, with
+ * threads > 1 (an event-loop model only), as that many event loops, each on
+ * a thread with listening sockets of its own on the same ports
+ * (SO_REUSEPORT) and a share of max_conns. Returns as run does.
  */
-int model_run_loops(const struct model *model, struct server *srv, unsigned threads, char *err,
-                    size_t errlen);
+int model_run_in_process(const struct model *model, struct server *srv, unsigned threads, char *err,
+                         size_t errlen);
 
 /*
- * Runs workers processes that each serve srv with model_run_loops, from a
+ * Runs workers processes that each serve srv with model_run_in_process, from a
  * supervising parent that replaces a worker that dies and passes a stop on
  * to all. Returns once every worker has stopped.
  */

@@ -15,13 +15,14 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/error.h"
+#include "core/grace.h"
 #include "core/log.h"
 #include "models/blocking.h"
 
@@ -29,14 +30,16 @@
  * calls. A small stack lets thousands of threads fit. */
 #define THREAD_STACK_SIZE (256 * 1024)
 
-struct pool {
+/* How many connection threads are running: each counts itself out and
+ * writes ended_fd as it ends, which wakes the accepting thread. */
+struct thread_counter {
     atomic_size_t active;
     int ended_fd; /* eventfd: a thread ended. */
     int64_t grace_ms;
 };
 
 struct job {
-    struct pool *pool;
+    struct thread_counter *counter;
     struct accepted client;
     uint8_t datagram[]; /* The thread's own copy of a UDP request. */
 };
@@ -44,12 +47,12 @@ struct job {
 static void *serve_thread(void *arg)
 {
     struct job *job = arg;
-    struct pool *pool = job->pool;
-    blocking_serve(&job->client, pool->grace_ms, NULL);
+    struct thread_counter *counter = job->counter;
+    blocking_serve(&job->client, counter->grace_ms, NULL);
     free(job);
-    atomic_fetch_sub(&pool->active, 1);
+    atomic_fetch_sub(&counter->active, 1);
     uint64_t one = 1;
-    ssize_t ignored = write(pool->ended_fd, &one, sizeof(one));
+    ssize_t ignored = write(counter->ended_fd, &one, sizeof(one));
     (void)ignored; /* The counter is the truth; the write only wakes. */
     return NULL;
 }
@@ -63,7 +66,7 @@ static void drain_eventfd(int fd)
 
 /* What the accept loop needs to start connection threads. */
 struct spawner {
-    struct pool *pool;
+    struct thread_counter *counter;
     const pthread_attr_t *attr;
     size_t max_threads;
 };
@@ -71,19 +74,19 @@ struct spawner {
 static bool below_limit(void *ctx)
 {
     struct spawner *sp = ctx;
-    return atomic_load(&sp->pool->active) < sp->max_threads;
+    return atomic_load(&sp->counter->active) < sp->max_threads;
 }
 
 static void thread_ended(void *ctx)
 {
     struct spawner *sp = ctx;
-    drain_eventfd(sp->pool->ended_fd);
+    drain_eventfd(sp->counter->ended_fd);
 }
 
 static void start_thread(void *ctx, const struct accepted *a)
 {
     struct spawner *sp = ctx;
-    struct pool *pool = sp->pool;
+    struct thread_counter *counter = sp->counter;
     const pthread_attr_t *attr = sp->attr;
     struct job *job = malloc(sizeof(*job) + a->datagram_len);
     if (!job) {
@@ -92,18 +95,18 @@ static void start_thread(void *ctx, const struct accepted *a)
             close(a->fd);
         return;
     }
-    job->pool = pool;
+    job->counter = counter;
     job->client = *a;
     if (a->datagram) {
         memcpy(job->datagram, a->datagram, a->datagram_len);
         job->client.datagram = job->datagram;
     }
-    atomic_fetch_add(&pool->active, 1);
+    atomic_fetch_add(&counter->active, 1);
     pthread_t tid;
     int rc = pthread_create(&tid, attr, serve_thread, job);
     if (rc != 0) {
         log_warn("cannot start a thread for a client of %s: %s", a->listener->name, strerror(rc));
-        atomic_fetch_sub(&pool->active, 1);
+        atomic_fetch_sub(&counter->active, 1);
         if (a->fd >= 0)
             close(a->fd);
         free(job);
@@ -112,19 +115,20 @@ static void start_thread(void *ctx, const struct accepted *a)
 
 /* After a stop: wait for the connection threads, which end by themselves
  * within the grace period. The margin covers a thread finishing its last
- * write as the grace period ends. */
-static void wait_for_threads(struct pool *pool)
+ * write as the grace period ends. A thread cannot be killed alone, so what
+ * is left then ends with the process. */
+static void wait_for_threads(struct thread_counter *counter)
 {
-    int64_t deadline = clock_now_ms() + pool->grace_ms + 1000;
-    while (atomic_load(&pool->active) > 0) {
+    int64_t deadline = clock_now_ms() + counter->grace_ms + GRACE_MARGIN_MS;
+    while (atomic_load(&counter->active) > 0) {
         int timeout = clock_timeout_until(deadline);
         if (timeout == 0) {
-            log_warn("%zu connection threads still running at exit", atomic_load(&pool->active));
+            log_warn("%zu connection threads still running at exit", atomic_load(&counter->active));
             return;
         }
-        struct pollfd pfd = {.fd = pool->ended_fd, .events = POLLIN};
+        struct pollfd pfd = {.fd = counter->ended_fd, .events = POLLIN};
         if (poll(&pfd, 1, timeout) > 0)
-            drain_eventfd(pool->ended_fd);
+            drain_eventfd(counter->ended_fd);
     }
 }
 
@@ -132,28 +136,26 @@ static int run_thread(struct server *srv, char *err, size_t errlen)
 {
     /* Static: a thread still running past the grace period when this
      * returns must not touch a dead stack frame. */
-    static struct pool pool;
-    pool.grace_ms = srv->grace_ms;
-    atomic_init(&pool.active, 0);
-    pool.ended_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (pool.ended_fd < 0) {
-        snprintf(err, errlen, "eventfd: %s", strerror(errno));
-        return -1;
-    }
+    static struct thread_counter counter;
+    counter.grace_ms = srv->grace_ms;
+    atomic_init(&counter.active, 0);
+    counter.ended_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (counter.ended_fd < 0)
+        return error_set(err, errlen, "eventfd: %s", strerror(errno));
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     pthread_attr_setstacksize(&attr, THREAD_STACK_SIZE);
-    struct spawner spawner = {&pool, &attr, srv->max_conns};
-    struct accept_loop loop = {
+    struct spawner spawner = {&counter, &attr, srv->max_conns};
+    struct accept_hooks hooks = {
         .ctx = &spawner,
         .accepting = below_limit,
         .client = start_thread,
-        .extra_fd = pool.ended_fd,
+        .extra_fd = counter.ended_fd,
         .extra = thread_ended,
     };
-    int rc = blocking_accept_loop(srv, &loop, err, errlen);
-    wait_for_threads(&pool);
+    int rc = blocking_accept_loop(srv, &hooks, err, errlen);
+    wait_for_threads(&counter);
     pthread_attr_destroy(&attr);
     /* ended_fd stays open: a thread writes to it just after its count
      * drops, so no moment is safe to close it, and a closed number could

@@ -1,10 +1,11 @@
 /*
- * A min-heap of connection timers, for the models that multiplex many
- * connections on one thread. Each connection has at most one timer, so the
- * heap holds at most one entry per connection and finds its entry through
- * conn->timer_slot. Entries keep their own copy of the deadline, so a
- * service changing a timer never breaks the heap before the model calls
- * timer_heap_update.
+ * The timers of the connections of one event loop: at most one per
+ * connection, earliest first. A connection's entry is found through
+ * conn->timer_slot, so the model brings it in line with conn_deadline
+ * after each callback without a search. The heap itself is
+ * core/deadline_heap.h, which the load generator's timers share; entries
+ * keep their own copy of the deadline, so a service changing a timer never
+ * breaks the heap before the model calls timer_heap_update.
  */
 #ifndef SOCKSERV_TIMER_HEAP_H
 #define SOCKSERV_TIMER_HEAP_H
@@ -13,16 +14,11 @@
 #include <stdint.h>
 
 #include "core/conn_model.h"
+#include "core/deadline_heap.h"
 
-struct timer_entry {
-    int64_t deadline_ms;
-    struct conn *conn;
-};
-
+/* All zero is an empty heap. */
 struct timer_heap {
-    struct timer_entry *items;
-    size_t count;
-    size_t capacity;
+    struct deadline_heap heap; /* Slots are conn->timer_slot. */
 };
 
 /* Brings c's entry in line with conn_deadline(c): adds, moves or removes

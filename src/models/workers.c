@@ -24,11 +24,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/children.h"
 #include "core/clock.h"
+#include "core/error.h"
+#include "core/grace.h"
 #include "core/log.h"
 #include "core/stop.h"
 #include "models/model.h"
@@ -37,6 +39,12 @@
  * restarted only after the same delay, so a worker that cannot start never
  * becomes a fork loop, while a single crash is replaced at once. */
 #define RESTART_BACKOFF_MS 1000
+
+/* How long past the grace the supervisor waits before it kills a worker.
+ * A worker running the thread or fork model waits the grace plus
+ * GRACE_MARGIN_MS for its own threads or children before it exits, so its
+ * supervisor waits one margin more. */
+#define WORKER_STOP_MARGIN_MS (2 * GRACE_MARGIN_MS)
 
 struct worker {
     pid_t pid; /* 0: not running. */
@@ -53,21 +61,22 @@ struct supervisor {
     /* Worker i's listeners: [0] is srv->listeners, the others copies. */
     struct listener_set *sets;
     unsigned count;
-    sigset_t parent_mask;
-    pid_t supervisor;
-    bool failed; /* A worker could not start: the run ends in failure. */
+    struct children kids; /* The running workers. */
+    pid_t supervisor_pid; /* Workers check it is still their parent. */
+    bool serving;         /* False once stopping: a worker that ends is not replaced. */
+    bool failed;          /* A worker could not start: the run ends in failure. */
 };
 
 static void __attribute__((noreturn)) run_worker(struct supervisor *sv, unsigned index)
 {
     /* A latch of its own: a signal to one worker stops only that worker,
      * and the parent passes its own stop on with SIGTERM. */
-    if (stop_install() != 0 || sigprocmask(SIG_SETMASK, &sv->parent_mask, NULL) != 0)
+    if (stop_install() != 0 || children_unblock(&sv->kids) != 0)
         _exit(1);
     /* A supervisor killed outright (SIGKILL, a crash) cannot pass its stop
      * on: the kernel does, so no worker outlives it, serving a port that
      * nothing supervises. Checked again after, in case it died already. */
-    if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != sv->supervisor)
+    if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != sv->supervisor_pid)
         _exit(0);
     /* Only the parent may keep other workers' sockets open: a worker that
      * held them would keep them listening after their own worker stopped. */
@@ -77,27 +86,20 @@ static void __attribute__((noreturn)) run_worker(struct supervisor *sv, unsigned
     struct server srv = *sv->srv;
     srv.listeners = sv->sets[index];
     char err[256];
-    int rc = model_run_loops(sv->model, &srv, sv->threads, err, sizeof(err));
+    int rc = model_run_in_process(sv->model, &srv, sv->threads, err, sizeof(err));
     if (rc != 0)
         log_error("worker %d: %s", (int)getpid(), err);
     _exit(rc == 0 ? 0 : 1);
 }
 
+static void worker_ended(void *ctx, pid_t pid, int status);
+
 static void start_worker(struct supervisor *sv, unsigned i)
 {
     struct worker *w = &sv->workers[i];
-    /* A stop that reached the new worker before its own latch existed
-     * would be lost; blocked across the fork, it waits for the latch (the
-     * worker unblocks it once stop_install is done). */
-    sigset_t stops, before;
-    sigemptyset(&stops);
-    sigaddset(&stops, SIGINT);
-    sigaddset(&stops, SIGTERM);
-    sigprocmask(SIG_BLOCK, &stops, &before);
-    pid_t pid = fork();
+    pid_t pid = children_fork(&sv->kids, worker_ended, sv);
     if (pid == 0)
         run_worker(sv, i);
-    sigprocmask(SIG_SETMASK, &before, NULL);
     if (pid < 0) {
         log_warn("cannot start worker %u: %s; retrying", i, strerror(errno));
         w->restart_at_ms = clock_now_ms() + RESTART_BACKOFF_MS;
@@ -116,37 +118,38 @@ static void describe_exit(int status, char *buf, size_t buflen)
         snprintf(buf, buflen, "exited with status %d", WEXITSTATUS(status));
 }
 
-/* Reaps exited workers; while serving, schedules their replacement. */
-static void reap(struct supervisor *sv, bool serving)
+/* While serving, a worker that ended is replaced (after a pause if it
+ * keeps dying as it starts). */
+static void replace_worker(struct supervisor *sv, unsigned i, pid_t pid, int status)
 {
-    pid_t pid;
-    int status;
-    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-        for (unsigned i = 0; i < sv->count; i++) {
-            struct worker *w = &sv->workers[i];
-            if (w->pid != pid)
-                continue;
-            w->pid = 0;
-            if (!serving)
-                break;
-            char how[64];
-            describe_exit(status, how, sizeof(how));
-            int64_t now = clock_now_ms();
-            /* A worker that exits with a failure status as it starts could
-             * not run its model; starting more would fail the same way. */
-            if (WIFEXITED(status) && WEXITSTATUS(status) != 0 &&
-                now - w->started_ms < RESTART_BACKOFF_MS) {
-                log_error("worker %u (pid %d) %s as it started; stopping", i, (int)pid, how);
-                sv->failed = true;
-                stop_request();
-                break;
-            }
-            w->quick_deaths = now - w->started_ms < RESTART_BACKOFF_MS ? w->quick_deaths + 1 : 0;
-            bool back_off = w->quick_deaths >= 2;
-            log_warn("worker %u (pid %d) %s; starting a new one%s", i, (int)pid, how,
-                     back_off ? " in a second" : "");
-            w->restart_at_ms = back_off ? now + RESTART_BACKOFF_MS : now;
-            break;
+    struct worker *w = &sv->workers[i];
+    char how[64];
+    describe_exit(status, how, sizeof(how));
+    int64_t now = clock_now_ms();
+    /* A worker that exits with a failure status as it starts could not
+     * run its model; starting more would fail the same way. */
+    if (WIFEXITED(status) && WEXITSTATUS(status) != 0 && now - w->started_ms < RESTART_BACKOFF_MS) {
+        log_error("worker %u (pid %d) %s as it started; stopping", i, (int)pid, how);
+        sv->failed = true;
+        stop_request();
+        return;
+    }
+    w->quick_deaths = now - w->started_ms < RESTART_BACKOFF_MS ? w->quick_deaths + 1 : 0;
+    bool back_off = w->quick_deaths >= 2;
+    log_warn("worker %u (pid %d) %s; starting a new one%s", i, (int)pid, how,
+             back_off ? " in a second" : "");
+    w->restart_at_ms = back_off ? now + RESTART_BACKOFF_MS : now;
+}
+
+static void worker_ended(void *ctx, pid_t pid, int status)
+{
+    struct supervisor *sv = ctx;
+    for (unsigned i = 0; i < sv->count; i++) {
+        if (sv->workers[i].pid == pid) {
+            sv->workers[i].pid = 0;
+            if (sv->serving)
+                replace_worker(sv, i, pid, status);
+            return;
         }
     }
 }
@@ -162,59 +165,12 @@ static int64_t next_restart(const struct supervisor *sv)
     return next;
 }
 
-static unsigned running(const struct supervisor *sv)
-{
-    unsigned n = 0;
-    for (unsigned i = 0; i < sv->count; i++)
-        n += sv->workers[i].pid != 0;
-    return n;
-}
-
-static void signal_all(const struct supervisor *sv, int signo)
-{
-    for (unsigned i = 0; i < sv->count; i++)
-        if (sv->workers[i].pid)
-            kill(sv->workers[i].pid, signo);
-}
-
-static void drain_signalfd(int fd)
-{
-    struct signalfd_siginfo info[16];
-    ssize_t ignored = read(fd, info, sizeof(info));
-    (void)ignored; /* Non-blocking; waitpid finds every exit anyway. */
-}
-
-static void stop_workers(struct supervisor *sv, int sigfd)
-{
-    signal_all(sv, SIGTERM);
-    /* Each worker ends within the grace period; the margin covers its last
-     * writes. Past it, what is left is killed. */
-    int64_t deadline = clock_now_ms() + sv->srv->grace_ms + 2000;
-    bool killed = false;
-    while (running(sv) > 0) {
-        if (clock_now_ms() >= deadline) {
-            if (killed)
-                break;
-            log_warn("%u workers still running after the grace period; killing them", running(sv));
-            signal_all(sv, SIGKILL);
-            killed = true;
-            deadline = clock_now_ms() + 1000;
-        }
-        struct pollfd pfd = {.fd = sigfd, .events = POLLIN};
-        if (poll(&pfd, 1, clock_timeout_until(deadline)) > 0)
-            drain_signalfd(sigfd);
-        reap(sv, false);
-    }
-}
-
 /* Binds every worker but the first its own copy of the listeners. */
 static int open_worker_sets(struct supervisor *sv, char *err, size_t errlen)
 {
     sv->sets = calloc(sv->count, sizeof(*sv->sets));
-    if (!sv->sets) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
+    if (!sv->sets)
+        return error_set(err, errlen, "out of memory");
     sv->sets[0] = sv->srv->listeners;
     for (unsigned i = 1; i < sv->count; i++)
         if (listener_set_copy(&sv->sets[i], &sv->srv->listeners, sv->srv->shared_listeners, err,
@@ -231,19 +187,37 @@ static void free_worker_sets(struct supervisor *sv)
     free(sv->sets);
 }
 
+/* Keeps the workers running until a stop is requested. */
+static void supervise(struct supervisor *sv)
+{
+    while (!stop_requested()) {
+        int64_t now = clock_now_ms();
+        for (unsigned i = 0; i < sv->count; i++)
+            if (sv->workers[i].restart_at_ms && sv->workers[i].restart_at_ms <= now)
+                start_worker(sv, i);
+        struct pollfd fds[2] = {
+            {.fd = stop_fd(), .events = POLLIN},
+            {.fd = sv->kids.signal_fd, .events = POLLIN},
+        };
+        if (poll(fds, 2, clock_timeout_until(next_restart(sv))) < 0 && errno != EINTR)
+            break;
+        children_reap(&sv->kids);
+    }
+}
+
 int model_run_workers(const struct model *model, struct server *srv, unsigned workers,
                       unsigned threads, char *err, size_t errlen)
 {
-    struct supervisor sv = {
-        .model = model, .srv = srv, .threads = threads, .count = workers, .supervisor = getpid()};
+    struct supervisor sv = {.model = model,
+                            .srv = srv,
+                            .threads = threads,
+                            .count = workers,
+                            .supervisor_pid = getpid(),
+                            .serving = true};
     sv.workers = calloc(workers, sizeof(*sv.workers));
-    sigset_t chld;
-    sigemptyset(&chld);
-    sigaddset(&chld, SIGCHLD);
-    int sigfd = -1;
-    if (!sv.workers || sigprocmask(SIG_BLOCK, &chld, &sv.parent_mask) != 0 ||
-        (sigfd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
-        snprintf(err, errlen, "cannot set up workers: %s", strerror(errno));
+    if (!sv.workers)
+        return error_set(err, errlen, "cannot set up workers: out of memory");
+    if (children_init(&sv.kids, workers, err, errlen) != 0) {
         free(sv.workers);
         return -1;
     }
@@ -252,39 +226,24 @@ int model_run_workers(const struct model *model, struct server *srv, unsigned wo
     if (open_worker_sets(&sv, err, errlen) != 0 ||
         (srv->announce && srv->announce(srv, err, errlen) != 0)) {
         free_worker_sets(&sv);
-        close(sigfd);
+        children_free(&sv.kids);
         free(sv.workers);
         return -1;
     }
     srv->announce = NULL;
     for (unsigned i = 0; i < workers; i++)
         start_worker(&sv, i);
-    while (!stop_requested()) {
-        int64_t now = clock_now_ms();
-        for (unsigned i = 0; i < workers; i++)
-            if (sv.workers[i].restart_at_ms && sv.workers[i].restart_at_ms <= now)
-                start_worker(&sv, i);
-        struct pollfd fds[2] = {
-            {.fd = stop_fd(), .events = POLLIN},
-            {.fd = sigfd, .events = POLLIN},
-        };
-        if (poll(fds, 2, clock_timeout_until(next_restart(&sv))) < 0 && errno != EINTR)
-            break;
-        if (fds[1].revents)
-            drain_signalfd(sigfd);
-        reap(&sv, true);
-    }
+    supervise(&sv);
+    sv.serving = false;
     /* The parent's copies of the listeners close now; each worker closes
      * its own as it stops, so new clients are refused from here on. */
     for (unsigned i = 0; i < workers; i++)
         listener_set_stop(&sv.sets[i]);
-    stop_workers(&sv, sigfd);
+    children_stop(&sv.kids, srv->grace_ms + WORKER_STOP_MARGIN_MS, "workers");
     free_worker_sets(&sv);
-    close(sigfd);
+    children_free(&sv.kids);
     free(sv.workers);
-    if (sv.failed) {
-        snprintf(err, errlen, "workers could not start (see the worker's error above)");
-        return -1;
-    }
+    if (sv.failed)
+        return error_set(err, errlen, "workers could not start (see the worker's error above)");
     return 0;
 }

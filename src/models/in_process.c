@@ -1,6 +1,7 @@
 /*
- * Several event loops in one process: --threads N for the select, poll,
- * epoll and uring models.
+ * A model run in this process: once on the calling thread (every model),
+ * or as several event loops, --threads N for the select, poll, epoll and
+ * uring models.
  *
  * Each loop is the single-threaded model, unchanged, on a thread of its
  * own with listening sockets of its own. By default (--balance reuseport)
@@ -16,10 +17,10 @@
  * (chat), which crosses loops with conn_post.
  */
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/error.h"
 #include "core/stop.h"
 #include "models/model.h"
 
@@ -49,16 +50,14 @@ static int announce(struct server *srv, char *err, size_t errlen)
     return rc;
 }
 
-int model_run_loops(const struct model *model, struct server *srv, unsigned threads, char *err,
-                    size_t errlen)
+int model_run_in_process(const struct model *model, struct server *srv, unsigned threads, char *err,
+                         size_t errlen)
 {
     if (threads <= 1)
         return announce(srv, err, errlen) == 0 ? model->run(srv, err, errlen) : -1;
     struct loop_thread *loops = calloc(threads, sizeof(*loops));
-    if (!loops) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
+    if (!loops)
+        return error_set(err, errlen, "out of memory");
     size_t share = (srv->max_conns + threads - 1) / threads;
     int rc = 0;
     for (unsigned i = 0; i < threads; i++) {
@@ -82,8 +81,7 @@ int model_run_loops(const struct model *model, struct server *srv, unsigned thre
     for (unsigned i = 1; rc == 0 && i < threads; i++) {
         int e = pthread_create(&loops[i].tid, NULL, run_loop_thread, &loops[i]);
         if (e != 0) {
-            snprintf(err, errlen, "cannot start event loop thread: %s", strerror(e));
-            rc = -1;
+            rc = error_set(err, errlen, "cannot start event loop thread: %s", strerror(e));
             stop_request();
             break;
         }
@@ -100,8 +98,7 @@ int model_run_loops(const struct model *model, struct server *srv, unsigned thre
     }
     for (unsigned i = 0; rc == 0 && i < threads; i++) {
         if (loops[i].rc != 0) {
-            snprintf(err, errlen, "%s", loops[i].err);
-            rc = -1;
+            rc = error_set(err, errlen, "%s", loops[i].err);
         }
     }
     free(loops);
