@@ -18,7 +18,7 @@ Memory per idle connection, and how many connections sockserv holds.
 Writes bench/results/memory.{json,md} (part a) and scale.{json,md} (b, c);
 --quick writes to a new temporary directory unless --out says where.
 Servers are pinned to the first core and the client processes to the
-others. Client processes are bench/common_more.py holders: they bind each
+others. Client processes are bench/lib/holders.py holders: they bind each
 socket to a 127.x.y.z source address before connecting (so no address runs
 out of ephemeral ports), and exit by themselves after --max-seconds.
 
@@ -34,8 +34,11 @@ import socket
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import common_more as cm  # noqa: E402
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)
+from bench.lib import machine, procfs, report, servers  # noqa: E402
+from bench.lib.holders import Holder, all_holders, close_holders  # noqa: E402
+from bench.lib.cores import DEFAULT as CORES  # noqa: E402
 
 FULL = {
     "memory": {"connections": 10000, "fork_connections": 1000, "echo_bytes": 64,
@@ -77,15 +80,15 @@ def warm(port, round_trips):
 def server_footprint(pid, model):
     """The server's memory: the process itself, or for fork every process
     of the tree, summed as PSS (shared pages split between sharers)."""
-    mem = cm.memory(pid)
+    mem = procfs.memory(pid)
     out = {"rss": mem["VmRSS"], "rss_anon": mem["RssAnon"], "threads": mem["Threads"],
-           "fds": cm.fd_count(pid)}
+           "fds": procfs.fd_count(pid)}
     if model == "fork":
-        procs = [pid] + cm.descendants(pid)
+        procs = [pid] + procfs.descendants(pid)
         out["processes"] = len(procs)
-        out["pss_sum"] = sum(cm.pss(p) or 0 for p in procs)
-        out["rss_sum"] = sum(cm.memory(p)["VmRSS"] or 0 for p in procs)
-        out["rss_anon_sum"] = sum(cm.memory(p)["RssAnon"] or 0 for p in procs)
+        out["pss_sum"] = sum(procfs.pss(p) or 0 for p in procs)
+        out["rss_sum"] = sum(procfs.memory(p)["VmRSS"] or 0 for p in procs)
+        out["rss_anon_sum"] = sum(procfs.memory(p)["RssAnon"] or 0 for p in procs)
     return out
 
 
@@ -93,8 +96,8 @@ def held_count(pid, model, base):
     """Connections the server holds now: descriptors beyond its baseline,
     or for fork the number of children."""
     if model == "fork":
-        return len(cm.children(pid))
-    return cm.fd_count(pid) - base
+        return len(procfs.child_pids(pid))
+    return procfs.fd_count(pid) - base
 
 
 def wait_accepted(pid, model, port, want, limit):
@@ -105,10 +108,10 @@ def wait_accepted(pid, model, port, want, limit):
     deadline = time.monotonic() + limit
     last, still_since, n = -1, time.monotonic(), 0
     while time.monotonic() < deadline:
-        established, queued = cm.ss_server_side(port)
+        established, queued = procfs.ss_server_side(port)
         n = established - queued
         if model == "fork":
-            n = min(n, len(cm.children(pid)))
+            n = min(n, len(procfs.child_pids(pid)))
         if n >= want:
             return n
         if n != last:
@@ -127,36 +130,36 @@ def memory_run(sockserv, model, count, echo, cfg):
         options = ["--max-conns", str(count + 100)]
     argv = [sockserv, "serve", "-q", "-m", model, *options, "tcp://127.0.0.1:0/echo"]
     record = {"model": model, "connections": count, "echo_first": echo,
-              "command": " ".join(cm.pinned_server(argv)), "load_average_before": cm.load_average(),
-              "other_benchmarks": cm.other_benchmarks()}
+              "command": " ".join(CORES.on_server_cores(argv)), "load_average_before": procfs.load_average(),
+              "other_benchmarks": machine.other_benchmarks()}
     holders = []
     try:
-        with cm.Server(argv) as server:
+        with servers.MeasuredServer(argv, CORES) as server:
             pid = server.pid
             record["at_start"] = server_footprint(pid, model)
             warm(server.port, cfg["warm_round_trips"])
             time.sleep(0.3)
-            base_fds = cm.fd_count(pid)
+            base_fds = procfs.fd_count(pid)
             before = server_footprint(pid, model)
-            k_before = cm.kernel_snapshot()
-            holders = [cm.Holder("127.0.0.1", server.port, count, "127.0.1.1", per_source=1000,
+            k_before = procfs.kernel_snapshot()
+            holders = [Holder("127.0.0.1", server.port, count, "127.0.1.1", per_source=1000,
                                  max_seconds=240, rate=10000)]
             started = time.monotonic()
-            [conn] = cm.all_holders(holders, "connect", 120)
+            [conn] = all_holders(holders, "connect", 120)
             record["client"] = conn
             accepted = wait_accepted(pid, model, server.port, conn.get("established", 0), 60)
             record["server_accepted_by_ss"] = accepted
             record["connect_s"] = round(time.monotonic() - started, 2)
             if echo:
-                [ech] = cm.all_holders(holders, f"echo {cfg['echo_bytes']}", 120)
+                [ech] = all_holders(holders, f"echo {cfg['echo_bytes']}", 120)
                 record["echo"] = ech
             time.sleep(cfg["settle_s"])  # let deferred frees and the kernel settle
             # The kernel first: reading /proc/PID/fd would add to its caches.
-            k_after = cm.kernel_snapshot()
+            k_after = procfs.kernel_snapshot()
             after = server_footprint(pid, model)
             held = held_count(pid, model, base_fds)
             record["server_held"] = held
-            record["skmem_server_side"] = cm.ss_skmem_sample(server.port)
+            record["skmem_server_side"] = procfs.ss_skmem_sample(server.port)
             record["before"], record["after"] = before, after
             n = max(held, 1)
             if model == "fork":
@@ -170,16 +173,16 @@ def memory_run(sockserv, model, count, echo, cfg):
                 record["rss_anon_per_connection"] = round(
                     (after["rss_anon"] - before["rss_anon"]) / n, 1)
                 record["measure"] = "VmRSS growth of the server process"
-            record["kernel"] = cm.kernel_growth(k_before, k_after, n)
+            record["kernel"] = procfs.kernel_growth(k_before, k_after, n)
             record["status"] = "ok" if held == count else "short"
             record["server_alive"] = server.alive()
-            cm.close_holders(holders)
+            close_holders(holders)
             holders = []
     except RuntimeError as e:
         record.update(status="failed", reason=f"server did not start: {e}")
     finally:
-        cm.close_holders(holders)
-    record["load_average_after"] = cm.load_average()
+        close_holders(holders)
+    record["load_average_after"] = procfs.load_average()
     return record
 
 
@@ -191,9 +194,9 @@ def experiment_memory(sockserv, models, cfg):
             rec = memory_run(sockserv, model, count, echo, cfg)
             runs.append(rec)
             if rec["status"] == "failed":
-                cm.log(f"memory {model:6} echo={echo!s:5} FAILED: {rec['reason']}")
+                report.log(f"memory {model:6} echo={echo!s:5} FAILED: {rec['reason']}")
             else:
-                cm.log(f"memory {model:6} echo={echo!s:5} held {rec['server_held']}/{count}  "
+                report.log(f"memory {model:6} echo={echo!s:5} held {rec['server_held']}/{count}  "
                        f"user {rec['user_bytes_per_connection']:.0f} B/conn  kernel slab "
                        f"{rec['kernel'].get('slabinfo_total_per_connection', 0):.0f} B/conn (both ends)")
             time.sleep(cfg["settle_s"])  # the RSTs of the last run clear
@@ -204,26 +207,26 @@ def experiment_memory(sockserv, models, cfg):
 
 def scale_run(sockserv, argv, model_label, cfg, count, clients, workers=0, time_budget=240):
     record = {"label": model_label, "asked": count, "client_processes": clients,
-              "command": " ".join(cm.pinned_server(argv)), "load_average_before": cm.load_average(),
-              "other_benchmarks": cm.other_benchmarks()}
+              "command": " ".join(CORES.on_server_cores(argv)), "load_average_before": procfs.load_average(),
+              "other_benchmarks": machine.other_benchmarks()}
     holders = []
     started = time.monotonic()
     try:
-        with cm.Server(argv) as server:
+        with servers.MeasuredServer(argv, CORES) as server:
             pid = server.pid
             time.sleep(0.3 if not workers else 1.0)
-            procs = cm.children(pid) if workers else [pid]
+            procs = procfs.child_pids(pid) if workers else [pid]
             record["server_processes"] = len(procs)
-            base = {p: cm.socket_fd_count(p) for p in procs}
+            base = {p: procfs.socket_fd_count(p) for p in procs}
             per = [count // clients + (1 if i < count % clients else 0) for i in range(clients)]
             for i, n in enumerate(per):
                 # Each client process has a block of source addresses of its
                 # own: 127.(10+i).0.1 onward, 1000 connections on each.
-                holders.append(cm.Holder("127.0.0.1", server.port, n, f"127.{10 + i}.0.1",
+                holders.append(Holder("127.0.0.1", server.port, n, f"127.{10 + i}.0.1",
                                          per_source=1000, max_seconds=time_budget + 60,
                                          rate=max(2000, 20000 // clients), inflight=256,
                                          echo_timeout=90))
-            conns = cm.all_holders(holders, "connect", time_budget * 0.6)
+            conns = all_holders(holders, "connect", time_budget * 0.6)
             record["connect_s"] = round(time.monotonic() - started, 2)
             record["clients"] = conns
             established = sum(c.get("established", 0) for c in conns)
@@ -232,8 +235,8 @@ def scale_run(sockserv, argv, model_label, cfg, count, clients, workers=0, time_
             deadline = time.monotonic() + 60
             last, still = -1, time.monotonic()
             while time.monotonic() < deadline:
-                procs_now = cm.children(pid) if workers else [pid]
-                held = sum(cm.socket_fd_count(p) - base.get(p, 0) for p in procs_now)
+                procs_now = procfs.child_pids(pid) if workers else [pid]
+                held = sum(procfs.socket_fd_count(p) - base.get(p, 0) for p in procs_now)
                 if held >= established:
                     break
                 if held != last:
@@ -241,22 +244,22 @@ def scale_run(sockserv, argv, model_label, cfg, count, clients, workers=0, time_
                 elif time.monotonic() - still > 10:
                     break
                 time.sleep(0.2)
-            procs_now = cm.children(pid) if workers else [pid]
-            record["held_before_echo"] = {str(p): cm.socket_fd_count(p) - base.get(p, 0)
+            procs_now = procfs.child_pids(pid) if workers else [pid]
+            record["held_before_echo"] = {str(p): procfs.socket_fd_count(p) - base.get(p, 0)
                                           for p in procs_now}
             t = time.monotonic()
-            echoes = cm.all_holders(holders, f"echo {cfg['echo_bytes']}", 120)
+            echoes = all_holders(holders, f"echo {cfg['echo_bytes']}", 120)
             record["echo_s"] = round(time.monotonic() - t, 2)
             record["echoes"] = echoes
             record["round_trips_ok"] = sum(e.get("ok", 0) for e in echoes)
-            procs_now = cm.children(pid) if workers else [pid]
+            procs_now = procfs.child_pids(pid) if workers else [pid]
             record["per_process"] = [{
-                "pid": p, "connections": cm.socket_fd_count(p) - base.get(p, 0),
-                "rss": cm.memory(p)["VmRSS"], "rss_anon": cm.memory(p)["RssAnon"]}
+                "pid": p, "connections": procfs.socket_fd_count(p) - base.get(p, 0),
+                "rss": procfs.memory(p)["VmRSS"], "rss_anon": procfs.memory(p)["RssAnon"]}
                 for p in procs_now]
             record["server_rss_total"] = sum(x["rss"] or 0 for x in record["per_process"])
             if workers:
-                record["supervisor_rss"] = cm.memory(pid)["VmRSS"]
+                record["supervisor_rss"] = procfs.memory(pid)["VmRSS"]
             record["server_alive"] = server.alive()
             record["elapsed_s"] = round(time.monotonic() - started, 2)
             errs = {}
@@ -266,18 +269,18 @@ def scale_run(sockserv, argv, model_label, cfg, count, clients, workers=0, time_
             record["client_errors"] = errs
             record["first_errors"] = sorted({c["first_error"] for c in conns + echoes
                                              if c.get("first_error")})
-            record["sockstat"] = cm.sockstat()
-            cm.close_holders(holders)
+            record["sockstat"] = procfs.sockstat()
+            close_holders(holders)
             holders = []
             record["server_stderr_tail"] = server.close()
     except RuntimeError as e:
         record.update(status="failed", reason=f"server did not start: {e}")
         return record
     finally:
-        cm.close_holders(holders)
+        close_holders(holders)
     record["status"] = ("ok" if record["round_trips_ok"] == count else
                         "short" if record["round_trips_ok"] else "failed")
-    record["load_average_after"] = cm.load_average()
+    record["load_average_after"] = procfs.load_average()
     return record
 
 
@@ -288,7 +291,7 @@ def experiment_scale19k(sockserv, cfg):
                 "tcp://127.0.0.1:0/echo"]
         rec = scale_run(sockserv, argv, model, cfg, cfg["connections"], cfg["clients"])
         runs.append(rec)
-        cm.log(f"scale19k {model:6} " + summary_scale(rec))
+        report.log(f"scale19k {model:6} " + summary_scale(rec))
         time.sleep(0.5)
     return {"settings": cfg, "runs": runs}
 
@@ -299,7 +302,7 @@ def experiment_scale100k(sockserv, cfg):
     rec = scale_run(sockserv, argv, f"epoll --workers {cfg['workers']}", cfg,
                     cfg["connections"], cfg["clients"], workers=cfg["workers"],
                     time_budget=cfg["time_budget_s"])
-    cm.log("scale100k " + summary_scale(rec))
+    report.log("scale100k " + summary_scale(rec))
     return {"settings": cfg, "runs": [rec]}
 
 
@@ -308,7 +311,7 @@ def summary_scale(rec):
         return f"FAILED: {rec.get('reason')}"
     return (f"established {rec['established']}/{rec['asked']}, round trips ok "
             f"{rec['round_trips_ok']}, connect {rec['connect_s']} s, echo {rec['echo_s']} s, "
-            f"server RSS {cm.fmt_bytes(rec['server_rss_total'])}"
+            f"server RSS {report.fmt_bytes(rec['server_rss_total'])}"
             + (f"; errors {rec['client_errors']}" if rec["client_errors"] else ""))
 
 
@@ -321,7 +324,7 @@ def markdown_memory(results):
     lines = [
         "# sockserv: memory per idle connection",
         "",
-        f"Run {results['generated']} on {cm.machine_line(m)}"
+        f"Run {results['generated']} on {machine.sentence(m)}"
         + (" **Quick settings: a check of the script, not a measurement.**" if results["quick"]
            else ""),
         "",
@@ -388,13 +391,13 @@ def markdown_memory(results):
         b, a = r["before"], r["after"]
         if r["model"] == "fork":
             lines.append(f"- fork{' (echo first)' if r['echo_first'] else ''}: "
-                         f"{a.get('processes')} processes, PSS {cm.fmt_bytes(b.get('pss_sum'))} "
-                         f"-> {cm.fmt_bytes(a.get('pss_sum'))}, RSS summed "
-                         f"{cm.fmt_bytes(a.get('rss_sum'))}.")
+                         f"{a.get('processes')} processes, PSS {report.fmt_bytes(b.get('pss_sum'))} "
+                         f"-> {report.fmt_bytes(a.get('pss_sum'))}, RSS summed "
+                         f"{report.fmt_bytes(a.get('rss_sum'))}.")
         else:
             lines.append(f"- {r['model']}{' (echo first)' if r['echo_first'] else ''}: RSS "
-                         f"{cm.fmt_bytes(r['at_start']['rss'])} at start, "
-                         f"{cm.fmt_bytes(b['rss'])} after warming, {cm.fmt_bytes(a['rss'])} "
+                         f"{report.fmt_bytes(r['at_start']['rss'])} at start, "
+                         f"{report.fmt_bytes(b['rss'])} after warming, {report.fmt_bytes(a['rss'])} "
                          f"with the connections; {a['threads']} threads.")
     return "\n".join(lines)
 
@@ -405,13 +408,13 @@ def markdown_scale(results):
     lines = [
         "# sockserv: how many connections",
         "",
-        f"Run {results['generated']} on {cm.machine_line(m)}"
+        f"Run {results['generated']} on {machine.sentence(m)}"
         + (" **Quick settings: a check of the script, not a measurement.**" if results["quick"]
            else "")
         + f" Ephemeral ports {'-'.join(m['ip_local_port_range'].split())} (per source address), "
         f"tcp_mem {' '.join(m['tcp_mem_pages'].split())} pages, somaxconn {m['somaxconn']}, file-max {m['file_max']}.",
         "",
-        f"Command: `{results['command']}`. Client processes (bench/common_more.py holders) "
+        f"Command: `{results['command']}`. Client processes (bench/lib/holders.py holders) "
         "run on the load core, the server on core 0. Each client binds every socket to a "
         "source address of its own block (127.(10+i).0.x, 1000 connections per address, "
         "IP_BIND_ADDRESS_NO_PORT) before connecting, then every connection sends one 64 B "
@@ -434,7 +437,7 @@ def markdown_scale(results):
             lines.append(
                 f"| {name} | `{r['label']}` | {r['asked']:,} | {r['established']:,} | "
                 f"{r['round_trips_ok']:,} | {r['connect_s']} | {r['echo_s']} | "
-                f"{r['elapsed_s']} | {cm.fmt_bytes(r['server_rss_total'])} | {errs} | "
+                f"{r['elapsed_s']} | {report.fmt_bytes(r['server_rss_total'])} | {errs} | "
                 f"{r['load_average_before'][0]:.1f} |")
     for name in ("scale19k", "scale100k"):
         for r in exp.get(name, {}).get("runs", []):
@@ -447,8 +450,8 @@ def markdown_scale(results):
                           "| worker pid | connections | RSS |", "|---|---:|---:|"]
                 for p in r["per_process"]:
                     lines.append(f"| {p['pid']} | {p['connections']:,} | "
-                                 f"{cm.fmt_bytes(p['rss'])} |")
-                lines.append(f"| supervisor | 0 | {cm.fmt_bytes(r.get('supervisor_rss'))} |")
+                                 f"{report.fmt_bytes(p['rss'])} |")
+                lines.append(f"| supervisor | 0 | {report.fmt_bytes(r.get('supervisor_rss'))} |")
             if r.get("first_errors"):
                 lines += ["", f"{name} `{r['label']}` first errors: "
                           + "; ".join(r["first_errors"])]
@@ -464,8 +467,8 @@ def main():
     parser.add_argument("--out", help="where results go (default bench/results; with "
                         "--quick a new temporary directory)")
     args = parser.parse_args()
-    cm.install_signal_handlers()
-    out_dir = cm.output_dir(args.out, args.quick)
+    servers.stop_on_sigterm()
+    out_dir = report.output_dir(args.out, args.quick)
     only = [x for x in args.only.split(",") if x]
     for x in only:
         if x not in ("memory", "scale19k", "scale100k"):
@@ -474,19 +477,19 @@ def main():
     for x in models:
         if x not in MODELS:
             parser.error(f"unknown model {x!r} (use {', '.join(MODELS)})")
-    sockserv = cm.sockserv_binary()
+    sockserv = servers.sockserv_binary()
     settings = QUICK if args.quick else FULL
     base = {"generated": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
             "quick": args.quick, "command": " ".join(["bench/memory_scale.py", *sys.argv[1:]]),
-            "machine": cm.machine()}
+            "machine": machine.described(CORES)}
     written = []
     started = time.monotonic()
     try:
         if "memory" in only:
             res = dict(base, experiments={"memory": experiment_memory(
                 sockserv, models, settings["memory"])})
-            res["load_average_at_end"] = cm.load_average()
-            written += cm.write_results("memory", res, markdown_memory(res), out_dir)
+            res["load_average_at_end"] = procfs.load_average()
+            written += report.write_results("memory", res, markdown_memory(res), out_dir)
         scale = {}
         if "scale19k" in only:
             scale["scale19k"] = experiment_scale19k(sockserv, settings["scale19k"])
@@ -494,12 +497,12 @@ def main():
             scale["scale100k"] = experiment_scale100k(sockserv, settings["scale100k"])
         if scale:
             res = dict(base, experiments=scale)
-            res["load_average_at_end"] = cm.load_average()
-            written += cm.write_results("scale", res, markdown_scale(res), out_dir)
+            res["load_average_at_end"] = procfs.load_average()
+            written += report.write_results("scale", res, markdown_scale(res), out_dir)
     except KeyboardInterrupt:
-        cm.log("interrupted: servers and clients killed, nothing written for the unfinished part")
+        report.log("interrupted: servers and clients killed, nothing written for the unfinished part")
         return 130
-    cm.log(f"took {time.monotonic() - started:.0f} s")
+    report.log(f"took {time.monotonic() - started:.0f} s")
     for path in written:
         print(f"wrote {path}")
     return 0

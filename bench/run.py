@@ -32,17 +32,21 @@ import os
 import re
 import resource
 import shutil
-import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-# One sampler of competing processes, one machine description and one
-# latency format for every experiment script.
-from common_more import Server, busy_processes, fmt_us, load_average, machine_basics
-
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+from bench.lib import machine as machine_info  # noqa: E402
+from bench.lib.cores import CorePlan  # noqa: E402
+from bench.lib.durations import seconds  # noqa: E402
+from bench.lib.loadgen import failed, run_bench  # noqa: E402
+from bench.lib.procfs import load_average  # noqa: E402
+from bench.lib.report import fmt_us, log  # noqa: E402
+from bench.lib.servers import MeasuredServer, stop_on_sigterm  # noqa: E402
+
 SOCKSERV = os.environ.get("SOCKSERV") or str(REPO / "build" / "sockserv")
 THREADED_CLIENT = os.environ.get("THREADED_CLIENT") or str(
     REPO / "build" / "bench" / "threaded_client")
@@ -101,33 +105,21 @@ def discover_models():
     return found or MODELS
 
 
-def core_plan(pin):
-    """(server cores, load cores) as taskset lists, or (None, None) on one core."""
-    cores = sorted(os.sched_getaffinity(0))
-    if not pin or len(cores) < 2 or not shutil.which("taskset"):
-        return None, None
-    return str(cores[0]), ",".join(str(c) for c in cores[1:])
-
-
 # Set by main(); --no-pin leaves placement to the scheduler.
-SERVER_CORES, LOAD_CORES = None, None
-
-
-def pinned(argv, cores):
-    return ["taskset", "-c", cores, *argv] if cores else list(argv)
+PLAN = CorePlan(pin=False)
 
 
 # -- Processes -------------------------------------------------------------
 
 def start_server(model, listener, options=()):
     """A `sockserv serve` process pinned to the server cores; use with `with`."""
-    argv = pinned([SOCKSERV, "serve", "-q", "-m", model, *options, listener], SERVER_CORES)
-    return Server(argv, start_timeout=START_TIMEOUT, pin=False)
+    argv = [SOCKSERV, "serve", "-q", "-m", model, *options, listener]
+    return MeasuredServer(argv, PLAN, start_timeout=START_TIMEOUT)
 
 
 def run_tool(argv, limit):
     """Runs a load generator pinned to the load cores: (rc, stdout, stderr, cpu s)."""
-    argv = pinned(argv, LOAD_CORES)
+    argv = PLAN.on_load_cores(argv)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     try:
         proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
@@ -139,33 +131,9 @@ def run_tool(argv, limit):
     return proc.returncode, proc.stdout, proc.stderr, cpu
 
 
-def seconds(text):
-    """Seconds in a duration as bench reads it (enough of it for these settings)."""
-    m = re.fullmatch(r"([0-9.]+)(ms|s|m)?", text)
-    value = float(m.group(1))
-    return value / 1000 if m.group(2) == "ms" else value * 60 if m.group(2) == "m" else value
-
-
 def bench(url, args, limit):
-    """One `sockserv bench --json` run: a record with its status."""
-    argv = [SOCKSERV, "bench", "--json", *args, url]
-    started = time.monotonic()
-    rc, out, err, cpu = run_tool(argv, limit)
-    record = {"command": " ".join(pinned(argv, LOAD_CORES)),
-              "wall_s": round(time.monotonic() - started, 3), "cpu_s": round(cpu, 3)}
-    try:
-        record["result"] = json.loads(out)
-    except ValueError:
-        record.update(status="failed", reason=(err.strip() or f"exit status {rc}")[-300:])
-        return record
-    result = record["result"]
-    if result["requests"] == 0:
-        record.update(status="failed", reason=err.strip()[-300:] or "no request succeeded")
-    elif result["requests_failed"] > 0:
-        record["status"] = "errors"
-    else:
-        record["status"] = "ok"
-    return record
+    """One `sockserv bench --json` run on the load cores: a record with its status."""
+    return run_bench(SOCKSERV, url, args, limit, PLAN, cpu_key="cpu_s")
 
 
 def best_run(runs):
@@ -182,14 +150,6 @@ def best_run(runs):
         chosen["repeats_requests_per_s"] = [round(rps(r), 1) for r in runs]
         chosen["repeats"] = [r for r in runs if r is not best]
     return chosen
-
-
-def failed(reason):
-    return {"status": "failed", "reason": str(reason)[-300:]}
-
-
-def log(text):
-    print(text, file=sys.stderr, flush=True)
 
 
 # -- The experiments ---------------------------------------------------------
@@ -280,7 +240,7 @@ def experiment_generator(cfg):
                 except ValueError:
                     threaded = {"requests_per_s": 0, "error": err.strip()[-300:]}
                 threaded["cpu_s"] = round(cpu, 3)
-                threaded["command"] = " ".join(pinned(argv, LOAD_CORES))
+                threaded["command"] = " ".join(PLAN.on_load_cores(argv))
                 ours = bench(server.url, ["-c", str(conns), "-t", "1", "-d", f"{secs}s"],
                              limit=secs + 30)
                 rounds.append({"threaded_client": threaded, "bench": ours})
@@ -319,11 +279,11 @@ def summary(record):
 
 def machine():
     return {
-        **machine_basics(),
-        "server_cores": SERVER_CORES,
-        "load_cores": LOAD_CORES,
+        **machine_info.basics(),
+        "server_cores": PLAN.server_text,
+        "load_cores": PLAN.load_text,
         "load_average_at_start": load_average(),
-        "busy_processes_at_start": busy_processes(),
+        "busy_processes_at_start": machine_info.busy_processes(),
     }
 
 
@@ -342,9 +302,8 @@ def markdown(results):
         + (f"Server pinned to core {m['server_cores']}, load to core {m['load_cores']}."
            if m["server_cores"] else "Server and load unpinned (--no-pin, one core or no taskset)."),
         f"Load average at start: {', '.join(f'{x:.2f}' for x in m['load_average_at_start'])}."
-        + (" Other processes busy at start: " + ", ".join(
-            f"{b['name']} (pid {b['pid']}, {b['cpu_share'] * 100:.0f}% of a core)"
-            for b in m["busy_processes_at_start"]) + "."
+        + (" Other processes busy at start: " + machine_info.busy_text(
+            m["busy_processes_at_start"]) + "."
            if m["busy_processes_at_start"] else " Nothing else was busy at start.")
         + (" Smoke settings: a check of the scripts, not a measurement."
            if results["smoke"] else ""),
@@ -512,10 +471,6 @@ def plot(results, out_dir):
 
 # -- Main ------------------------------------------------------------------------
 
-def interrupted(signo, frame):
-    raise KeyboardInterrupt
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--smoke", action="store_true", help="a quick check of the scripts")
@@ -526,8 +481,8 @@ def main():
                         help="leave server and load unpinned (a machine shared with busy "
                              "processes: pinned, both must share a core with them)")
     args = parser.parse_args()
-    global SERVER_CORES, LOAD_CORES
-    SERVER_CORES, LOAD_CORES = core_plan(not args.no_pin)
+    global PLAN
+    PLAN = CorePlan(pin=not args.no_pin)
     only = [e for e in args.only.split(",") if e]
     if not os.access(SOCKSERV, os.X_OK):
         parser.error(f"{SOCKSERV} is not built (make, or set SOCKSERV)")
@@ -542,7 +497,7 @@ def main():
     settings = SMOKE if args.smoke else FULL
     # A stop (make's Ctrl-C, a kill) ends like Ctrl-C: servers are killed on
     # the way out, never left behind.
-    signal.signal(signal.SIGTERM, interrupted)
+    stop_on_sigterm()
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
 
