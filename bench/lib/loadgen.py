@@ -64,3 +64,20 @@ def run_bench(sockserv, url, args, limit, plan, server_pid=None, cpu_after_s=0.0
 def failed(reason):
     """The record of a run that could not be made."""
     return {"status": "failed", "reason": str(reason)[-300:]}
+
+
+def errors_text(result):
+    """A bench result's errors as "3 timeout, 1 reset", or "0"."""
+    parts = [f"{v} {k}" for k, v in result["errors"].items() if v]
+    return ", ".join(parts) if parts else "0"
+
+
+def summary_line(record, fmt_us):
+    """One line of progress about a run's record."""
+    if record["status"] == "failed" and "result" not in record:
+        return f"FAILED: {record['reason']}"
+    r = record["result"]
+    lat = r["latency_us"] or {}
+    errors = ", ".join(f"{k} {v}" for k, v in r["errors"].items() if v) or "no errors"
+    return (f"{record['status']:6} {r['requests_per_s']:10.0f} req/s  "
+            f"p99 {fmt_us(lat.get('p99'))}  {errors}")
