@@ -18,9 +18,10 @@ Memory per idle connection, and how many connections sockserv holds.
 Writes bench/results/memory.{json,md} (part a) and scale.{json,md} (b, c);
 --quick writes to a new temporary directory unless --out says where.
 Servers are pinned to the first core and the client processes to the
-others. Client processes are bench/lib/holders.py holders: they bind each
-socket to a 127.x.y.z source address before connecting (so no address runs
-out of ephemeral ports), and exit by themselves after --max-seconds.
+others. Client processes are `sockserv bench --hold` (bench.lib.loadgen.Hold):
+they bind each socket to a 127.x.y.z source address before connecting (so no
+address runs out of ephemeral ports), say when they hold every connection,
+and end at SIGINT or by themselves after their -d.
 
 usage: bench/memory_scale.py [--quick] [--only memory,scale19k,scale100k]
                              [--models epoll,poll,uring,thread,fork] [--out DIR]
@@ -37,7 +38,7 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 from bench.lib import machine, procfs, report, servers  # noqa: E402
-from bench.lib.holders import Holder, all_holders, close_holders  # noqa: E402
+from bench.lib.loadgen import Hold, stop_holds  # noqa: E402
 from bench.lib.cores import DEFAULT as CORES  # noqa: E402
 
 FULL = {
@@ -132,7 +133,7 @@ def memory_run(sockserv, model, count, echo, cfg):
     record = {"model": model, "connections": count, "echo_first": echo,
               "command": " ".join(CORES.on_server_cores(argv)), "load_average_before": procfs.load_average(),
               "other_benchmarks": machine.other_benchmarks()}
-    holders = []
+    hold = None
     try:
         with servers.MeasuredServer(argv, CORES) as server:
             pid = server.pid
@@ -142,17 +143,20 @@ def memory_run(sockserv, model, count, echo, cfg):
             base_fds = procfs.fd_count(pid)
             before = server_footprint(pid, model)
             k_before = procfs.kernel_snapshot()
-            holders = [Holder("127.0.0.1", server.port, count, "127.0.1.1", per_source=1000,
-                                 max_seconds=240, rate=10000)]
             started = time.monotonic()
-            [conn] = all_holders(holders, "connect", 120)
-            record["client"] = conn
-            accepted = wait_accepted(pid, model, server.port, conn.get("established", 0), 60)
+            # With echo first, every connection makes its round trip as soon
+            # as it is open, and is held only once it has.
+            hold = Hold(sockserv, f"tcp://127.0.0.1:{server.port}", count, CORES, "127.0.1.1",
+                        hold_requests=1 if echo else 0, size=cfg["echo_bytes"],
+                        connect_rate=10000, max_seconds=240)
+            held = hold.wait_held(120)
+            record["client"] = {"command": " ".join(hold.argv), "asked": count,
+                                "established": held["held"], "failed": held.get("failed"),
+                                "elapsed_s": held.get("after_s"),
+                                "first_error": held.get("first_error")}
+            accepted = wait_accepted(pid, model, server.port, held["held"], 60)
             record["server_accepted_by_ss"] = accepted
             record["connect_s"] = round(time.monotonic() - started, 2)
-            if echo:
-                [ech] = all_holders(holders, f"echo {cfg['echo_bytes']}", 120)
-                record["echo"] = ech
             time.sleep(cfg["settle_s"])  # let deferred frees and the kernel settle
             # The kernel first: reading /proc/PID/fd would add to its caches.
             k_after = procfs.kernel_snapshot()
@@ -176,14 +180,26 @@ def memory_run(sockserv, model, count, echo, cfg):
             record["kernel"] = procfs.kernel_growth(k_before, k_after, n)
             record["status"] = "ok" if held == count else "short"
             record["server_alive"] = server.alive()
-            close_holders(holders)
-            holders = []
+            record["client_report"] = client_summary(hold.stop())
+            hold = None
     except RuntimeError as e:
         record.update(status="failed", reason=f"server did not start: {e}")
     finally:
-        close_holders(holders)
+        if hold is not None:
+            hold.stop()
+    if echo and "client_report" in record:
+        r = record["client_report"]
+        record["echo"] = {"ok": r.get("requests", 0), "errors": r.get("errors", {})}
     record["load_average_after"] = procfs.load_average()
     return record
+
+
+def client_summary(report):
+    """What a record keeps of a `sockserv bench --hold` report."""
+    keep = ("status", "reason", "held", "held_failed", "held_after_s", "requests",
+            "requests_failed", "connections_made", "connections_failed", "errors",
+            "first_other_error", "latency_us")
+    return {k: report[k] for k in keep if k in report}
 
 
 def experiment_memory(sockserv, models, cfg):
@@ -209,7 +225,7 @@ def scale_run(sockserv, argv, model_label, cfg, count, clients, workers=0, time_
     record = {"label": model_label, "asked": count, "client_processes": clients,
               "command": " ".join(CORES.on_server_cores(argv)), "load_average_before": procfs.load_average(),
               "other_benchmarks": machine.other_benchmarks()}
-    holders = []
+    holds = []
     started = time.monotonic()
     try:
         with servers.MeasuredServer(argv, CORES) as server:
@@ -221,15 +237,17 @@ def scale_run(sockserv, argv, model_label, cfg, count, clients, workers=0, time_
             per = [count // clients + (1 if i < count % clients else 0) for i in range(clients)]
             for i, n in enumerate(per):
                 # Each client process has a block of source addresses of its
-                # own: 127.(10+i).0.1 onward, 1000 connections on each.
-                holders.append(Holder("127.0.0.1", server.port, n, f"127.{10 + i}.0.1",
-                                         per_source=1000, max_seconds=time_budget + 60,
-                                         rate=max(2000, 20000 // clients), inflight=256,
-                                         echo_timeout=90))
-            conns = all_holders(holders, "connect", time_budget * 0.6)
+                # own: 127.(10+i).0.1 onward, 1000 connections on each. Each
+                # connection makes its round trip as soon as it is open.
+                holds.append(Hold(sockserv, f"tcp://127.0.0.1:{server.port}", n, CORES,
+                                  f"127.{10 + i}.0.1", hold_requests=1, size=cfg["echo_bytes"],
+                                  connect_rate=max(2000, 20000 // clients), timeout="60s",
+                                  max_seconds=time_budget + 60))
+            deadline = time.monotonic() + time_budget * 0.6
+            conns = [h.wait_held(max(0.1, deadline - time.monotonic())) for h in holds]
             record["connect_s"] = round(time.monotonic() - started, 2)
             record["clients"] = conns
-            established = sum(c.get("established", 0) for c in conns)
+            established = sum(c.get("held", 0) for c in conns)
             record["established"] = established
             # The server side: wait until the workers hold what the clients have.
             deadline = time.monotonic() + 60
@@ -245,14 +263,6 @@ def scale_run(sockserv, argv, model_label, cfg, count, clients, workers=0, time_
                     break
                 time.sleep(0.2)
             procs_now = procfs.child_pids(pid) if workers else [pid]
-            record["held_before_echo"] = {str(p): procfs.socket_fd_count(p) - base.get(p, 0)
-                                          for p in procs_now}
-            t = time.monotonic()
-            echoes = all_holders(holders, f"echo {cfg['echo_bytes']}", 120)
-            record["echo_s"] = round(time.monotonic() - t, 2)
-            record["echoes"] = echoes
-            record["round_trips_ok"] = sum(e.get("ok", 0) for e in echoes)
-            procs_now = procfs.child_pids(pid) if workers else [pid]
             record["per_process"] = [{
                 "pid": p, "connections": procfs.socket_fd_count(p) - base.get(p, 0),
                 "rss": procfs.memory(p)["VmRSS"], "rss_anon": procfs.memory(p)["RssAnon"]}
@@ -261,23 +271,29 @@ def scale_run(sockserv, argv, model_label, cfg, count, clients, workers=0, time_
             if workers:
                 record["supervisor_rss"] = procfs.memory(pid)["VmRSS"]
             record["server_alive"] = server.alive()
-            record["elapsed_s"] = round(time.monotonic() - started, 2)
-            errs = {}
-            for c in conns + echoes:
-                for k, v in (c.get("errors") or {}).items():
-                    errs[k] = errs.get(k, 0) + v
-            record["client_errors"] = errs
-            record["first_errors"] = sorted({c["first_error"] for c in conns + echoes
-                                             if c.get("first_error")})
             record["sockstat"] = procfs.sockstat()
-            close_holders(holders)
-            holders = []
+            reports = [client_summary(r) for r in stop_holds(holds)]
+            holds = []
+            record["elapsed_s"] = round(time.monotonic() - started, 2)
+            record["client_reports"] = reports
+            record["round_trips_ok"] = sum(r.get("requests", 0) for r in reports)
+            slowest = [(r.get("latency_us") or {}).get("max") for r in reports]
+            record["round_trip_max_s"] = round(max((x or 0 for x in slowest), default=0) / 1e6, 3)
+            errs = {}
+            for r in reports:
+                for k, v in (r.get("errors") or {}).items():
+                    if v:
+                        errs[k] = errs.get(k, 0) + v
+            record["client_errors"] = errs
+            record["first_errors"] = sorted(
+                {c["first_error"] for c in conns if c.get("first_error")}
+                | {r[k] for r in reports for k in ("reason", "first_other_error") if r.get(k)})
             record["server_stderr_tail"] = server.close()
     except RuntimeError as e:
         record.update(status="failed", reason=f"server did not start: {e}")
         return record
     finally:
-        close_holders(holders)
+        stop_holds(holds)
     record["status"] = ("ok" if record["round_trips_ok"] == count else
                         "short" if record["round_trips_ok"] else "failed")
     record["load_average_after"] = procfs.load_average()
@@ -310,7 +326,8 @@ def summary_scale(rec):
     if rec.get("status") == "failed" and "established" not in rec:
         return f"FAILED: {rec.get('reason')}"
     return (f"established {rec['established']}/{rec['asked']}, round trips ok "
-            f"{rec['round_trips_ok']}, connect {rec['connect_s']} s, echo {rec['echo_s']} s, "
+            f"{rec['round_trips_ok']}, connect and round trip {rec['connect_s']} s, slowest "
+            f"round trip {rec['round_trip_max_s']} s, "
             f"server RSS {report.fmt_bytes(rec['server_rss_total'])}"
             + (f"; errors {rec['client_errors']}" if rec["client_errors"] else ""))
 
@@ -414,15 +431,17 @@ def markdown_scale(results):
         + f" Ephemeral ports {'-'.join(m['ip_local_port_range'].split())} (per source address), "
         f"tcp_mem {' '.join(m['tcp_mem_pages'].split())} pages, somaxconn {m['somaxconn']}, file-max {m['file_max']}.",
         "",
-        f"Command: `{results['command']}`. Client processes (bench/lib/holders.py holders) "
-        "run on the load core, the server on core 0. Each client binds every socket to a "
-        "source address of its own block (127.(10+i).0.x, 1000 connections per address, "
-        "IP_BIND_ADDRESS_NO_PORT) before connecting, then every connection sends one 64 B "
-        "line and waits for its echo. Connections are counted on both sides: "
-        "\"established\" by the clients, \"held\" by counting socket descriptors in each "
-        "server process's /proc/PID/fd.",
+        f"Command: `{results['command']}`. Client processes (`sockserv bench --hold "
+        "--hold-requests 1 --source-from 127.(10+i).0.1`) run on the load core, the server on "
+        "core 0. Each client binds every socket to a source address of its own block "
+        "(127.(10+i).0.x, 1000 connections per address, IP_BIND_ADDRESS_NO_PORT) before "
+        "connecting, and every connection, once open, sends one 64 B line and waits for its "
+        "echo. Connections are counted on both sides: \"established\" by the clients (open, "
+        "round trip done), \"held\" by counting socket descriptors in each server process's "
+        "/proc/PID/fd. \"connect and round trip s\": until every client held all of its "
+        "connections; \"slowest round trip\": the longest one round trip took.",
         "",
-        "| experiment | server | asked | established | round trips ok | connect s | echo s | whole run s | server RSS | client errors | load avg |",
+        "| experiment | server | asked | established | round trips ok | connect and round trip s | slowest round trip s | whole run s | server RSS | client errors | load avg |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for name in ("scale19k", "scale100k"):
@@ -436,7 +455,7 @@ def markdown_scale(results):
             errs = ", ".join(f"{k} {v}" for k, v in r["client_errors"].items()) or "0"
             lines.append(
                 f"| {name} | `{r['label']}` | {r['asked']:,} | {r['established']:,} | "
-                f"{r['round_trips_ok']:,} | {r['connect_s']} | {r['echo_s']} | "
+                f"{r['round_trips_ok']:,} | {r['connect_s']} | {r['round_trip_max_s']} | "
                 f"{r['elapsed_s']} | {report.fmt_bytes(r['server_rss_total'])} | {errs} | "
                 f"{r['load_average_before'][0]:.1f} |")
     for name in ("scale19k", "scale100k"):
