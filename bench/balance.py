@@ -178,6 +178,33 @@ def median_of(runs, key):
     return report.median([r.get(key) for r in runs if r.get(key) is not None])
 
 
+def requests_per_s(runs):
+    return f"{median_of(runs, 'requests_per_s') or 0:,.0f}"
+
+
+def p99(runs):
+    return report.fmt_us(median_of(runs, "p99_us"))
+
+
+def errors(runs):
+    return sum(r.get("errors") or 0 for r in runs)
+
+
+def burst_splits(runs):
+    return "; ".join("/".join(f"{n:,}" for n in r["clients_per_worker"]) or
+                     f"failed: {r.get('reason')}" for r in runs)
+
+
+def loop_shares(runs):
+    return "; ".join("/".join(f"{s:.2f}" for s in r["cpu_share_per_loop"]) or
+                     f"failed: {r.get('reason')}" for r in runs)
+
+
+def heavy_mb_per_s(runs):
+    heavy = report.median([(r["heavy"].get("requests_per_s") or 0) * 65536 / 1e6 for r in runs])
+    return f"{heavy or 0:,.0f}"
+
+
 def markdown(results):
     cfg = results["settings"]
     lines = [
@@ -198,37 +225,25 @@ def markdown(results):
         f"## Burst: {cfg['burst_connections']:,} connections at once, --workers "
         f"{cfg['burst_workers']}",
         "",
-        "| mode | clients per worker, each round (most to fewest) | requests/s | p99 | errors |",
-        "|---|---|---:|---:|---:|",
     ]
-    for mode in MODES:
-        runs = results["burst"][mode]
-        splits = "; ".join("/".join(f"{n:,}" for n in r["clients_per_worker"]) or
-                           f"failed: {r.get('reason')}" for r in runs)
-        lines.append(f"| {mode} | {splits} | {median_of(runs, 'requests_per_s') or 0:,.0f} | "
-                     f"{report.fmt_us(median_of(runs, 'p99_us'))} | "
-                     f"{sum(r.get('errors') or 0 for r in runs)} |")
-    lines += ["", "## Steady echo, --threads 2", "",
-              "| connections | mode | requests/s | p99 | loop CPU shares, each round | errors |",
-              "|---:|---|---:|---:|---|---:|"]
-    for conns in cfg["steady_connections"]:
-        for mode in MODES:
-            runs = results["steady"][str(conns)][mode]
-            shares = "; ".join("/".join(f"{s:.2f}" for s in r["cpu_share_per_loop"]) or
-                               f"failed: {r.get('reason')}" for r in runs)
-            lines.append(f"| {conns:,} | {mode} | {median_of(runs, 'requests_per_s') or 0:,.0f} | "
-                         f"{report.fmt_us(median_of(runs, 'p99_us'))} | {shares} | "
-                         f"{sum(r.get('errors') or 0 for r in runs)} |")
+    lines += report.table(
+        ["mode", "clients per worker, each round (most to fewest)", "requests/s>", "p99>",
+         "errors>"],
+        [[mode, burst_splits(results["burst"][mode]), requests_per_s(results["burst"][mode]),
+          p99(results["burst"][mode]), errors(results["burst"][mode])] for mode in MODES])
+    lines += ["", "## Steady echo, --threads 2", ""]
+    lines += report.table(
+        ["connections>", "mode", "requests/s>", "p99>", "loop CPU shares, each round",
+         "errors>"],
+        [[f"{conns:,}", mode, requests_per_s(runs), p99(runs), loop_shares(runs), errors(runs)]
+         for conns in cfg["steady_connections"] for mode in MODES
+         for runs in [results["steady"][str(conns)][mode]]])
     lines += ["", f"## One busy loop, --threads 2: {cfg['light_connections']} light clients "
-              "beside one heavy one", "",
-              "| mode | light requests/s | light p99 | light errors | heavy MB/s |",
-              "|---|---:|---:|---:|---:|"]
-    for mode in MODES:
-        runs = results["busy_loop"][mode]
-        heavy = report.median([(r["heavy"].get("requests_per_s") or 0) * 65536 / 1e6 for r in runs]) or 0
-        lines.append(f"| {mode} | {median_of(runs, 'requests_per_s') or 0:,.0f} | "
-                     f"{report.fmt_us(median_of(runs, 'p99_us'))} | "
-                     f"{sum(r.get('errors') or 0 for r in runs)} | {heavy:,.0f} |")
+              "beside one heavy one", ""]
+    lines += report.table(
+        ["mode", "light requests/s>", "light p99>", "light errors>", "heavy MB/s>"],
+        [[mode, requests_per_s(runs), p99(runs), errors(runs), heavy_mb_per_s(runs)]
+         for mode in MODES for runs in [results["busy_loop"][mode]]])
     return "\n".join(lines)
 
 
