@@ -596,12 +596,11 @@ def markdown(results):
         "deliveries per server CPU-second is the capacity estimate when the server was not "
         "the bottleneck (server CPU share well below 1.0 means the Python receivers were).",
         "",
-        "| server | phase | lines sent | deliveries | deliveries/s | p50 | p99 | p99.9 | max | exact | server CPU share | deliveries per server CPU-s | load avg |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|",
     ]
+    rows = []
     for r in results["runs"]:
         if r.get("status") == "failed":
-            lines.append(f"| {label_of(r)} | failed: {r['reason']} | | | | | | | | | | | |")
+            rows.append([label_of(r), f"failed: {r['reason']}"])
             continue
         for name, ph in (("fixed", r["phases"]["fixed"]),
                          ("saturate, median of 3", r["saturate_median"])):
@@ -616,13 +615,16 @@ def markdown(results):
                 rate += " (" + ", ".join(f"{x / 1000:,.0f}k" for x in ph["all_deliveries_per_s"]) + ")"
                 per_cpu += " (" + ", ".join(f"{(x or 0) / 1000:,.0f}k"
                                             for x in ph["all_per_server_cpu_s"]) + ")"
-            lines.append(
-                f"| {label_of(r)} | {name} | {ph['lines_sent']:,} | "
-                f"{ph['deliveries']:,}/{ph['deliveries_expected']:,} | "
-                f"{rate} | {report.fmt_us(lat.get('p50'))} | "
-                f"{report.fmt_us(lat.get('p99'))} | {report.fmt_us(lat.get('p99_9'))} | "
-                f"{report.fmt_us(lat.get('max'))} | {exact} | {ph['server_cpu_share']:.2f} | "
-                f"{per_cpu} | {r['load_average_before'][0]:.1f} |")
+            rows.append([
+                label_of(r), name, f"{ph['lines_sent']:,}",
+                f"{ph['deliveries']:,}/{ph['deliveries_expected']:,}", rate,
+                report.fmt_us(lat.get("p50")), report.fmt_us(lat.get("p99")),
+                report.fmt_us(lat.get("p99_9")), report.fmt_us(lat.get("max")), exact,
+                f"{ph['server_cpu_share']:.2f}", per_cpu, f"{r['load_average_before'][0]:.1f}"])
+    lines += report.table(
+        ["server", "phase", "lines sent>", "deliveries>", "deliveries/s>", "p50>", "p99>",
+         "p99.9>", "max>", "exact", "server CPU share>", "deliveries per server CPU-s>",
+         "load avg"], rows)
     lines += [
         "",
         "Fixed phase, per line: latency to the FIRST receiver that read it (the server's "
@@ -632,9 +634,8 @@ def markdown(results):
         "long the server itself spends fanning one line out; the rest of the last "
         "receiver's latency is the receivers' own sweep.",
         "",
-        "| server | first receiver p50 | first p99 | last receiver p50 | last p99 | server CPU per line (the fan-out's own cost) |",
-        "|---|---:|---:|---:|---:|---:|",
     ]
+    rows = []
     for r in results["runs"]:
         if r.get("status") == "failed":
             continue
@@ -642,8 +643,11 @@ def markdown(results):
         a, b = fx.get("first_receiver_latency_us") or {}, fx.get("last_receiver_latency_us") or {}
         per_line = (report.fmt_us(fx["server_cpu_s"] / fx["lines_sent"] * 1e6)
                     if fx["lines_sent"] else "-")
-        lines.append(f"| {label_of(r)} | {report.fmt_us(a.get('p50'))} | {report.fmt_us(a.get('p99'))} | "
-                     f"{report.fmt_us(b.get('p50'))} | {report.fmt_us(b.get('p99'))} | {per_line} |")
+        rows.append([label_of(r), report.fmt_us(a.get("p50")), report.fmt_us(a.get("p99")),
+                     report.fmt_us(b.get("p50")), report.fmt_us(b.get("p99")), per_line])
+    lines += report.table(
+        ["server", "first receiver p50>", "first p99>", "last receiver p50>", "last p99>",
+         "server CPU per line (the fan-out's own cost)>"], rows)
     notes = []
     for r in results["runs"]:
         if r.get("status") == "failed":
