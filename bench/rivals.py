@@ -361,10 +361,7 @@ def size_label(size):
 
 
 def results_table(points):
-    lines = [
-        "| kind | message | connections | server | requests/s | p99 | server CPU share | user share | load CPU share | requests per server CPU-s | status, errors |",
-        "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---|",
-    ]
+    rows = []
     for point in points:
         for name, s in point["servers"].items():
             errs = ", ".join(f"{v} {k}" for k, v in s["errors_total"].items() if v)
@@ -374,20 +371,18 @@ def results_table(points):
 
             def show(x):
                 return "-" if x is None else x
-            lines.append(
-                f"| {point['kind']} | {size_label(point['size'])} | {point['connections']:,} | "
-                f"{name} | {s['requests_per_s'] or 0:,.0f} | {report.fmt_us(s['p99_us'])} | "
-                f"{show(s['server_cpu_share'])} | {show(s.get('server_user_share'))} | "
-                f"{show(s['load_cpu_share'])} | {s['requests_per_server_cpu_s'] or 0:,.0f} | "
-                f"{status} |")
-    return lines
+            rows.append([point["kind"], size_label(point["size"]), f"{point['connections']:,}",
+                         name, f"{s['requests_per_s'] or 0:,.0f}", report.fmt_us(s["p99_us"]),
+                         show(s["server_cpu_share"]), show(s.get("server_user_share")),
+                         show(s["load_cpu_share"]), f"{s['requests_per_server_cpu_s'] or 0:,.0f}",
+                         status])
+    return report.table(["kind", "message>", "connections>", "server", "requests/s>", "p99>",
+                         "server CPU share>", "user share>", "load CPU share>",
+                         "requests per server CPU-s>", "status, errors"], rows)
 
 
 def ratios_table(points):
-    lines = [
-        "| kind | rival | message | connections | requests/s | requests/s, paired | p99 | per server CPU-s | per server CPU-s, paired | rival status |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
-    ]
+    rows = []
 
     def show(x):
         if x is None:
@@ -395,13 +390,14 @@ def ratios_table(points):
         return f"**{x:.2f}x**" if x >= TARGET_RATIO else f"{x:.2f}x"
     for point in points:
         for rname, r in point.get("ratios", {}).items():
-            lines.append(f"| {point['kind']} | {rname} | {size_label(point['size'])} | "
-                         f"{point['connections']:,} | {show(r['requests_per_s'])} | "
-                         f"{show(r.get('requests_per_s_paired'))} | {show(r['p99'])} | "
-                         f"{show(r['per_server_cpu_s'])} | "
-                         f"{show(r.get('per_server_cpu_s_paired'))} | "
-                         f"{signal_names(r['rival_status'])} |")
-    return lines
+            rows.append([point["kind"], rname, size_label(point["size"]),
+                         f"{point['connections']:,}", show(r["requests_per_s"]),
+                         show(r.get("requests_per_s_paired")), show(r["p99"]),
+                         show(r["per_server_cpu_s"]), show(r.get("per_server_cpu_s_paired")),
+                         signal_names(r["rival_status"])])
+    return report.table(["kind", "rival", "message>", "connections>", "requests/s>",
+                         "requests/s, paired>", "p99>", "per server CPU-s>",
+                         "per server CPU-s, paired>", "rival status"], rows)
 
 
 def markdown(results):
