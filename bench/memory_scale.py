@@ -374,13 +374,12 @@ def markdown_memory(results):
         "themselves, so other_benchmarks in memory.json (other benchmark processes seen as "
         "each row began) is the better sign of a disturbed run.",
         "",
-        "| model | echo first | held | user B/conn (RSS) | RssAnon B/conn | target | kernel slab B/conn (both ends) | SUnreclaim B/conn | kernel stacks + page tables B/conn | top slab caches, B/conn | skmem mean, server side (B) | load avg |",
-        "|---|---|---:|---:|---:|---|---:|---:|---:|---|---|---|",
     ]
+    rows = []
     for r in exp["runs"]:
         if r["status"] == "failed":
-            lines.append(f"| {r['model']} | {'yes' if r['echo_first'] else 'no'} | failed: "
-                         f"{r['reason']} | | | | | | | | | |")
+            rows.append([r["model"], "yes" if r["echo_first"] else "no",
+                         f"failed: {r['reason']}"])
             continue
         k = r["kernel"]
         caches = ", ".join(f"{n} {v:.0f}" for n, v in list(k["slab_caches_per_connection"].items())[:5])
@@ -392,15 +391,18 @@ def markdown_memory(results):
         target = ("-" if r["model"] in ("thread", "fork") else
                   ("met" if user <= exp["target_bytes"] else "**missed**"))
         anon = r.get("rss_anon_per_connection", r.get("rss_anon_sum_per_connection"))
-        lines.append(
-            f"| {r['model']} | {'yes' if r['echo_first'] else 'no'} | "
-            f"{r['server_held']:,}/{r['connections']:,} | {user:,.0f} | "
-            f"{anon:,.0f} | {target} | "
-            f"{k.get('slabinfo_total_per_connection', 0):,.0f} | "
-            f"{k.get('SUnreclaim_per_connection', 0):,.0f} | "
-            f"{k.get('KernelStack_per_connection', 0) + k.get('PageTables_per_connection', 0):,.0f} | "
-            f"{caches} | {sk_text} | "
-            f"{r['load_average_before'][0]:.1f} |")
+        stacks = k.get("KernelStack_per_connection", 0) + k.get("PageTables_per_connection", 0)
+        rows.append([
+            r["model"], "yes" if r["echo_first"] else "no",
+            f"{r['server_held']:,}/{r['connections']:,}", f"{user:,.0f}", f"{anon:,.0f}", target,
+            f"{k.get('slabinfo_total_per_connection', 0):,.0f}",
+            f"{k.get('SUnreclaim_per_connection', 0):,.0f}", f"{stacks:,.0f}", caches, sk_text,
+            f"{r['load_average_before'][0]:.1f}"])
+    lines += report.table(
+        ["model", "echo first", "held>", "user B/conn (RSS)>", "RssAnon B/conn>", "target",
+         "kernel slab B/conn (both ends)>", "SUnreclaim B/conn>",
+         "kernel stacks + page tables B/conn>", "top slab caches, B/conn",
+         "skmem mean, server side (B)", "load avg"], rows)
     lines += ["", "Notes:", ""]
     for r in exp["runs"]:
         if r["status"] == "failed":
