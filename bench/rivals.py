@@ -22,7 +22,7 @@ two cores the load generator can be the bottleneck, and then this, not
 requests/s, says which server does more with a core.
 
 Then the same at 50, 500 and 5,000 connections with every server held to
-40% of its core by the cgroup CPU controller (bench/cpu_cap.py; needs
+40% of its core by the cgroup CPU controller (bench/lib/cpu_cap.py; needs
 root, skipped with the reason otherwise): the load generator then has more
 than the server, so requests/s measures the server alone.
 
@@ -459,7 +459,7 @@ def markdown(results):
         else:
             lines += [
                 f"The same runs with every server held to {capped['share']:.0%} of its core "
-                "by the cgroup CPU controller (`bench/cpu_cap.py`: quota "
+                "by the cgroup CPU controller (`bench/lib/cpu_cap.py`: quota "
                 f"{capped['share']:.0%} of a 10 ms period), so that the server, not the "
                 "load generator on the other core, is the bottleneck, and requests/s says "
                 "what each server does with the same CPU. Server CPU share is then at most "

@@ -150,3 +150,11 @@ def stop_holds(holds):
         if h.proc.poll() is None:
             h.proc.send_signal(signal.SIGINT)
     return [h.stop() for h in holds]
+
+
+def hold_summary(report):
+    """What a record keeps of a `sockserv bench --hold` report."""
+    keep = ("status", "reason", "held", "held_failed", "held_after_s", "requests",
+            "requests_failed", "connections_made", "connections_failed", "errors",
+            "first_other_error", "latency_us")
+    return {k: report[k] for k in keep if k in report}
