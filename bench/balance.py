@@ -45,8 +45,13 @@ import sys
 import threading
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import common_more as cm  # noqa: E402
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)
+from bench.lib import machine, procfs, report, servers  # noqa: E402
+from bench.lib.cores import DEFAULT as CORES  # noqa: E402
+from bench.lib.cores import CorePlan  # noqa: E402
+from bench.lib.durations import seconds  # noqa: E402
+from bench.lib.loadgen import run_bench as run_bench_on  # noqa: E402
 
 FULL = {"rounds": 3, "duration": "3s", "warmup": "500ms", "burst_connections": 2000,
         "burst_workers": 4, "steady_connections": [50, 1000], "light_connections": 100}
@@ -55,22 +60,30 @@ QUICK = {"rounds": 1, "duration": "1s", "warmup": "200ms", "burst_connections": 
 MODES = ["reuseport", "shared"]
 
 
-def seconds(text):
-    return float(text[:-2]) / 1000 if text.endswith("ms") else float(text.rstrip("s"))
+# The runs of more than one loop leave placement to the scheduler.
+UNPINNED = CorePlan(pin=False)
+
+
+def placement(pin):
+    return CORES if pin else UNPINNED
 
 
 def serve(sockserv, mode, split, count, pin):
-    return cm.Server([sockserv, "serve", "-q", "-m", "epoll", split, str(count),
-                      "--balance", mode, "tcp://127.0.0.1:0/echo"], pin=pin)
+    return servers.MeasuredServer([sockserv, "serve", "-q", "-m", "epoll", split, str(count),
+                                   "--balance", mode, "tcp://127.0.0.1:0/echo"], placement(pin))
+
+
+def run_bench(sockserv, url, args, limit, pin):
+    return run_bench_on(sockserv, url, args, limit, placement(pin))
 
 
 def bench_in_background(sockserv, url, args, limit, pin):
-    """Runs cm.run_bench on a thread; returns (thread, holder of its record)."""
+    """Runs run_bench on a thread; returns (thread, holder of its record)."""
     holder = {}
 
     def run():
         try:
-            holder["rec"] = cm.run_bench(sockserv, url, args, limit=limit, pin=pin)
+            holder["rec"] = run_bench(sockserv, url, args, limit=limit, pin=pin)
         except (OSError, RuntimeError) as e:
             holder["rec"] = {"status": "failed", "reason": f"bench did not run: {e}"}
     t = threading.Thread(target=run, daemon=True)
@@ -87,27 +100,13 @@ def summary(rec):
             "command": rec.get("command")}
 
 
-def thread_ticks(pid):
-    """{tid: utime+stime ticks} of every thread of pid."""
-    out = {}
-    try:
-        tids = os.listdir(f"/proc/{pid}/task")
-    except OSError:  # The server is gone.
-        return out
-    for tid in tids:
-        found = cm.stat_ticks(f"/proc/{pid}/task/{tid}/stat")
-        if found:
-            out[tid] = found[1] + found[2]
-    return out
-
-
 def burst(sockserv, mode, cfg):
     duration = seconds(cfg["duration"])
     with serve(sockserv, mode, "--workers", cfg["burst_workers"], pin=True) as server:
         workers = []
         deadline = time.monotonic() + 5
         while len(workers) < cfg["burst_workers"] and time.monotonic() < deadline:
-            workers = cm.children(server.pid)
+            workers = procfs.child_pids(server.pid)
             time.sleep(0.05)
         t, holder = bench_in_background(sockserv, server.url, [
             "-c", str(cfg["burst_connections"]), "-s", "128", "-d", cfg["duration"],
@@ -117,7 +116,7 @@ def burst(sockserv, mode, cfg):
         held = []
         deadline = time.monotonic() + duration * 0.8
         while time.monotonic() < deadline:
-            held = sorted((cm.socket_fd_count(w) - 1 for w in workers), reverse=True)
+            held = sorted((procfs.socket_fd_count(w) - 1 for w in workers), reverse=True)
             if sum(held) >= cfg["burst_connections"]:
                 break
             time.sleep(0.05)
@@ -136,9 +135,9 @@ def steady(sockserv, mode, conns, cfg):
             "-c", str(conns), "-s", "128", "-d", cfg["duration"], "--warmup", cfg["warmup"],
             "--timeout", "2s"], limit=duration + warmup + 60, pin=False)
         time.sleep(warmup)
-        before = thread_ticks(server.pid)
+        before = procfs.thread_cpu_ticks(server.pid)
         t.join()
-        after = thread_ticks(server.pid)
+        after = procfs.thread_cpu_ticks(server.pid)
     used = sorted((after.get(tid, n) - n for tid, n in before.items()), reverse=True)
     total = sum(used) or 1
     out = summary(holder["rec"])
@@ -156,7 +155,7 @@ def busy_loop(sockserv, mode, cfg):
             "-c", "1", "-s", "65536", "-p", "8", "-d", f"{heavy_s}s", "--timeout", "5s"],
             limit=heavy_s + 60, pin=False)
         time.sleep(1.0)  # The heavy client is connected and streaming.
-        rec = cm.run_bench(sockserv, server.url, [
+        rec = run_bench(sockserv, server.url, [
             "-c", str(cfg["light_connections"]), "-s", "128", "-d", cfg["duration"],
             "--warmup", cfg["warmup"], "--timeout", "2s"], limit=duration + warmup + 60,
             pin=False)
@@ -176,7 +175,34 @@ def guarded(experiment, *args):
 
 
 def median_of(runs, key):
-    return cm.median([r.get(key) for r in runs if r.get(key) is not None])
+    return report.median([r.get(key) for r in runs if r.get(key) is not None])
+
+
+def requests_per_s(runs):
+    return f"{median_of(runs, 'requests_per_s') or 0:,.0f}"
+
+
+def p99(runs):
+    return report.fmt_us(median_of(runs, "p99_us"))
+
+
+def errors(runs):
+    return sum(r.get("errors") or 0 for r in runs)
+
+
+def burst_splits(runs):
+    return "; ".join("/".join(f"{n:,}" for n in r["clients_per_worker"]) or
+                     f"failed: {r.get('reason')}" for r in runs)
+
+
+def loop_shares(runs):
+    return "; ".join("/".join(f"{s:.2f}" for s in r["cpu_share_per_loop"]) or
+                     f"failed: {r.get('reason')}" for r in runs)
+
+
+def heavy_mb_per_s(runs):
+    heavy = report.median([(r["heavy"].get("requests_per_s") or 0) * 65536 / 1e6 for r in runs])
+    return f"{heavy or 0:,.0f}"
 
 
 def markdown(results):
@@ -184,7 +210,7 @@ def markdown(results):
     lines = [
         "# --balance reuseport against --balance shared",
         "",
-        f"Run {results['generated']} on {cm.machine_line(results['machine'])}"
+        f"Run {results['generated']} on {machine.sentence(results['machine'])}"
         + (" **Quick settings: a check of the script, not a measurement.**"
            if results["quick"] else ""),
         "",
@@ -199,37 +225,25 @@ def markdown(results):
         f"## Burst: {cfg['burst_connections']:,} connections at once, --workers "
         f"{cfg['burst_workers']}",
         "",
-        "| mode | clients per worker, each round (most to fewest) | requests/s | p99 | errors |",
-        "|---|---|---:|---:|---:|",
     ]
-    for mode in MODES:
-        runs = results["burst"][mode]
-        splits = "; ".join("/".join(f"{n:,}" for n in r["clients_per_worker"]) or
-                           f"failed: {r.get('reason')}" for r in runs)
-        lines.append(f"| {mode} | {splits} | {median_of(runs, 'requests_per_s') or 0:,.0f} | "
-                     f"{cm.fmt_us(median_of(runs, 'p99_us'))} | "
-                     f"{sum(r.get('errors') or 0 for r in runs)} |")
-    lines += ["", "## Steady echo, --threads 2", "",
-              "| connections | mode | requests/s | p99 | loop CPU shares, each round | errors |",
-              "|---:|---|---:|---:|---|---:|"]
-    for conns in cfg["steady_connections"]:
-        for mode in MODES:
-            runs = results["steady"][str(conns)][mode]
-            shares = "; ".join("/".join(f"{s:.2f}" for s in r["cpu_share_per_loop"]) or
-                               f"failed: {r.get('reason')}" for r in runs)
-            lines.append(f"| {conns:,} | {mode} | {median_of(runs, 'requests_per_s') or 0:,.0f} | "
-                         f"{cm.fmt_us(median_of(runs, 'p99_us'))} | {shares} | "
-                         f"{sum(r.get('errors') or 0 for r in runs)} |")
+    lines += report.table(
+        ["mode", "clients per worker, each round (most to fewest)", "requests/s>", "p99>",
+         "errors>"],
+        [[mode, burst_splits(results["burst"][mode]), requests_per_s(results["burst"][mode]),
+          p99(results["burst"][mode]), errors(results["burst"][mode])] for mode in MODES])
+    lines += ["", "## Steady echo, --threads 2", ""]
+    lines += report.table(
+        ["connections>", "mode", "requests/s>", "p99>", "loop CPU shares, each round",
+         "errors>"],
+        [[f"{conns:,}", mode, requests_per_s(runs), p99(runs), loop_shares(runs), errors(runs)]
+         for conns in cfg["steady_connections"] for mode in MODES
+         for runs in [results["steady"][str(conns)][mode]]])
     lines += ["", f"## One busy loop, --threads 2: {cfg['light_connections']} light clients "
-              "beside one heavy one", "",
-              "| mode | light requests/s | light p99 | light errors | heavy MB/s |",
-              "|---|---:|---:|---:|---:|"]
-    for mode in MODES:
-        runs = results["busy_loop"][mode]
-        heavy = cm.median([(r["heavy"].get("requests_per_s") or 0) * 65536 / 1e6 for r in runs]) or 0
-        lines.append(f"| {mode} | {median_of(runs, 'requests_per_s') or 0:,.0f} | "
-                     f"{cm.fmt_us(median_of(runs, 'p99_us'))} | "
-                     f"{sum(r.get('errors') or 0 for r in runs)} | {heavy:,.0f} |")
+              "beside one heavy one", ""]
+    lines += report.table(
+        ["mode", "light requests/s>", "light p99>", "light errors>", "heavy MB/s>"],
+        [[mode, requests_per_s(runs), p99(runs), errors(runs), heavy_mb_per_s(runs)]
+         for mode in MODES for runs in [results["busy_loop"][mode]]])
     return "\n".join(lines)
 
 
@@ -239,13 +253,13 @@ def main():
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--out")
     args = parser.parse_args()
-    cm.install_signal_handlers()
-    out_dir = cm.output_dir(args.out, args.quick)
-    sockserv = cm.sockserv_binary()
+    servers.stop_on_sigterm()
+    out_dir = report.output_dir(args.out, args.quick)
+    sockserv = servers.sockserv_binary()
     cfg = QUICK if args.quick else FULL
     results = {"generated": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
                "quick": args.quick, "command": " ".join(["bench/balance.py", *sys.argv[1:]]),
-               "machine": cm.machine(), "settings": cfg,
+               "machine": machine.described(CORES), "settings": cfg,
                "burst": {m: [] for m in MODES},
                "steady": {str(c): {m: [] for m in MODES} for c in cfg["steady_connections"]},
                "busy_loop": {m: [] for m in MODES}}
@@ -254,25 +268,25 @@ def main():
             for mode in MODES:
                 r = guarded(burst, sockserv, mode, cfg)
                 results["burst"][mode].append(r)
-                cm.log(f"balance burst {mode:9} per worker {r['clients_per_worker']} "
+                report.log(f"balance burst {mode:9} per worker {r['clients_per_worker']} "
                        f"{r.get('requests_per_s') or 0:,.0f} req/s {r.get('reason') or ''}")
             for conns in cfg["steady_connections"]:
                 for mode in MODES:
                     r = guarded(steady, sockserv, mode, conns, cfg)
                     results["steady"][str(conns)][mode].append(r)
-                    cm.log(f"balance steady {conns:5} {mode:9} {r.get('requests_per_s') or 0:,.0f} "
-                           f"req/s p99 {cm.fmt_us(r.get('p99_us'))} loops "
+                    report.log(f"balance steady {conns:5} {mode:9} {r.get('requests_per_s') or 0:,.0f} "
+                           f"req/s p99 {report.fmt_us(r.get('p99_us'))} loops "
                            f"{r['cpu_share_per_loop']} {r.get('reason') or ''}")
             for mode in MODES:
                 r = guarded(busy_loop, sockserv, mode, cfg)
                 results["busy_loop"][mode].append(r)
-                cm.log(f"balance busy-loop {mode:9} light {r.get('requests_per_s') or 0:,.0f} "
-                       f"req/s p99 {cm.fmt_us(r.get('p99_us'))} {r.get('reason') or ''}")
+                report.log(f"balance busy-loop {mode:9} light {r.get('requests_per_s') or 0:,.0f} "
+                       f"req/s p99 {report.fmt_us(r.get('p99_us'))} {r.get('reason') or ''}")
     except KeyboardInterrupt:
-        cm.log("interrupted: servers killed, nothing written")
+        report.log("interrupted: servers killed, nothing written")
         return 130
-    results["load_average_at_end"] = cm.load_average()
-    for path in cm.write_results("balance", results, markdown(results), out_dir):
+    results["load_average_at_end"] = procfs.load_average()
+    for path in report.write_results("balance", results, markdown(results), out_dir):
         print(f"wrote {path}")
     return 0
 

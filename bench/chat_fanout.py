@@ -42,8 +42,10 @@ import socket
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import common_more as cm  # noqa: E402
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)
+from bench.lib import machine, procfs, report, servers  # noqa: E402
+from bench.lib.cores import DEFAULT as CORES  # noqa: E402
 
 FULL = {"receivers": 1000, "receiver_processes": 4, "senders": 4, "rate": 20.0,
         "fixed_s": 5.0, "saturate_s": 5.0, "window": 64, "line_bytes": 64, "drain_s": 15.0,
@@ -64,6 +66,60 @@ MODELS = {
 PHASES = ["fixed", "saturate1", "saturate2", "saturate3"]
 SATURATE = PHASES[1:]
 MESSAGE = re.compile(rb"M (\d) (\d+) (\d+) (\d+) ")
+
+
+# The receivers are Python, so their latencies are kept here: a histogram
+# that crosses process boundaries (as JSON-able counts) and merges.
+class Histogram:
+    """Log-linear: 64 buckets per power of two of nanoseconds (about 1.1%
+    resolution), as a dict so it crosses process boundaries as JSON."""
+
+    SUB = 64
+
+    def __init__(self, counts=None):
+        self.counts = dict(counts or {})
+        self.n = sum(self.counts.values())
+
+    def bucket(self, ns):
+        if ns < self.SUB:
+            return max(ns, 0)
+        e = ns.bit_length() - 7  # ns >> e lands in [64, 128)
+        return (e + 1) * self.SUB + ((ns >> e) - self.SUB)
+
+    def value(self, b):
+        if b < self.SUB:
+            return b
+        e = b // self.SUB - 1
+        return ((b % self.SUB) + self.SUB) << e
+
+    def add(self, ns):
+        b = self.bucket(ns)
+        self.counts[b] = self.counts.get(b, 0) + 1
+        self.n += 1
+
+    def merge(self, other_counts):
+        for b, c in other_counts.items():
+            b = int(b)
+            self.counts[b] = self.counts.get(b, 0) + c
+            self.n += c
+
+    def percentile(self, p):
+        if not self.n:
+            return None
+        rank = p / 100 * self.n
+        seen = 0
+        for b in sorted(self.counts):
+            seen += self.counts[b]
+            if seen >= rank:
+                return self.value(b)
+        return self.value(max(self.counts))
+
+    def summary_us(self):
+        if not self.n:
+            return None
+        return {k: round(self.percentile(p) / 1000, 1)
+                for k, p in (("p50", 50), ("p90", 90), ("p99", 99), ("p99_9", 99.9),
+                             ("max", 100))}
 
 
 def read_ready(sel, timeout):
@@ -89,13 +145,13 @@ def receiver(index, port, count, senders, delivered, ready, stop, batch, results
     between sweeps, so that each recv takes many lines at once: Python's
     cost is per call, and the receivers, not the server, are the first
     limit. The pause adds at most that much to the latencies it measures."""
-    cm.pin_load()
+    CORES.pin_this_process_to_load()
     sel = selectors.DefaultSelector()
     clients = []
     welcomed = 0
     closed = 0
     left_notices = 0
-    hist = [cm.Histogram() for _ in PHASES]
+    hist = [Histogram() for _ in PHASES]
     counts = [0 for _ in PHASES]
     last_ns = [0 for _ in PHASES]
     anomalies = [{"gap": 0, "duplicate_or_reordered": 0} for _ in PHASES]
@@ -207,7 +263,7 @@ def receiver(index, port, count, senders, delivered, ready, stop, batch, results
 def sender(port, cfg, delivered, receivers, control):
     """The sender process: cfg['senders'] clients; runs the phases it is told
     to run and reports what it sent."""
-    cm.pin_load()
+    CORES.pin_this_process_to_load()
     n = cfg["senders"]
     socks = []
     sel = selectors.DefaultSelector()
@@ -326,8 +382,8 @@ def run_model(sockserv, label, cfg):
         # below FD_SETSIZE (1024), so it is let try.
         options += ["--max-conns", str(min(conns + 4, 1016))]
     argv = [sockserv, "serve", "-q", "-m", model, *options, "tcp://127.0.0.1:0/chat"]
-    record = {"label": label, "command": " ".join(cm.pinned_server(argv)),
-              "load_average_before": cm.load_average()}
+    record = {"label": label, "command": " ".join(CORES.on_server_cores(argv)),
+              "load_average_before": procfs.load_average()}
     ctx = mp.get_context("fork")
     nproc = cfg["receiver_processes"]
     delivered = ctx.Array("q", nproc, lock=False)
@@ -338,7 +394,7 @@ def run_model(sockserv, label, cfg):
     sender_proc = None
     control = None
     try:
-        server = cm.Server(argv)
+        server = servers.MeasuredServer(argv, CORES)
     except RuntimeError as e:
         record.update(status="failed", reason=f"server did not start: {e}")
         return record
@@ -381,8 +437,8 @@ def run_model(sockserv, label, cfg):
                    "rate": cfg["rate"] if name == "fixed" else None}
             batch.value = cfg["saturate_batch_s"] if name in SATURATE else 0.0
             base = sum(delivered)
-            cpu0, t0, steal0 = cm.cpu_seconds(pid), time.monotonic(), cm.steal_seconds()
-            others = cm.other_benchmarks()
+            cpu0, t0, steal0 = procfs.cpu_seconds(pid), time.monotonic(), procfs.steal_seconds()
+            others = machine.other_benchmarks()
             control.send(cmd)
             if not control.poll(cmd["duration"] + 60):
                 raise RuntimeError(f"sender did not finish phase {name}")
@@ -393,8 +449,8 @@ def run_model(sockserv, label, cfg):
             drain_deadline = time.monotonic() + cfg["drain_s"]
             while sum(delivered) < want and time.monotonic() < drain_deadline:
                 time.sleep(0.01)
-            cpu1, t1 = cm.cpu_seconds(pid), time.monotonic()
-            done["steal_s"] = round(cm.steal_seconds() - steal0, 3)
+            cpu1, t1 = procfs.cpu_seconds(pid), time.monotonic()
+            done["steal_s"] = round(procfs.steal_seconds() - steal0, 3)
             done["other_benchmarks"] = others
             done["server_cpu_s"] = round(cpu1 - cpu0, 3)
             done["wall_s"] = round(t1 - t0, 3)
@@ -426,7 +482,7 @@ def run_model(sockserv, label, cfg):
         tail = server.close()
         if tail:
             record["server_stderr_tail"] = tail
-    record["load_average_after"] = cm.load_average()
+    record["load_average_after"] = procfs.load_average()
     return record
 
 
@@ -440,7 +496,7 @@ def summarize(cfg, phases, reports):
     all_exact = True
     for p_index, name in enumerate(PHASES):
         done = phases[p_index]
-        hist = cm.Histogram()
+        hist = Histogram()
         deliveries = 0
         last_ns = 0
         exact_clients = 0
@@ -488,7 +544,7 @@ def summarize(cfg, phases, reports):
         for key, (lo, hi) in r["per_line"].items():
             have = spans.get(key)
             spans[key] = [lo, hi] if have is None else [min(have[0], lo), max(have[1], hi)]
-    first, last = cm.Histogram(), cm.Histogram()
+    first, last = Histogram(), Histogram()
     for lo, hi in spans.values():
         first.add(lo)
         last.add(hi)
@@ -517,7 +573,7 @@ def markdown(results):
     lines = [
         "# sockserv: chat fan-out",
         "",
-        f"Run {results['generated']} on {cm.machine_line(results['machine'])}"
+        f"Run {results['generated']} on {machine.sentence(results['machine'])}"
         + (" **Quick settings: a check of the script, not a measurement.**" if results["quick"]
            else ""),
         "",
@@ -540,12 +596,11 @@ def markdown(results):
         "deliveries per server CPU-second is the capacity estimate when the server was not "
         "the bottleneck (server CPU share well below 1.0 means the Python receivers were).",
         "",
-        "| server | phase | lines sent | deliveries | deliveries/s | p50 | p99 | p99.9 | max | exact | server CPU share | deliveries per server CPU-s | load avg |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|",
     ]
+    rows = []
     for r in results["runs"]:
         if r.get("status") == "failed":
-            lines.append(f"| {label_of(r)} | failed: {r['reason']} | | | | | | | | | | | |")
+            rows.append([label_of(r), f"failed: {r['reason']}"])
             continue
         for name, ph in (("fixed", r["phases"]["fixed"]),
                          ("saturate, median of 3", r["saturate_median"])):
@@ -560,13 +615,16 @@ def markdown(results):
                 rate += " (" + ", ".join(f"{x / 1000:,.0f}k" for x in ph["all_deliveries_per_s"]) + ")"
                 per_cpu += " (" + ", ".join(f"{(x or 0) / 1000:,.0f}k"
                                             for x in ph["all_per_server_cpu_s"]) + ")"
-            lines.append(
-                f"| {label_of(r)} | {name} | {ph['lines_sent']:,} | "
-                f"{ph['deliveries']:,}/{ph['deliveries_expected']:,} | "
-                f"{rate} | {cm.fmt_us(lat.get('p50'))} | "
-                f"{cm.fmt_us(lat.get('p99'))} | {cm.fmt_us(lat.get('p99_9'))} | "
-                f"{cm.fmt_us(lat.get('max'))} | {exact} | {ph['server_cpu_share']:.2f} | "
-                f"{per_cpu} | {r['load_average_before'][0]:.1f} |")
+            rows.append([
+                label_of(r), name, f"{ph['lines_sent']:,}",
+                f"{ph['deliveries']:,}/{ph['deliveries_expected']:,}", rate,
+                report.fmt_us(lat.get("p50")), report.fmt_us(lat.get("p99")),
+                report.fmt_us(lat.get("p99_9")), report.fmt_us(lat.get("max")), exact,
+                f"{ph['server_cpu_share']:.2f}", per_cpu, f"{r['load_average_before'][0]:.1f}"])
+    lines += report.table(
+        ["server", "phase", "lines sent>", "deliveries>", "deliveries/s>", "p50>", "p99>",
+         "p99.9>", "max>", "exact", "server CPU share>", "deliveries per server CPU-s>",
+         "load avg"], rows)
     lines += [
         "",
         "Fixed phase, per line: latency to the FIRST receiver that read it (the server's "
@@ -576,18 +634,20 @@ def markdown(results):
         "long the server itself spends fanning one line out; the rest of the last "
         "receiver's latency is the receivers' own sweep.",
         "",
-        "| server | first receiver p50 | first p99 | last receiver p50 | last p99 | server CPU per line (the fan-out's own cost) |",
-        "|---|---:|---:|---:|---:|---:|",
     ]
+    rows = []
     for r in results["runs"]:
         if r.get("status") == "failed":
             continue
         fx = r["phases"]["fixed"]
         a, b = fx.get("first_receiver_latency_us") or {}, fx.get("last_receiver_latency_us") or {}
-        per_line = (cm.fmt_us(fx["server_cpu_s"] / fx["lines_sent"] * 1e6)
+        per_line = (report.fmt_us(fx["server_cpu_s"] / fx["lines_sent"] * 1e6)
                     if fx["lines_sent"] else "-")
-        lines.append(f"| {label_of(r)} | {cm.fmt_us(a.get('p50'))} | {cm.fmt_us(a.get('p99'))} | "
-                     f"{cm.fmt_us(b.get('p50'))} | {cm.fmt_us(b.get('p99'))} | {per_line} |")
+        rows.append([label_of(r), report.fmt_us(a.get("p50")), report.fmt_us(a.get("p99")),
+                     report.fmt_us(b.get("p50")), report.fmt_us(b.get("p99")), per_line])
+    lines += report.table(
+        ["server", "first receiver p50>", "first p99>", "last receiver p50>", "last p99>",
+         "server CPU per line (the fan-out's own cost)>"], rows)
     notes = []
     for r in results["runs"]:
         if r.get("status") == "failed":
@@ -621,38 +681,38 @@ def main():
     parser.add_argument("--out", help="where results go (default bench/results; with "
                         "--quick a new temporary directory)")
     args = parser.parse_args()
-    cm.install_signal_handlers()
-    out_dir = cm.output_dir(args.out, args.quick)
+    servers.stop_on_sigterm()
+    out_dir = report.output_dir(args.out, args.quick)
     labels = [x for x in args.models.split(",") if x]
     for x in labels:
         if x not in MODELS:
             parser.error(f"unknown model {x!r} (use {', '.join(MODELS)})")
-    sockserv = cm.sockserv_binary()
+    sockserv = servers.sockserv_binary()
     cfg = QUICK if args.quick else FULL
     results = {"generated": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
                "quick": args.quick, "command": " ".join(["bench/chat_fanout.py", *sys.argv[1:]]),
-               "machine": cm.machine(), "settings": cfg, "runs": []}
+               "machine": machine.described(CORES), "settings": cfg, "runs": []}
     started = time.monotonic()
     try:
         for label in labels:
             rec = run_model(sockserv, label, cfg)
             results["runs"].append(rec)
             if rec.get("status") == "failed":
-                cm.log(f"chat {label:9} FAILED: {rec['reason']}")
+                report.log(f"chat {label:9} FAILED: {rec['reason']}")
                 continue
             for name in PHASES:
                 ph = rec["phases"][name]
                 lat = ph["latency_us"] or {}
-                cm.log(f"chat {label:9} {name:8} {ph['deliveries']:>9,} deliveries "
-                       f"{ph['deliveries_per_s']:>10,.0f}/s p50 {cm.fmt_us(lat.get('p50'))} "
-                       f"p99 {cm.fmt_us(lat.get('p99'))} exact={ph['exactly_once_in_order']} "
+                report.log(f"chat {label:9} {name:8} {ph['deliveries']:>9,} deliveries "
+                       f"{ph['deliveries_per_s']:>10,.0f}/s p50 {report.fmt_us(lat.get('p50'))} "
+                       f"p99 {report.fmt_us(lat.get('p99'))} exact={ph['exactly_once_in_order']} "
                        f"server cpu {ph['server_cpu_share']:.2f}")
     except KeyboardInterrupt:
-        cm.log("interrupted: servers and clients killed, nothing written")
+        report.log("interrupted: servers and clients killed, nothing written")
         return 130
     results["took_s"] = round(time.monotonic() - started, 1)
-    results["load_average_at_end"] = cm.load_average()
-    paths = cm.write_results("chat_fanout", results, markdown(results), out_dir)
+    results["load_average_at_end"] = procfs.load_average()
+    paths = report.write_results("chat_fanout", results, markdown(results), out_dir)
     for path in paths:
         print(f"wrote {path}")
     return 0 if all(r.get("status") == "ok" for r in results["runs"]) else 1

@@ -22,7 +22,7 @@ two cores the load generator can be the bottleneck, and then this, not
 requests/s, says which server does more with a core.
 
 Then the same at 50, 500 and 5,000 connections with every server held to
-40% of its core by the cgroup CPU controller (bench/cpu_cap.py; needs
+40% of its core by the cgroup CPU controller (bench/lib/cpu_cap.py; needs
 root, skipped with the reason otherwise): the load generator then has more
 than the server, so requests/s measures the server alone.
 
@@ -50,9 +50,13 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import common_more as cm  # noqa: E402
-from cpu_cap import CpuCap  # noqa: E402
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)
+from bench.lib import machine, procfs, report, servers  # noqa: E402
+from bench.lib.cores import DEFAULT as CORES  # noqa: E402
+from bench.lib.durations import seconds  # noqa: E402
+from bench.lib.loadgen import run_bench as run_bench_on  # noqa: E402
+from bench.lib.cpu_cap import CpuCap  # noqa: E402
 
 FULL = {"sizes": [128, 1024], "connections": [1, 50, 500, 5000], "duration": "3s",
         "warmup": "500ms", "warmup_from_1000": "2s", "timeout": "2s", "repeats": 3,
@@ -71,10 +75,10 @@ SYSCALLS = ["read", "write", "readv", "writev", "recvfrom", "sendto", "recvmsg",
             "poll", "ppoll", "select", "pselect6"]
 
 
-def seconds(text):
-    if text.endswith("ms"):
-        return float(text[:-2]) / 1000
-    return float(text.rstrip("s"))
+def run_bench(sockserv, url, args, limit, server_pid=None, cpu_after_s=0.0):
+    """One `sockserv bench` on the load cores (bench.lib.loadgen.run_bench)."""
+    return run_bench_on(sockserv, url, args, limit, CORES, server_pid=server_pid,
+                        cpu_after_s=cpu_after_s)
 
 
 def parse_rivals(text):
@@ -99,11 +103,11 @@ class Contender:
 
     def start(self):
         if self.is_sockserv:
-            return cm.Server([self.sockserv, "serve", "-q", "-m", self.kind,
-                              "tcp://127.0.0.1:0/echo"])
-        port = cm.free_port()
+            return servers.MeasuredServer([self.sockserv, "serve", "-q", "-m", self.kind,
+                              "tcp://127.0.0.1:0/echo"], CORES)
+        port = servers.free_port()
         argv = shlex.split(self.command.replace("{port}", str(port)))
-        return cm.Server(argv, port=port)
+        return servers.MeasuredServer(argv, CORES, port=port)
 
     def describe(self):
         return (f"sockserv serve -q -m {self.kind} tcp://127.0.0.1:0/echo" if self.is_sockserv
@@ -129,10 +133,10 @@ def one_run(contender, size, conns, cfg, cap=None):
     try:
         with contender.start() as server:
             if cap:  # A rival may be a wrapper, or fork workers: cap them all.
-                for pid in [server.pid, *cm.descendants(server.pid)]:
+                for pid in [server.pid, *procfs.descendants(server.pid)]:
                     cap.add(pid)
             url = f"tcp://127.0.0.1:{server.port}"
-            rec = cm.run_bench(cm.sockserv_binary(), url, [
+            rec = run_bench(servers.sockserv_binary(), url, [
                 "-c", str(conns), "-t", "1", "-s", str(size), "-d", cfg["duration"],
                 "--warmup", warmup, "--timeout", cfg["timeout"]],
                 limit=seconds(cfg["duration"]) + seconds(warmup) + seconds(cfg["timeout"]) + 60,
@@ -166,27 +170,27 @@ def measure(contenders, connection_counts, cfg, cap=None):
     for size in cfg["sizes"]:
         for conns in connection_counts:
             runs = {c.name: [] for kind in KINDS for c in contenders[kind]}
-            others = cm.other_benchmarks()
-            steal0 = cm.steal_seconds()
+            others = machine.other_benchmarks()
+            steal0 = procfs.steal_seconds()
             for _ in range(cfg["repeats"]):
                 for kind in KINDS:
                     for c in contenders[kind]:  # sockserv, rival, ... interleaved
                         rec = one_run(c, size, conns, cfg, cap)
-                        rec["load_average"] = cm.load_average()
+                        rec["load_average"] = procfs.load_average()
                         runs[c.name].append(rec)
             for kind in KINDS:
                 point = {"kind": kind, "size": size, "connections": conns,
                          "servers": {}, "runs": {}, "other_benchmarks_at_start": others,
-                         "steal_s": round(cm.steal_seconds() - steal0, 2)}
+                         "steal_s": round(procfs.steal_seconds() - steal0, 2)}
                 for c in contenders[kind]:
                     point["servers"][c.name] = summarize(runs[c.name])
                     point["runs"][c.name] = runs[c.name]
                 point["ratios"] = point_ratios(point)
                 points.append(point)
                 for name, s in point["servers"].items():
-                    cm.log(f"rivals{' capped' if cap else ''} {kind:5} {size:5} B {conns:5} "
+                    report.log(f"rivals{' capped' if cap else ''} {kind:5} {size:5} B {conns:5} "
                            f"conns {name:16} {s['requests_per_s'] or 0:10,.0f} req/s p99 "
-                           f"{cm.fmt_us(s['p99_us'])} server cpu {s['server_cpu_share']} "
+                           f"{report.fmt_us(s['p99_us'])} server cpu {s['server_cpu_share']} "
                            f"(user {s['server_user_share']}) per-cpu-s "
                            f"{s['requests_per_server_cpu_s'] or 0:,.0f} "
                            f"{'/'.join(x or '?' for x in s['statuses'])}")
@@ -196,7 +200,7 @@ def measure(contenders, connection_counts, cfg, cap=None):
 def summarize(runs):
     """Medians over the repeats of one contender at one point."""
     def pick(f):
-        return cm.median([f(x) for x in runs])
+        return report.median([f(x) for x in runs])
     ok = [x for x in runs if x.get("result")]
     statuses = sorted({x.get("status") for x in runs})
     errors = {}
@@ -237,7 +241,7 @@ def point_ratios(point):
             continue
 
         def paired(f):
-            return cm.median([ratio(f(a), f(b)) for a, b in
+            return report.median([ratio(f(a), f(b)) for a, b in
                               zip(point["runs"][ours_name], point["runs"][name])])
         out[name] = {
             "requests_per_s": ratio(ours["requests_per_s"], theirs["requests_per_s"]),
@@ -277,7 +281,7 @@ def syscalls_run(contender, cfg):
     try:
         with contender.start() as server:
             url = f"tcp://127.0.0.1:{server.port}"
-            perf_out = os.path.join(cm.sockserv_binary().rsplit("/", 1)[0],
+            perf_out = os.path.join(servers.sockserv_binary().rsplit("/", 1)[0],
                                     f"perf-{contender.name}.txt")
             perf = subprocess.Popen(["perf", "stat", "-x,", "-o", perf_out,
                                      *sum((["-e", e] for e in events), []),
@@ -285,7 +289,7 @@ def syscalls_run(contender, cfg):
                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                     stderr=subprocess.PIPE)
             time.sleep(0.5)  # perf attaches
-            rec = cm.run_bench(cm.sockserv_binary(), url, [
+            rec = run_bench(servers.sockserv_binary(), url, [
                 "-c", str(conns), "-t", "1", "-s", str(size), "-d", f"{duration}s",
                 "--timeout", cfg["timeout"]], limit=duration + 60)
             # perf counts until its sleep ends; the server is idle after the bench.
@@ -331,8 +335,9 @@ def generator_check(sockserv, cfg):
     rows = []
     for threads in (1, 2):
         try:
-            with cm.Server([sockserv, "serve", "-q", "-m", "epoll", "tcp://127.0.0.1:0/echo"]) as s:
-                rec = cm.run_bench(sockserv, f"tcp://127.0.0.1:{s.port}", [
+            with servers.MeasuredServer([sockserv, "serve", "-q", "-m", "epoll",
+                                         "tcp://127.0.0.1:0/echo"], CORES) as s:
+                rec = run_bench(sockserv, f"tcp://127.0.0.1:{s.port}", [
                     "-c", "50", "-t", str(threads), "-s", "128", "-d", cfg["duration"],
                     "--warmup", cfg["warmup"], "--timeout", cfg["timeout"]],
                     limit=seconds(cfg["duration"]) + 60, server_pid=s.pid,
@@ -356,10 +361,7 @@ def size_label(size):
 
 
 def results_table(points):
-    lines = [
-        "| kind | message | connections | server | requests/s | p99 | server CPU share | user share | load CPU share | requests per server CPU-s | status, errors |",
-        "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---|",
-    ]
+    rows = []
     for point in points:
         for name, s in point["servers"].items():
             errs = ", ".join(f"{v} {k}" for k, v in s["errors_total"].items() if v)
@@ -369,20 +371,18 @@ def results_table(points):
 
             def show(x):
                 return "-" if x is None else x
-            lines.append(
-                f"| {point['kind']} | {size_label(point['size'])} | {point['connections']:,} | "
-                f"{name} | {s['requests_per_s'] or 0:,.0f} | {cm.fmt_us(s['p99_us'])} | "
-                f"{show(s['server_cpu_share'])} | {show(s.get('server_user_share'))} | "
-                f"{show(s['load_cpu_share'])} | {s['requests_per_server_cpu_s'] or 0:,.0f} | "
-                f"{status} |")
-    return lines
+            rows.append([point["kind"], size_label(point["size"]), f"{point['connections']:,}",
+                         name, f"{s['requests_per_s'] or 0:,.0f}", report.fmt_us(s["p99_us"]),
+                         show(s["server_cpu_share"]), show(s.get("server_user_share")),
+                         show(s["load_cpu_share"]), f"{s['requests_per_server_cpu_s'] or 0:,.0f}",
+                         status])
+    return report.table(["kind", "message>", "connections>", "server", "requests/s>", "p99>",
+                         "server CPU share>", "user share>", "load CPU share>",
+                         "requests per server CPU-s>", "status, errors"], rows)
 
 
 def ratios_table(points):
-    lines = [
-        "| kind | rival | message | connections | requests/s | requests/s, paired | p99 | per server CPU-s | per server CPU-s, paired | rival status |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
-    ]
+    rows = []
 
     def show(x):
         if x is None:
@@ -390,13 +390,14 @@ def ratios_table(points):
         return f"**{x:.2f}x**" if x >= TARGET_RATIO else f"{x:.2f}x"
     for point in points:
         for rname, r in point.get("ratios", {}).items():
-            lines.append(f"| {point['kind']} | {rname} | {size_label(point['size'])} | "
-                         f"{point['connections']:,} | {show(r['requests_per_s'])} | "
-                         f"{show(r.get('requests_per_s_paired'))} | {show(r['p99'])} | "
-                         f"{show(r['per_server_cpu_s'])} | "
-                         f"{show(r.get('per_server_cpu_s_paired'))} | "
-                         f"{signal_names(r['rival_status'])} |")
-    return lines
+            rows.append([point["kind"], rname, size_label(point["size"]),
+                         f"{point['connections']:,}", show(r["requests_per_s"]),
+                         show(r.get("requests_per_s_paired")), show(r["p99"]),
+                         show(r["per_server_cpu_s"]), show(r.get("per_server_cpu_s_paired")),
+                         signal_names(r["rival_status"])])
+    return report.table(["kind", "rival", "message>", "connections>", "requests/s>",
+                         "requests/s, paired>", "p99>", "per server CPU-s>",
+                         "per server CPU-s, paired>", "rival status"], rows)
 
 
 def markdown(results):
@@ -405,7 +406,7 @@ def markdown(results):
     lines = [
         "# sockserv beside other single-threaded C echo servers",
         "",
-        f"Run {results['generated']} on {cm.machine_line(m)}"
+        f"Run {results['generated']} on {machine.sentence(m)}"
         + (" **Quick settings: a check of the script, not a measurement.**" if results["quick"]
            else ""),
         "",
@@ -458,7 +459,7 @@ def markdown(results):
         else:
             lines += [
                 f"The same runs with every server held to {capped['share']:.0%} of its core "
-                "by the cgroup CPU controller (`bench/cpu_cap.py`: quota "
+                "by the cgroup CPU controller (`bench/lib/cpu_cap.py`: quota "
                 f"{capped['share']:.0%} of a 10 ms period), so that the server, not the "
                 "load generator on the other core, is the bottleneck, and requests/s says "
                 "what each server does with the same CPU. Server CPU share is then at most "
@@ -512,19 +513,19 @@ def main():
                         "--quick a new temporary directory)")
     parser.add_argument("--skip-syscalls", action="store_true")
     args = parser.parse_args()
-    cm.install_signal_handlers()
-    out_dir = cm.output_dir(args.out, args.quick)
-    sockserv = cm.sockserv_binary()
+    servers.stop_on_sigterm()
+    out_dir = report.output_dir(args.out, args.quick)
+    sockserv = servers.sockserv_binary()
     cfg = QUICK if args.quick else FULL
     rivals = parse_rivals(os.environ.get("SOCKSERV_RIVALS"))
     if not rivals:
-        cm.log("SOCKSERV_RIVALS not given: only sockserv epoll and uring run, no ratios")
+        report.log("SOCKSERV_RIVALS not given: only sockserv epoll and uring run, no ratios")
     contenders = {kind: [Contender(kind, f"sockserv-{kind}", sockserv=sockserv)] for kind in KINDS}
     for r in rivals:
         contenders[r["kind"]].append(Contender(r["kind"], r["name"], command=r["command"]))
     results = {"generated": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
                "quick": args.quick, "command": " ".join(["bench/rivals.py", *sys.argv[1:]]),
-               "machine": cm.machine(), "settings": cfg, "rivals": rivals,
+               "machine": machine.described(CORES), "settings": cfg, "rivals": rivals,
                "target_ratio": TARGET_RATIO, "points": []}
     started = time.monotonic()
     try:
@@ -540,7 +541,7 @@ def main():
                 problem = f"cannot set up the cgroup: {e}"
         if problem:
             results["capped"] = {"skipped": problem}
-            cm.log(f"capped runs skipped: {problem}")
+            report.log(f"capped runs skipped: {problem}")
         if not args.skip_syscalls:
             problem = perf_usable()
             if problem:
@@ -549,15 +550,15 @@ def main():
                 results["syscalls"] = {"runs": [syscalls_run(c, cfg) for kind in KINDS
                                                 for c in contenders[kind]]}
                 for r in results["syscalls"]["runs"]:
-                    cm.log(f"syscalls {r['server']:16} {r.get('syscalls_per_request', '-')} per "
+                    report.log(f"syscalls {r['server']:16} {r.get('syscalls_per_request', '-')} per "
                            f"request {r.get('by_call_per_request', r.get('reason'))}")
         results["generator_check"] = generator_check(sockserv, cfg)
     except KeyboardInterrupt:
-        cm.log("interrupted: servers killed, nothing written")
+        report.log("interrupted: servers killed, nothing written")
         return 130
     results["took_s"] = round(time.monotonic() - started, 1)
-    results["load_average_at_end"] = cm.load_average()
-    for path in cm.write_results("rivals", results, markdown(results), out_dir):
+    results["load_average_at_end"] = procfs.load_average()
+    for path in report.write_results("rivals", results, markdown(results), out_dir):
         print(f"wrote {path}")
     return 0
 

@@ -30,56 +30,29 @@ import datetime
 import json
 import os
 import re
-import resource
 import shutil
-import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-# One sampler of competing processes, one machine description and one
-# latency format for every experiment script.
-from common_more import Server, busy_processes, fmt_us, load_average, machine_basics
-
 REPO = Path(__file__).resolve().parents[1]
-SOCKSERV = os.environ.get("SOCKSERV") or str(REPO / "build" / "sockserv")
-THREADED_CLIENT = os.environ.get("THREADED_CLIENT") or str(
-    REPO / "build" / "bench" / "threaded_client")
+sys.path.insert(0, str(REPO))
+from bench.experiments import echo, generator, slow, udp  # noqa: E402
+from bench.lib import machine as machine_info  # noqa: E402
+from bench.lib.cores import CorePlan  # noqa: E402
+from bench.lib.procfs import load_average  # noqa: E402
+from bench.lib.report import log  # noqa: E402
+from bench.lib.servers import stop_on_sigterm  # noqa: E402
+from bench.lib.testbed import Testbed  # noqa: E402
 
+SOCKSERV = os.environ.get("SOCKSERV") or str(REPO / "build" / "sockserv")
 # The models sockserv has, in the order its --help lists them; this list is
 # only the fallback should the help text change shape.
 MODELS = ["iterative", "fork", "thread", "select", "poll", "epoll"]
-EXPERIMENTS = ["udp", "slow", "echo", "generator"]
-# sockserv caps select below FD_SETSIZE (1024): 960 connections at most.
-SELECT_LIMIT = 960
-START_TIMEOUT = 10.0
+# In the order they run; results.md shows them in this order too.
+EXPERIMENTS = {"generator": generator, "udp": udp, "slow": slow, "echo": echo}
 
-
-# -- Settings: the full run and its smoke-sized shadow ---------------------
-
-FULL = {
-    "udp": {"clients": 20, "delay": "5s", "timeout": "30s"},
-    "slow": {"clients": 20, "pause": "100ms", "duration": "8s", "timeout": "5s"},
-    # Thousands of connections take the fork and thread servers seconds to
-    # take in (a process or thread each, all on one core), so the largest
-    # runs warm up longer: the table is of the steady state, not the ramp.
-    # Each point is the best of three runs, each against a fresh server, so
-    # one disturbed run on a shared machine does not make the plot.
-    "echo": {"connections": [1, 50, 500, 5000], "sizes": [128, 1024], "duration": "3s",
-             "warmup": "500ms", "warmup_from_1000": "3s", "timeout": "2s", "repeats": 3},
-    "generator": {"connections": 50, "seconds": 5, "repeats": 3},
-}
-SMOKE = {
-    "udp": {"clients": 20, "delay": "200ms", "timeout": "3s"},
-    "slow": {"clients": 20, "pause": "5ms", "duration": "400ms", "timeout": "1s"},
-    "echo": {"connections": [1, 50], "sizes": [128], "duration": "300ms", "warmup": "0",
-             "warmup_from_1000": "0", "timeout": "1s", "repeats": 1},
-    "generator": {"connections": 10, "seconds": 1, "repeats": 1},
-}
-
-
-# -- Cores -----------------------------------------------------------------
 
 def discover_models():
     """Every model `sockserv serve --help` lists under --model."""
@@ -101,235 +74,20 @@ def discover_models():
     return found or MODELS
 
 
-def core_plan(pin):
-    """(server cores, load cores) as taskset lists, or (None, None) on one core."""
-    cores = sorted(os.sched_getaffinity(0))
-    if not pin or len(cores) < 2 or not shutil.which("taskset"):
-        return None, None
-    return str(cores[0]), ",".join(str(c) for c in cores[1:])
-
-
 # Set by main(); --no-pin leaves placement to the scheduler.
-SERVER_CORES, LOAD_CORES = None, None
-
-
-def pinned(argv, cores):
-    return ["taskset", "-c", cores, *argv] if cores else list(argv)
-
-
-# -- Processes -------------------------------------------------------------
-
-def start_server(model, listener, options=()):
-    """A `sockserv serve` process pinned to the server cores; use with `with`."""
-    argv = pinned([SOCKSERV, "serve", "-q", "-m", model, *options, listener], SERVER_CORES)
-    return Server(argv, start_timeout=START_TIMEOUT, pin=False)
-
-
-def run_tool(argv, limit):
-    """Runs a load generator pinned to the load cores: (rc, stdout, stderr, cpu s)."""
-    argv = pinned(argv, LOAD_CORES)
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    try:
-        proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                              timeout=limit)
-    except subprocess.TimeoutExpired:
-        return None, "", f"still running after {limit:.0f}s", 0.0
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return proc.returncode, proc.stdout, proc.stderr, cpu
-
-
-def seconds(text):
-    """Seconds in a duration as bench reads it (enough of it for these settings)."""
-    m = re.fullmatch(r"([0-9.]+)(ms|s|m)?", text)
-    value = float(m.group(1))
-    return value / 1000 if m.group(2) == "ms" else value * 60 if m.group(2) == "m" else value
-
-
-def bench(url, args, limit):
-    """One `sockserv bench --json` run: a record with its status."""
-    argv = [SOCKSERV, "bench", "--json", *args, url]
-    started = time.monotonic()
-    rc, out, err, cpu = run_tool(argv, limit)
-    record = {"command": " ".join(pinned(argv, LOAD_CORES)),
-              "wall_s": round(time.monotonic() - started, 3), "cpu_s": round(cpu, 3)}
-    try:
-        record["result"] = json.loads(out)
-    except ValueError:
-        record.update(status="failed", reason=(err.strip() or f"exit status {rc}")[-300:])
-        return record
-    result = record["result"]
-    if result["requests"] == 0:
-        record.update(status="failed", reason=err.strip()[-300:] or "no request succeeded")
-    elif result["requests_failed"] > 0:
-        record["status"] = "errors"
-    else:
-        record["status"] = "ok"
-    return record
-
-
-def best_run(runs):
-    """The run with the most requests/s, with every run's figure beside it.
-    Other work on the machine only ever slows a run down, so the best of a
-    few is the nearest to what the model does undisturbed; a run that failed
-    outright counts as 0 requests/s."""
-    def rps(run):
-        return run.get("result", {}).get("requests_per_s", 0)
-
-    best = max(runs, key=rps)
-    chosen = dict(best)
-    if len(runs) > 1:
-        chosen["repeats_requests_per_s"] = [round(rps(r), 1) for r in runs]
-        chosen["repeats"] = [r for r in runs if r is not best]
-    return chosen
-
-
-def failed(reason):
-    return {"status": "failed", "reason": str(reason)[-300:]}
-
-
-def log(text):
-    print(text, file=sys.stderr, flush=True)
-
-
-# -- The experiments ---------------------------------------------------------
-
-def experiment_udp(models, cfg):
-    runs = {}
-    for model in models:
-        try:
-            with start_server(model, "udp://127.0.0.1:0/upper", ["--delay", cfg["delay"]]) as server:
-                record = bench(server.url, [
-                    "-c", str(cfg["clients"]), "-n", str(cfg["clients"]), "--expect", "upper",
-                    "-m", "lengthy action {n}", "--timeout", cfg["timeout"]],
-                    limit=seconds(cfg["timeout"]) + 30)
-        except RuntimeError as e:
-            record = failed(f"server did not start: {e}")
-        runs[model] = record
-        log(f"udp    {model:9} {summary(record)}")
-    return {"settings": cfg, "runs": runs}
-
-
-def experiment_slow(models, cfg):
-    runs = {}
-    for model in models:
-        try:
-            with start_server(model, "tcp://127.0.0.1:0/echo") as server:
-                record = bench(server.url, [
-                    "-c", str(cfg["clients"]), "-d", cfg["duration"], "--dribble", cfg["pause"],
-                    "-m", "Hello world {n}", "--timeout", cfg["timeout"]],
-                    limit=seconds(cfg["duration"]) + seconds(cfg["timeout"]) + 30)
-        except RuntimeError as e:
-            record = failed(f"server did not start: {e}")
-        runs[model] = record
-        log(f"slow   {model:9} {summary(record)}")
-    return {"settings": cfg, "runs": runs}
-
-
-def experiment_echo(models, cfg):
-    runs = {}
-    for model in models:
-        for size in cfg["sizes"]:
-            for conns in cfg["connections"]:
-                key = f"{model}/{size}/{conns}"
-                options = []
-                # thread and fork serve 1024 at once by default; let them try
-                # them all, so the table shows their cost rather than the cap.
-                if model in ("thread", "fork") and conns > 1024:
-                    options = ["--max-conns", str(conns + 100)]
-                warmup = cfg["warmup_from_1000"] if conns >= 1000 else cfg["warmup"]
-                repeats = []
-                for _ in range(cfg["repeats"]):
-                    try:
-                        with start_server(model, "tcp://127.0.0.1:0/echo", options) as server:
-                            run = bench(server.url, [
-                                "-c", str(conns), "-t", "1", "-s", str(size),
-                                "-d", cfg["duration"], "--warmup", warmup,
-                                "--timeout", cfg["timeout"]],
-                                limit=seconds(cfg["duration"]) + seconds(warmup) +
-                                seconds(cfg["timeout"]) + 60)
-                            run["server_options"] = options
-                    except RuntimeError as e:
-                        run = failed(f"server did not start: {e}")
-                    repeats.append(run)
-                record = best_run(repeats)
-                if model == "select" and conns > SELECT_LIMIT and record["status"] != "ok":
-                    record["status"] = "limit"
-                    record["reason"] = (f"select watches descriptors below FD_SETSIZE (1024): "
-                                        f"sockserv serves {SELECT_LIMIT} at most, the rest wait")
-                runs[key] = record
-                log(f"echo   {model:9} {size:5} B {conns:5} conns  {summary(record)}")
-    return {"settings": cfg, "runs": runs}
-
-
-def experiment_generator(cfg):
-    """One bench thread and the thread-per-connection client, same server."""
-    conns, secs = cfg["connections"], cfg["seconds"]
-    rounds = []
-    if not os.access(THREADED_CLIENT, os.X_OK):
-        return {"settings": cfg, **failed(f"{THREADED_CLIENT} not built (make bench)")}
-    try:
-        with start_server("epoll", "tcp://127.0.0.1:0/echo") as server:
-            host_port = server.url.split("//")[1].rsplit("/", 1)[0]
-            host, port = host_port.rsplit(":", 1)
-            for _ in range(cfg["repeats"]):
-                argv = [THREADED_CLIENT, "-c", str(conns), "-d", str(secs), host, port]
-                rc, out, err, cpu = run_tool(argv, secs + 30)
-                try:
-                    threaded = json.loads(out)
-                except ValueError:
-                    threaded = {"requests_per_s": 0, "error": err.strip()[-300:]}
-                threaded["cpu_s"] = round(cpu, 3)
-                threaded["command"] = " ".join(pinned(argv, LOAD_CORES))
-                ours = bench(server.url, ["-c", str(conns), "-t", "1", "-d", f"{secs}s"],
-                             limit=secs + 30)
-                rounds.append({"threaded_client": threaded, "bench": ours})
-    except RuntimeError as e:
-        return {"settings": cfg, **failed(f"server did not start: {e}")}
-
-    def median(values):
-        values = sorted(values)
-        return values[len(values) // 2] if values else 0
-
-    threaded_rps = median([r["threaded_client"].get("requests_per_s", 0) for r in rounds])
-    bench_rps = median([r["bench"].get("result", {}).get("requests_per_s", 0) for r in rounds])
-    measured = threaded_rps > 0 and bench_rps > 0
-    out = {"settings": cfg, "rounds": rounds, "threaded_client_requests_per_s": threaded_rps,
-           "bench_requests_per_s": bench_rps,
-           "bench_over_threaded": round(bench_rps / threaded_rps, 3) if threaded_rps else None,
-           "bench_keeps_up": measured and bench_rps >= threaded_rps,
-           "status": "ok" if measured else "failed"}
-    if not measured:
-        out["reason"] = "a load generator made no request; see rounds"
-    log(f"generator  threaded client {threaded_rps:.0f} req/s, bench {bench_rps:.0f} req/s")
-    return out
+PLAN = CorePlan(pin=False)
 
 
 # -- Reporting ---------------------------------------------------------------
 
-def summary(record):
-    if record["status"] == "failed" and "result" not in record:
-        return f"FAILED: {record['reason']}"
-    r = record["result"]
-    lat = r["latency_us"] or {}
-    errors = ", ".join(f"{k} {v}" for k, v in r["errors"].items() if v) or "no errors"
-    return (f"{record['status']:6} {r['requests_per_s']:10.0f} req/s  "
-            f"p99 {fmt_us(lat.get('p99'))}  {errors}")
-
-
 def machine():
     return {
-        **machine_basics(),
-        "server_cores": SERVER_CORES,
-        "load_cores": LOAD_CORES,
+        **machine_info.basics(),
+        "server_cores": PLAN.server_text,
+        "load_cores": PLAN.load_text,
         "load_average_at_start": load_average(),
-        "busy_processes_at_start": busy_processes(),
+        "busy_processes_at_start": machine_info.busy_processes(),
     }
-
-
-def errors_text(r):
-    parts = [f"{v} {k}" for k, v in r["errors"].items() if v]
-    return ", ".join(parts) if parts else "0"
 
 
 def markdown(results):
@@ -342,127 +100,17 @@ def markdown(results):
         + (f"Server pinned to core {m['server_cores']}, load to core {m['load_cores']}."
            if m["server_cores"] else "Server and load unpinned (--no-pin, one core or no taskset)."),
         f"Load average at start: {', '.join(f'{x:.2f}' for x in m['load_average_at_start'])}."
-        + (" Other processes busy at start: " + ", ".join(
-            f"{b['name']} (pid {b['pid']}, {b['cpu_share'] * 100:.0f}% of a core)"
-            for b in m["busy_processes_at_start"]) + "."
+        + (" Other processes busy at start: " + machine_info.busy_text(
+            m["busy_processes_at_start"]) + "."
            if m["busy_processes_at_start"] else " Nothing else was busy at start.")
         + (" Smoke settings: a check of the scripts, not a measurement."
            if results["smoke"] else ""),
         "",
     ]
-    exp = results["experiments"]
-    if "generator" in exp:
-        g = exp["generator"]
-        lines += ["## The generator is not the bottleneck", ""]
-        if g.get("rounds"):
-            s = g["settings"]
-            lines += [
-                f"Echo, 128 B, {s['connections']} connections, {s['seconds']} s, epoll server; "
-                f"median of {s['repeats']} rounds. Both clients on the same core.",
-                "",
-                "| load generator | requests/s | CPU s per 100k requests |",
-                "|---|---:|---:|",
-            ]
-            for name, rps_key, pick in [
-                    ("threaded_client (a thread per connection)", "threaded_client_requests_per_s",
-                     lambda r: (r["threaded_client"].get("requests", 0),
-                                r["threaded_client"]["cpu_s"])),
-                    ("sockserv bench, one thread", "bench_requests_per_s",
-                     lambda r: (r["bench"].get("result", {}).get("requests", 0),
-                                r["bench"].get("cpu_s", 0)))]:
-                reqs = sum(pick(r)[0] for r in g["rounds"])
-                cpu = sum(pick(r)[1] for r in g["rounds"])
-                per = f"{cpu / reqs * 1e5:.2f}" if reqs else "-"
-                lines.append(f"| {name} | {g[rps_key]:.0f} | {per} |")
-            verdict = ("one bench thread keeps up with the threaded client"
-                       if g["bench_keeps_up"] else
-                       "one bench thread did NOT keep up with the threaded client")
-            lines += ["", f"Result: {verdict} ({g['bench_over_threaded']}x).", ""]
-        else:
-            lines += [f"FAILED: {g.get('reason')}", ""]
-    if "udp" in exp:
-        s = exp["udp"]["settings"]
-        lines += [
-            "## UDP lengthy action",
-            "",
-            f"{s['clients']} clients each send one datagram to upper (delay {s['delay']}) "
-            f"and wait up to {s['timeout']} for the answer.",
-            "",
-            "| model | status | answered | first answer | median | last answer | errors | run took |",
-            "|---|---|---:|---:|---:|---:|---|---:|",
-        ]
-        for model, rec in exp["udp"]["runs"].items():
-            lines.append(row_udp(model, rec, s["clients"]))
-        lines.append("")
-    if "slow" in exp:
-        s = exp["slow"]["settings"]
-        lines += [
-            "## Slow clients",
-            "",
-            f"{s['clients']} TCP clients each write \"Hello world N\" to echo a byte per "
-            f"{s['pause']}, for {s['duration']} (request timeout {s['timeout']}).",
-            "",
-            "| model | status | requests answered | p50 | max | errors |",
-            "|---|---|---:|---:|---:|---|",
-        ]
-        for model, rec in exp["slow"]["runs"].items():
-            lines.append(row_slow(model, rec))
-        lines.append("")
-    if "echo" in exp:
-        s = exp["echo"]["settings"]
-        lines += [
-            "## Echo throughput and latency",
-            "",
-            f"Best of {s['repeats']} runs by requests/s, each against a fresh server "
-            "(all three are in results.json). "
-            f"One bench thread, closed loop, pipeline 1, {s['duration']} after "
-            f"{s['warmup']} warmup ({s['warmup_from_1000']} from 1000 connections), "
-            f"request timeout {s['timeout']}. thread and fork get --max-conns above 1024 "
-            "where the run needs it.",
-            "",
-            "| model | message | connections | status | requests/s | MB/s | p50 | p99 | p99.9 | max | errors |",
-            "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---|",
-        ]
-        for key, rec in exp["echo"]["runs"].items():
-            model, size, conns = key.split("/")
-            lines.append(row_echo(model, size, conns, rec))
-        notes = sorted({rec["reason"] for rec in exp["echo"]["runs"].values()
-                        if rec["status"] in ("limit", "failed") and rec.get("reason")})
-        if notes:
-            lines += [""] + [f"- {n}" for n in notes]
-        lines += ["", "![requests/s](echo_requests_per_s.png)", "",
-                  "![p99 latency](echo_p99_latency.png)", ""]
+    for name, module in EXPERIMENTS.items():
+        if name in results["experiments"]:
+            lines += module.markdown(results["experiments"][name])
     return "\n".join(lines)
-
-
-def row_udp(model, rec, clients):
-    if "result" not in rec:
-        return f"| {model} | failed: {rec['reason']} | | | | | | |"
-    r = rec["result"]
-    lat = r["latency_us"] or {}
-    return (f"| {model} | {rec['status']} | {r['requests']} of {clients} | "
-            f"{fmt_us(lat.get('min'))} | {fmt_us(lat.get('p50'))} | {fmt_us(lat.get('max'))} | "
-            f"{errors_text(r)} | {rec['wall_s']:.1f} s |")
-
-
-def row_slow(model, rec):
-    if "result" not in rec:
-        return f"| {model} | failed: {rec['reason']} | | | | |"
-    r = rec["result"]
-    lat = r["latency_us"] or {}
-    return (f"| {model} | {rec['status']} | {r['requests']} | {fmt_us(lat.get('p50'))} | "
-            f"{fmt_us(lat.get('max'))} | {errors_text(r)} |")
-
-
-def row_echo(model, size, conns, rec):
-    label = f"{int(size) // 1024} KiB" if int(size) >= 1024 else f"{size} B"
-    if "result" not in rec:
-        return f"| {model} | {label} | {conns} | failed: {rec['reason']} | | | | | | | |"
-    r = rec["result"]
-    lat = r["latency_us"] or {}
-    return (f"| {model} | {label} | {conns} | {rec['status']} | {r['requests_per_s']:.0f} | "
-            f"{r['mb_per_s']:.1f} | {fmt_us(lat.get('p50'))} | {fmt_us(lat.get('p99'))} | "
-            f"{fmt_us(lat.get('p99_9'))} | {fmt_us(lat.get('max'))} | {errors_text(r)} |")
 
 
 def plot(results, out_dir):
@@ -512,22 +160,18 @@ def plot(results, out_dir):
 
 # -- Main ------------------------------------------------------------------------
 
-def interrupted(signo, frame):
-    raise KeyboardInterrupt
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--smoke", action="store_true", help="a quick check of the scripts")
     parser.add_argument("--out", default=str(REPO / "bench" / "results"))
-    parser.add_argument("--only", default=",".join(EXPERIMENTS))
+    parser.add_argument("--only", default="udp,slow,echo,generator")
     parser.add_argument("--models", help="comma-separated (default: every model sockserv has)")
     parser.add_argument("--no-pin", action="store_true",
                         help="leave server and load unpinned (a machine shared with busy "
                              "processes: pinned, both must share a core with them)")
     args = parser.parse_args()
-    global SERVER_CORES, LOAD_CORES
-    SERVER_CORES, LOAD_CORES = core_plan(not args.no_pin)
+    global PLAN
+    PLAN = CorePlan(pin=not args.no_pin)
     only = [e for e in args.only.split(",") if e]
     if not os.access(SOCKSERV, os.X_OK):
         parser.error(f"{SOCKSERV} is not built (make, or set SOCKSERV)")
@@ -539,24 +183,20 @@ def main():
     for model in models:
         if model not in MODELS:
             parser.error(f"unknown model {model!r} (use {', '.join(MODELS)})")
-    settings = SMOKE if args.smoke else FULL
     # A stop (make's Ctrl-C, a kill) ends like Ctrl-C: servers are killed on
     # the way out, never left behind.
-    signal.signal(signal.SIGTERM, interrupted)
+    stop_on_sigterm()
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
 
     results = {"generated": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
                "smoke": args.smoke, "machine": machine(), "experiments": {}}
     started = time.monotonic()
-    if "generator" in only:
-        results["experiments"]["generator"] = experiment_generator(settings["generator"])
-    if "udp" in only:
-        results["experiments"]["udp"] = experiment_udp(models, settings["udp"])
-    if "slow" in only:
-        results["experiments"]["slow"] = experiment_slow(models, settings["slow"])
-    if "echo" in only:
-        results["experiments"]["echo"] = experiment_echo(models, settings["echo"])
+    testbed = Testbed(SOCKSERV, PLAN)
+    for name, module in EXPERIMENTS.items():
+        if name in only:
+            cfg = module.SMOKE if args.smoke else module.FULL
+            results["experiments"][name] = module.run(testbed, models, cfg)
     results["took_s"] = round(time.monotonic() - started, 1)
 
     problem = plot(results, out_dir)

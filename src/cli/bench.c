@@ -6,6 +6,7 @@
  * the server does: refusals, resets and silence are counted and reported,
  * and the exit status says only whether any request succeeded.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -58,13 +59,21 @@ static void print_help(void)
            "      --timeout DURATION  per request and per connection attempt (default 5s)\n"
            "      --warmup DURATION   load before measuring; not counted (default 0)\n"
            "      --json              print one JSON object instead of the summary\n"
+           "      --hold              open every connection once, make --hold-requests\n"
+           "                          requests on each, then hold them idle until -d ends\n"
+           "                          or a signal; announces one 'held' line when it holds\n"
+           "      --hold-requests N   requests each held connection makes first (default 0)\n"
+           "      --source-from ADDR  bind connections to IPv4 source addresses counted up\n"
+           "                          from ADDR (127.0.1.1: loopback has a /8 of them)\n"
+           "      --per-source N      connections per source address (default %d)\n"
            "  -h, --help              show this help\n"
            "  -V, --version           show the version\n"
            "\n"
            "The run never outlives warmup + duration + timeout. While stderr is a terminal a\n"
            "live line shows progress every second. Exit status: 0 when at least one request\n"
-           "succeeded, 1 when none did or the run could not start, 2 for a usage error.\n",
-           DEFAULT_CONNECTIONS, DEFAULT_SIZE);
+           "succeeded (with --hold: when every connection was held), 1 when none did or the\n"
+           "run could not start, 2 for a usage error.\n",
+           DEFAULT_CONNECTIONS, DEFAULT_SIZE, BENCH_PER_SOURCE_DEFAULT);
 }
 
 /* Reports a usage error; -1 tells parse_options to stop. */
@@ -123,6 +132,8 @@ struct bench_options {
     bool json;
     bool expect_given;
     bool size_given;
+    bool hold_requests_given;
+    bool per_source_given;
 };
 
 enum long_only {
@@ -133,6 +144,10 @@ enum long_only {
     OPT_TIMEOUT,
     OPT_WARMUP,
     OPT_JSON,
+    OPT_HOLD,
+    OPT_HOLD_REQUESTS,
+    OPT_SOURCE_FROM,
+    OPT_PER_SOURCE,
 };
 
 /* Reads one option into o. Returns 0, -1 after a usage error, or 1 when
@@ -188,6 +203,26 @@ static int take_option(int ch, const char *arg, char **argv, struct bench_option
     case OPT_JSON:
         o->json = true;
         return 0;
+    case OPT_HOLD:
+        cfg->hold = true;
+        return 0;
+    case OPT_HOLD_REQUESTS:
+        if (parse_whole("--hold-requests", arg, 0, BENCH_HOLD_REQUESTS_MAX, &n) != 0)
+            return -1;
+        cfg->hold_requests = (uint32_t)n;
+        o->hold_requests_given = true;
+        return 0;
+    case OPT_SOURCE_FROM:
+        if (inet_pton(AF_INET, arg, &cfg->source_from) != 1)
+            return usage_error("bad --source-from '%s': expected an IPv4 address", arg);
+        cfg->source_given = true;
+        return 0;
+    case OPT_PER_SOURCE:
+        if (parse_whole("--per-source", arg, 1, BENCH_CONNECTIONS_MAX, &n) != 0)
+            return -1;
+        cfg->per_source = (uint32_t)n;
+        o->per_source_given = true;
+        return 0;
     case 'h':
         print_help();
         return 1;
@@ -218,6 +253,10 @@ static int parse_options(int argc, char **argv, struct bench_options *o)
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {"warmup", required_argument, NULL, OPT_WARMUP},
         {"json", no_argument, NULL, OPT_JSON},
+        {"hold", no_argument, NULL, OPT_HOLD},
+        {"hold-requests", required_argument, NULL, OPT_HOLD_REQUESTS},
+        {"source-from", required_argument, NULL, OPT_SOURCE_FROM},
+        {"per-source", required_argument, NULL, OPT_PER_SOURCE},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -255,11 +294,34 @@ static int infer_expect(struct bench_options *o)
     return 0;
 }
 
+/* --hold's own rules: one connection each, held on one loop, no schedule. */
+static int check_hold(struct bench_options *o, bool udp)
+{
+    struct bench_config *cfg = &o->cfg;
+    if (!cfg->hold) {
+        if (o->hold_requests_given)
+            return usage_error("--hold-requests needs --hold");
+        return 0;
+    }
+    if (udp)
+        return usage_error("--hold needs connections: UDP has none to hold");
+    if (cfg->threads > 1)
+        return usage_error("--hold runs on one thread (it only opens and waits)");
+    if (cfg->rate > 0 || cfg->requests > 0 || cfg->warmup_ns > 0)
+        return usage_error("--hold makes --hold-requests requests per connection: "
+                           "no --rate, --requests or --warmup");
+    return 0;
+}
+
 /* The checks that need more than one option. */
 static int check_combination(struct bench_options *o)
 {
     struct bench_config *cfg = &o->cfg;
     bool udp = cfg->target.spec.transport == TRANSPORT_UDP;
+    if (check_hold(o, udp) != 0)
+        return -1;
+    if (o->per_source_given && !cfg->source_given)
+        return usage_error("--per-source needs --source-from");
     if (cfg->message_text && o->size_given)
         return usage_error("-s and -m cannot be used together");
     if (cfg->threads > cfg->connections)
@@ -273,7 +335,8 @@ static int check_combination(struct bench_options *o)
     if (udp && length > BENCH_DATAGRAM_MAX)
         return usage_error("a %zu-byte message does not fit in one UDP datagram (at most %d)",
                            length, BENCH_DATAGRAM_MAX);
-    if (cfg->duration_ns == 0 && cfg->requests == 0)
+    /* A --hold run without -d holds until a signal. */
+    if (cfg->duration_ns == 0 && cfg->requests == 0 && !cfg->hold)
         cfg->duration_ns = DEFAULT_DURATION_MS * NS_PER_MS;
     if (cfg->duration_ns > 0 &&
         cfg->warmup_ns + cfg->duration_ns + cfg->timeout_ns > 3 * DURATION_MAX_MS * NS_PER_MS)
@@ -292,6 +355,32 @@ static int measure_message(struct bench_config *cfg)
     return 0;
 }
 
+/* --hold's announcement, from the loop's thread while the main one waits. */
+static void announce_held(const struct bench_held *held, void *arg)
+{
+    const struct bench_options *o = arg;
+    bench_report_held(stdout, held, o->json);
+    fflush(stdout);
+}
+
+/* Whether the run did what it was for; says why not on stderr. */
+static bool run_succeeded(const struct bench_config *cfg, const struct bench_stats *stats)
+{
+    if (cfg->hold) {
+        if (stats->held.open == cfg->connections && stats->held.failed == 0)
+            return true;
+        fprintf(stderr, "sockserv bench: held %llu of %u connections (%llu failed)\n",
+                (unsigned long long)stats->held.open, cfg->connections,
+                (unsigned long long)stats->held.failed);
+        return false;
+    }
+    if (stats->ok > 0)
+        return true;
+    fprintf(stderr, "sockserv bench: no request succeeded (%llu failed)\n",
+            (unsigned long long)bench_stats_errors(stats));
+    return false;
+}
+
 int command_bench(int argc, char **argv)
 {
     struct bench_options o = {
@@ -300,8 +389,11 @@ int command_bench(int argc, char **argv)
                 .connections = DEFAULT_CONNECTIONS,
                 .threads = 1,
                 .pipeline = 1,
+                .per_source = BENCH_PER_SOURCE_DEFAULT,
                 .timeout_ns = DEFAULT_TIMEOUT_MS * NS_PER_MS},
     };
+    o.cfg.on_held = announce_held;
+    o.cfg.on_held_arg = &o;
     int first = parse_options(argc, argv, &o);
     if (first == -2)
         return 0;
@@ -317,6 +409,10 @@ int command_bench(int argc, char **argv)
     if (bench_target_resolve(&o.cfg.target, err, sizeof(err)) != 0) {
         fprintf(stderr, "sockserv bench: %s\n", err);
         return EXIT_RUNTIME;
+    }
+    if (o.cfg.source_given && o.cfg.target.address.u.sa.sa_family != AF_INET) {
+        usage_error("--source-from is an IPv4 address, but %s is not IPv4", o.cfg.target.text);
+        return EXIT_USAGE;
     }
     if (measure_message(&o.cfg) != 0) {
         fputs("sockserv bench: out of memory\n", stderr);
@@ -346,9 +442,7 @@ int command_bench(int argc, char **argv)
         if (fflush(stdout) != 0 || ferror(stdout)) {
             fprintf(stderr, "sockserv bench: cannot write the report: %s\n", strerror(errno));
             rc = EXIT_RUNTIME;
-        } else if (stats->ok == 0) {
-            fprintf(stderr, "sockserv bench: no request succeeded (%llu failed)\n",
-                    (unsigned long long)bench_stats_errors(stats));
+        } else if (!run_succeeded(&o.cfg, stats)) {
             rc = EXIT_RUNTIME;
         }
     }

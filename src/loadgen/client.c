@@ -7,6 +7,7 @@
  * expected reply of the oldest request in flight and complete it when its
  * last byte is in, however the stream was split across reads.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -25,6 +26,12 @@
 #define WRITE_ROUNDS 16
 #define READ_ROUNDS 16
 #define DATAGRAM_ROUNDS 64
+/* Linux's IP_BIND_ADDRESS_NO_PORT (linux/in.h): bind() fixes only the
+ * source address, and connect() picks the port, unique per 4-tuple rather
+ * than per address. */
+#ifndef IP_BIND_ADDRESS_NO_PORT
+#define IP_BIND_ADDRESS_NO_PORT 24
+#endif
 
 /* What an errno from a socket call counts as. */
 static enum bench_error error_kind(int err)
@@ -45,6 +52,20 @@ static enum bench_error error_kind(int err)
 
 /* ---- Requests ----------------------------------------------------------- */
 
+/* --hold: a connection makes --hold-requests requests in all, then idles. */
+static bool may_issue(const struct bench_loop *l, const struct client *c)
+{
+    return loop_can_issue(l) && (!l->cfg->hold || c->issued < l->cfg->hold_requests);
+}
+
+/* --hold: settled once open with every request it will make answered. */
+static void check_settled(struct bench_loop *l, struct client *c)
+{
+    if (l->cfg->hold && !c->settled && c->state == CLIENT_OPEN &&
+        c->issued == l->cfg->hold_requests && c->pending == 0 && c->in_flight == 0)
+        loop_client_settled(l, c, false);
+}
+
 void client_refill(struct bench_loop *l, struct client *c, int64_t now)
 {
     if (l->cfg->rate > 0) {
@@ -52,8 +73,9 @@ void client_refill(struct bench_loop *l, struct client *c, int64_t now)
             loop_push_ready(l, c);
         return;
     }
-    while (c->pending + c->in_flight < l->cfg->pipeline && loop_can_issue(l)) {
+    while (c->pending + c->in_flight < l->cfg->pipeline && may_issue(l, c)) {
         c->pending++;
+        c->issued++;
         l->pending_total++;
         loop_take_budget(l, now);
     }
@@ -76,15 +98,16 @@ void client_finish_oldest(struct bench_loop *l, struct client *c, int64_t now, b
     c->in_flight--;
     l->in_flight_total--;
     c->read_off = 0;
-    if (sent < l->measure_ns)
-        return;
-    if (ok) {
-        histogram_record(&l->stats.latency, now - sent);
-        l->stats.ok++;
-        l->last_ok_ns = now;
-    } else {
-        loop_count_error(l, kind, 0, 1);
+    if (sent >= l->measure_ns) {
+        if (ok) {
+            histogram_record(&l->stats.latency, now - sent);
+            l->stats.ok++;
+            l->last_ok_ns = now;
+        } else {
+            loop_count_error(l, kind, 0, 1);
+        }
     }
+    check_settled(l, c);
 }
 
 /* ---- Sockets ------------------------------------------------------------ */
@@ -155,7 +178,12 @@ void client_fail(struct bench_loop *l, struct client *c, enum bench_error kind, 
     if (l->cfg->rate > 0)
         l->rate_issued -= c->pending;
     client_close(l, c);
-    if (l->stopped) {
+    if (l->cfg->hold) {
+        /* What a --hold run holds is what opened the first time. */
+        c->state = CLIENT_DONE;
+        if (!c->settled)
+            loop_client_settled(l, c, true);
+    } else if (l->stopped) {
         c->state = CLIENT_DONE;
     } else if (!was_open || kind == BENCH_ERROR_REFUSED) {
         c->state = CLIENT_BACKOFF;
@@ -177,7 +205,30 @@ static void client_open(struct bench_loop *l, struct client *c, int64_t now)
     l->open_count++;
     l->stats.connections_made++;
     client_refill(l, c, now);
-    client_send_more(l, c, now);
+    if (client_send_more(l, c, now) == 0)
+        check_settled(l, c);
+}
+
+/* --source-from: the source address of c, per_source connections on each
+ * address counted up from source_from, .0 and .255 skipped. */
+static struct in_addr source_address(const struct bench_loop *l, const struct client *c)
+{
+    uint32_t address = ntohl(l->cfg->source_from.s_addr);
+    for (uint32_t step = (c->number - 1) / l->cfg->per_source; step > 0;) {
+        address++;
+        if ((address & 0xff) != 0 && (address & 0xff) != 0xff)
+            step--;
+    }
+    return (struct in_addr){.s_addr = htonl(address)};
+}
+
+static int bind_source(const struct bench_loop *l, const struct client *c)
+{
+    int one = 1;
+    if (setsockopt(c->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one)) != 0)
+        return -1;
+    struct sockaddr_in from = {.sin_family = AF_INET, .sin_addr = source_address(l, c)};
+    return bind(c->fd, (const struct sockaddr *)&from, sizeof(from));
 }
 
 void client_start_connect(struct bench_loop *l, struct client *c, int64_t now)
@@ -196,6 +247,10 @@ void client_start_connect(struct bench_loop *l, struct client *c, int64_t now)
     /* Requests are small and answered one by one: Nagle would hold each
      * message back for the previous reply's ACK. */
     if (l->tcp && setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0) {
+        client_fail(l, c, BENCH_ERROR_OTHER, errno, now);
+        return;
+    }
+    if (l->cfg->source_given && bind_source(l, c) != 0) {
         client_fail(l, c, BENCH_ERROR_OTHER, errno, now);
         return;
     }

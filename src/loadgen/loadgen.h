@@ -14,10 +14,19 @@
  * still due, each for at most --timeout, so it never outlives warmup plus
  * duration plus timeout. With --requests and no --duration it ends once
  * that many requests have ended one way or another.
+ *
+ * --hold is the other kind of run: every connection opens once (a failed
+ * one is counted and not tried again), makes --hold-requests requests, and
+ * then stays open and idle, until --duration ends or a stop signal comes.
+ * The moment every connection is open and done with its requests (or has
+ * failed) is announced once, through on_held, so a caller can measure the
+ * server while it holds them. Held connections are closed with a reset, so
+ * no TIME_WAIT is left behind to keep the next run from a source port.
  */
 #ifndef SOCKSERV_LOADGEN_LOADGEN_H
 #define SOCKSERV_LOADGEN_LOADGEN_H
 
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -41,6 +50,17 @@ const char *bench_error_name(enum bench_error e);
 #define BENCH_PIPELINE_MAX 1024
 #define BENCH_THREADS_MAX 256
 #define BENCH_CONNECTIONS_MAX 1000000
+#define BENCH_HOLD_REQUESTS_MAX 1000000
+/* --per-source's default: well below the ~28,000 ephemeral ports one
+ * source address has towards one server port. */
+#define BENCH_PER_SOURCE_DEFAULT 1000
+
+/* The moment a --hold run holds what it will hold. */
+struct bench_held {
+    uint64_t open;   /* Connections open now. */
+    uint64_t failed; /* Connections that failed (to open, or on a request). */
+    int64_t after_ns;
+};
 
 struct bench_config {
     struct bench_target target; /* Resolved. */
@@ -59,6 +79,17 @@ struct bench_config {
     int64_t timeout_ns;  /* Per request and per connection attempt. */
     int64_t warmup_ns;   /* Load before measuring; nothing in it is counted. */
     FILE *progress;      /* Where the live line goes once a second; NULL: nowhere. */
+    bool hold;           /* --hold: see above. */
+    uint32_t hold_requests;
+    /* Called once, from the loop's thread, when a --hold run holds. */
+    void (*on_held)(const struct bench_held *held, void *arg);
+    void *on_held_arg;
+    /* --source-from: each connection binds to an IPv4 source address,
+     * per_source connections on each, counted up from source_from and
+     * skipping .0 and .255, so that no source address runs out of ports. */
+    bool source_given;
+    struct in_addr source_from;
+    uint32_t per_source;
 };
 
 struct bench_stats {
@@ -73,6 +104,7 @@ struct bench_stats {
     uint64_t behind_schedule;    /* --rate: requests sent over 1 ms late. */
     uint64_t late_replies;       /* UDP answers that came after their timeout. */
     int64_t elapsed_ns;          /* What requests/s is measured over. */
+    struct bench_held held;      /* --hold: what was held, when. */
 };
 
 /* Empties s (the histogram included). */

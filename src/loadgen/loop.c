@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "core/stop.h"
@@ -54,6 +55,42 @@ void loop_take_budget(struct bench_loop *l, int64_t now)
         return;
     if (--l->budget == 0)
         l->budget_done_ns = now;
+}
+
+/* ---- --hold ------------------------------------------------------------- */
+
+void loop_client_settled(struct bench_loop *l, struct client *c, bool failed)
+{
+    c->settled = true;
+    l->settled_count++;
+    if (failed)
+        l->failed_count++;
+    if (l->settled_count < l->count || l->held_announced)
+        return;
+    l->held_announced = true;
+    l->stats.held = (struct bench_held){
+        .open = l->open_count,
+        .failed = l->failed_count,
+        .after_ns = clock_now_ns() - l->share.start_ns,
+    };
+    if (l->cfg->on_held)
+        l->cfg->on_held(&l->stats.held, l->cfg->on_held_arg);
+}
+
+/* Closes every held connection with a reset (SO_LINGER 0): no TIME_WAIT is
+ * left on this side, so a rerun finds every source port free. */
+static void reset_held(struct bench_loop *l)
+{
+    struct linger now = {.l_onoff = 1, .l_linger = 0};
+    for (uint32_t i = 0; i < l->count; i++) {
+        struct client *c = &l->clients[i];
+        if (c->fd < 0)
+            continue;
+        /* Should it fail, a normal close is the next best thing. */
+        (void)setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &now, sizeof(now));
+        client_close(l, c);
+        c->state = CLIENT_DONE;
+    }
 }
 
 /* ---- Queues ------------------------------------------------------------- */
@@ -376,6 +413,8 @@ int bench_loop_run(struct bench_loop *l)
     if (l->last_ok_ns > end)
         end = l->last_ok_ns;
     l->stats.elapsed_ns = end > l->measure_ns ? end - l->measure_ns : 0;
+    if (l->cfg->hold)
+        reset_held(l);
     publish(l);
     return rc;
 }

@@ -39,6 +39,8 @@ struct client {
     size_t write_off; /* Bytes written of the newest request; 0 when it is whole. */
     size_t read_off;  /* Bytes of the oldest request's reply received. */
     int64_t *sent_ns; /* Ring of start times, pipeline long, oldest at ring_head. */
+    uint32_t issued;  /* --hold: requests issued on this connection so far. */
+    bool settled;     /* --hold: open and done with its requests, or failed. */
 };
 
 struct bench_loop {
@@ -81,6 +83,9 @@ struct bench_loop {
     uint32_t open_count;
     struct bench_stats stats;
     struct bench_progress published; /* Read by other threads: __atomic only. */
+    uint32_t settled_count;          /* --hold: clients settled so far. */
+    uint32_t failed_count;           /* --hold: clients that failed. */
+    bool held_announced;
 };
 
 /* One read's worth of scratch space; also more than any UDP payload. */
@@ -112,6 +117,9 @@ void loop_take_budget(struct bench_loop *l, int64_t now);
 
 void loop_enqueue_connect(struct bench_loop *l, struct client *c);
 void loop_push_ready(struct bench_loop *l, struct client *c);
+
+/* --hold: c is open and done with its requests, or failed for good. */
+void loop_client_settled(struct bench_loop *l, struct client *c, bool failed);
 
 /* ---- client.c: one connection ------------------------------------------- */
 

@@ -97,6 +97,8 @@ void bench_report_text(FILE *out, const struct bench_config *cfg, const struct b
     if (s->late_replies > 0)
         fprintf(out, "late         %" PRIu64 " replies came after their request timed out\n",
                 s->late_replies);
+    if (cfg->hold)
+        bench_report_held(out, &s->held, false);
 }
 
 /* ---- JSON --------------------------------------------------------------- */
@@ -186,8 +188,26 @@ void bench_report_json(FILE *out, const struct bench_config *cfg, const struct b
         json_string(out, strerror(s->first_other_errno));
     else
         fputs("null", out);
-    fprintf(out, ",\n  \"behind_schedule\": %" PRIu64 ",\n  \"late_replies\": %" PRIu64 "\n}\n",
+    fprintf(out, ",\n  \"behind_schedule\": %" PRIu64 ",\n  \"late_replies\": %" PRIu64,
             s->behind_schedule, s->late_replies);
+    if (cfg->hold)
+        fprintf(out,
+                ",\n  \"hold_requests\": %u,\n  \"held\": %" PRIu64 ",\n  \"held_failed\": %" PRIu64
+                ",\n  \"held_after_s\": %.6f",
+                cfg->hold_requests, s->held.open, s->held.failed, seconds(s->held.after_ns));
+    fputs("\n}\n", out);
+}
+
+void bench_report_held(FILE *out, const struct bench_held *held, bool json)
+{
+    if (json)
+        fprintf(out,
+                "{\"event\": \"held\", \"held\": %" PRIu64 ", \"failed\": %" PRIu64
+                ", \"after_s\": %.6f}\n",
+                held->open, held->failed, seconds(held->after_ns));
+    else
+        fprintf(out, "held         %" PRIu64 " connections (%" PRIu64 " failed) after %.2fs\n",
+                held->open, held->failed, seconds(held->after_ns));
 }
 
 /* ---- The live line ------------------------------------------------------ */

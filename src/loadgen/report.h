@@ -7,6 +7,7 @@
 #ifndef SOCKSERV_LOADGEN_REPORT_H
 #define SOCKSERV_LOADGEN_REPORT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -17,6 +18,10 @@
 
 void bench_report_text(FILE *out, const struct bench_config *cfg, const struct bench_stats *s);
 void bench_report_json(FILE *out, const struct bench_config *cfg, const struct bench_stats *s);
+
+/* --hold's announcement, one line (a JSON object when json): what is held
+ * now. The final report repeats it. */
+void bench_report_held(FILE *out, const struct bench_held *held, bool json);
 
 struct bench_live {
     double elapsed_s;

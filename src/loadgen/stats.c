@@ -43,6 +43,10 @@ void bench_stats_merge(struct bench_stats *into, const struct bench_stats *from)
     into->late_replies += from->late_replies;
     if (from->elapsed_ns > into->elapsed_ns)
         into->elapsed_ns = from->elapsed_ns;
+    into->held.open += from->held.open;
+    into->held.failed += from->held.failed;
+    if (from->held.after_ns > into->held.after_ns)
+        into->held.after_ns = from->held.after_ns;
 }
 
 uint64_t bench_stats_errors(const struct bench_stats *s)

@@ -8,7 +8,6 @@ has a timeout, so a broken server makes a test fail rather than hang.
 """
 
 import os
-import queue
 import re
 import selectors
 import signal
@@ -16,12 +15,22 @@ import socket
 import struct
 import subprocess
 import threading
+import sys
 import time
 from pathlib import Path
-from typing import NamedTuple
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BINARY = os.environ.get("SOCKSERV") or str(REPO_ROOT / "build" / "sockserv")
+
+# The server launcher and the /proc readers are bench's (bench/lib): one of
+# each for the experiments and the tests.
+sys.path.insert(0, str(REPO_ROOT))
+from bench.lib import servers  # noqa: E402
+from bench.lib.procfs import (CLOCK_TICKS, PAGE_SIZE, children_of, cpu_ticks,  # noqa: E402,F401
+                              group_cpu_ticks, group_rss_bytes, processes_in_group)
+from bench.lib.servers import Listener  # noqa: E402,F401
+
+LISTENING_RE = servers.LISTENING_TCP
 
 MODELS = ["iterative", "fork", "thread", "select", "poll", "epoll", "uring"]
 # Models that serve many clients at once; iterative serves one at a time.
@@ -38,21 +47,10 @@ START_TIMEOUT = 10.0
 # Seconds between 1900-01-01 and 1970-01-01 (RFC 868).
 RFC868_EPOCH_OFFSET = 2208988800
 
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
-
-LISTENING_RE = re.compile(
-    r"^listening tcp://(?P<host>\[[0-9A-Fa-f:.]+\]|[0-9.]+):(?P<port>[0-9]+)/(?P<service>[a-z0-9_-]+)$"
-)
-
 # What AddressSanitizer, LeakSanitizer, ThreadSanitizer and
 # UndefinedBehaviorSanitizer print when they find a fault.
 SANITIZER_REPORT_RE = re.compile(
     r"(ERROR|WARNING): (Address|Leak|Thread)Sanitizer: [^\n]*|runtime error: [^\n]*")
-
-# Keep at most this much of a server's stderr, so a server that floods its
-# log cannot exhaust the test process's memory.
-STDERR_KEEP = 4 * 1024 * 1024
 
 
 def ipv6_loopback_error():
@@ -65,16 +63,6 @@ def ipv6_loopback_error():
     return None
 
 
-class Listener(NamedTuple):
-    host: str  # Without brackets: "127.0.0.1", "::1", "0.0.0.0", "::".
-    port: int
-    service: str
-
-    @property
-    def family(self):
-        return socket.AF_INET6 if ":" in self.host else socket.AF_INET
-
-
 def expected_listening_lines(listeners):
     """One line per listener, two for "*" (one per address family)."""
     count = 0
@@ -83,8 +71,8 @@ def expected_listening_lines(listeners):
     return count
 
 
-class Server:
-    """A running `sockserv serve` process.
+class Server(servers.Server):
+    """A running `sockserv serve` process (bench.lib.servers.Server).
 
     Start it through the `servers` fixture (or a ServerPool), which waits
     for its 'listening' lines and kills it in teardown whatever the test did.
@@ -95,181 +83,14 @@ class Server:
             raise AssertionError(
                 f"sockserv binary not found or not executable at {BINARY}; "
                 "build it with `make` or point SOCKSERV at it")
-        self.argv = [BINARY, "serve", *options, *listeners]
-        self.listeners = []
-        self.stdout_lines = []  # Every line printed on stdout so far.
-        self.stdout_other = []  # Those that were not 'listening' lines.
-        self._stderr = bytearray()
-        self._stderr_cond = threading.Condition()
-        self._stdout_queue = queue.Queue()
-        self.proc = subprocess.Popen(
-            self.argv,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-            preexec_fn=preexec_fn,
-        )
-        self._threads = [
-            threading.Thread(target=self._read_stdout, daemon=True),
-            threading.Thread(target=self._read_stderr, daemon=True),
-        ]
-        for t in self._threads:
-            t.start()
+        super().__init__([BINARY, "serve", *options, *listeners], preexec_fn=preexec_fn)
         if expect_lines is None:
             expect_lines = expected_listening_lines(listeners)
         self.expect_lines = expect_lines
 
-    # -- process output ---------------------------------------------------
-
-    def _read_stdout(self):
-        for raw in self.proc.stdout:
-            self._stdout_queue.put(raw.decode("utf-8", "replace"))
-        self._stdout_queue.put(None)
-
-    def _read_stderr(self):
-        fd = self.proc.stderr.fileno()
-        while True:
-            try:
-                chunk = os.read(fd, 65536)
-            except OSError:
-                chunk = b""
-            with self._stderr_cond:
-                if not chunk:
-                    self._stderr_cond.notify_all()
-                    return
-                self._stderr += chunk
-                if len(self._stderr) > 2 * STDERR_KEEP:
-                    del self._stderr[:-STDERR_KEEP]
-                self._stderr_cond.notify_all()
-
-    @property
-    def pid(self):
-        return self.proc.pid
-
-    def stderr_text(self):
-        with self._stderr_cond:
-            return self._stderr.decode("utf-8", "replace")
-
-    def describe(self):
-        """The command line and the tail of stderr, for failure messages."""
-        tail = self.stderr_text()[-3000:]
-        return f"command: {' '.join(self.argv)}\nserver stderr (tail):\n{tail}"
-
-    def wait_listening(self, count, timeout):
-        deadline = time.monotonic() + timeout
-        while len(self.listeners) < count:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError(
-                    f"server printed {len(self.listeners)} of {count} 'listening' lines "
-                    f"within {timeout}s\n{self.describe()}")
-            try:
-                line = self._stdout_queue.get(timeout=remaining)
-            except queue.Empty:
-                continue
-            if line is None:
-                try:
-                    rc = self.proc.wait(timeout=2)
-                except subprocess.TimeoutExpired:
-                    rc = "(still running)"
-                self._wait_stderr_eof(1.0)
-                raise AssertionError(
-                    f"server closed stdout (exit status {rc}) after "
-                    f"{len(self.listeners)} of {count} 'listening' lines\n{self.describe()}")
-            self._take_stdout_line(line)
-
-    def collect_more_listening(self, settle):
-        """Takes any further 'listening' lines that arrive within settle s."""
-        deadline = time.monotonic() + settle
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return
-            try:
-                line = self._stdout_queue.get(timeout=remaining)
-            except queue.Empty:
-                return
-            if line is None:
-                return
-            self._take_stdout_line(line)
-
-    def _take_stdout_line(self, line):
-        self.stdout_lines.append(line)
-        m = LISTENING_RE.match(line.rstrip("\r\n"))
-        if not m:
-            self.stdout_other.append(line)
-            return
-        self.listeners.append(
-            Listener(m.group("host").strip("[]"), int(m.group("port")), m.group("service")))
-
-    def _wait_stderr_eof(self, timeout):
-        self._threads[1].join(timeout)
-
     def wait_for_stderr(self, pattern, timeout=IO_TIMEOUT):
         """Waits until stderr matches the regex; returns the match."""
-        regex = re.compile(pattern, re.MULTILINE)
-        deadline = time.monotonic() + timeout
-        with self._stderr_cond:
-            while True:
-                m = regex.search(self._stderr.decode("utf-8", "replace"))
-                if m:
-                    return m
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                self._stderr_cond.wait(min(remaining, 0.1))
-        raise AssertionError(
-            f"server stderr did not match {pattern!r} within {timeout}s\n{self.describe()}")
-
-    # -- addresses ----------------------------------------------------------
-
-    def addr(self, service, family=socket.AF_INET):
-        """(host, port) of the first listener for service in family."""
-        for listener in self.listeners:
-            if listener.service == service and listener.family == family:
-                return (listener.host, listener.port)
-        raise AssertionError(f"no {service} listener of family {family!r} in {self.listeners}")
-
-    # -- life cycle -----------------------------------------------------------
-
-    def alive(self):
-        return self.proc.poll() is None
-
-    def signal(self, sig):
-        self.proc.send_signal(sig)
-
-    def wait_exit(self, timeout):
-        """The exit status, or None if it is still running after timeout."""
-        try:
-            return self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            return None
-
-    def close(self):
-        """Stops the server and every process it started. Never raises."""
-        if self.proc.poll() is None:
-            try:
-                self.proc.send_signal(signal.SIGTERM)
-                self.proc.wait(timeout=1.0)
-            except (subprocess.TimeoutExpired, ProcessLookupError):
-                pass
-        # Kill the whole process group: fork-model children live in it.
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
-        for t in self._threads:
-            t.join(timeout=2)
-        for pipe in (self.proc.stdout, self.proc.stderr):
-            try:
-                pipe.close()
-            except OSError:
-                pass
+        return super().wait_for_stderr(pattern, timeout)
 
 
 class ServerPool:
@@ -536,77 +357,6 @@ def chargen_stream(nbytes):
 
 
 # -- /proc ----------------------------------------------------------------------
-
-
-def _stat_fields(pid):
-    """Fields after the command name in /proc/PID/stat (state is [0])."""
-    with open(f"/proc/{pid}/stat") as f:
-        text = f.read()
-    return text[text.rindex(")") + 2:].split()
-
-
-def cpu_ticks(pid):
-    """User plus system CPU time of a process (all its threads), in ticks."""
-    fields = _stat_fields(pid)
-    return int(fields[11]) + int(fields[12])
-
-
-def _all_pids():
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            yield int(name)
-
-
-def processes_in_group(pgid):
-    """{pid: state} of every process in the process group."""
-    found = {}
-    for pid in _all_pids():
-        try:
-            fields = _stat_fields(pid)
-        except (FileNotFoundError, ProcessLookupError, ValueError):
-            continue
-        if int(fields[2]) == pgid:
-            found[pid] = fields[0]
-    return found
-
-
-def children_of(pid):
-    """{child pid: state letter} of the direct children of pid."""
-    found = {}
-    for child in _all_pids():
-        try:
-            fields = _stat_fields(child)
-        except (FileNotFoundError, ProcessLookupError, ValueError):
-            continue
-        if int(fields[1]) == pid:
-            found[child] = fields[0]
-    return found
-
-
-def group_cpu_ticks(pgid):
-    """CPU ticks used so far by every live process in the group.
-
-    The fork model serves clients in child processes; they are in the
-    server's process group, so this counts them too.
-    """
-    total = 0
-    for pid in processes_in_group(pgid):
-        try:
-            total += cpu_ticks(pid)
-        except (FileNotFoundError, ProcessLookupError, ValueError):
-            pass
-    return total
-
-
-def group_rss_bytes(pgid):
-    total = 0
-    for pid in processes_in_group(pgid):
-        try:
-            with open(f"/proc/{pid}/statm") as f:
-                total += int(f.read().split()[1]) * PAGE_SIZE
-        except (FileNotFoundError, ProcessLookupError, ValueError):
-            pass
-    return total
 
 
 def wait_until(predicate, timeout, interval=0.05):
