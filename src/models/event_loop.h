@@ -1,9 +1,10 @@
 /*
  * The single-threaded, non-blocking event loop that the select, poll and
  * epoll models share. Each of those models is a backend: a small table of
- * functions that watches descriptors, as in Redis's ae_*.c. The loop itself
- * (accepting, dispatching readiness to connections, timers, the connection
- * limit and the graceful stop) is written once here.
+ * functions that watches descriptors, as in Redis's ae_*.c. The event loop
+ * turns readiness into calls on connections and accepts clients; what every
+ * single-threaded loop shares (the connection table, timers, the connection
+ * limit, the graceful stop) is in models/loop_skeleton.h.
  */
 #ifndef SOCKSERV_EVENT_LOOP_H
 #define SOCKSERV_EVENT_LOOP_H
@@ -18,6 +19,9 @@
 /* Watch mask only: of several loops watching this descriptor, wake one
  * (EPOLLEXCLUSIVE). Backends without such a notion ignore it. */
 #define EVENT_EXCLUSIVE 0x4u
+
+/* The most events a backend reports per wait. */
+#define EVENT_BATCH_MAX 1024
 
 struct fired_event {
     int fd;

@@ -21,34 +21,23 @@
  */
 #include <errno.h>
 #include <liburing.h>
+#include <limits.h>
 #include <poll.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
-#include "core/clock.h"
 #include "core/conn_model.h"
-#include "core/datagram.h"
+#include "core/error.h"
 #include "core/log.h"
-#include "core/mailbox.h"
 #include "core/stop.h"
-#include "core/udp_guard.h"
-#include "models/changed_list.h"
-#include "models/datagram_intake.h"
+#include "models/loop_skeleton.h"
 #include "models/model.h"
-#include "models/timer_heap.h"
+#include "models/uring_setup.h"
 
 #define RING_ENTRIES 4096
-#define BUFFER_GROUP 1
-/* The provided-buffer ring: BUFFER_COUNT buffers of BUFFER_SIZE bytes,
- * shared by every connection. A power of two, as the kernel requires. */
-#define BUFFER_COUNT 1024
-#define BUFFER_SIZE 8192
 /* Input held for a paused connection never exceeds what the ring holds. */
-#define HELD_INPUT_MAX ((size_t)BUFFER_COUNT * BUFFER_SIZE)
+#define HELD_INPUT_MAX ((size_t)URING_BUFFER_COUNT * URING_BUFFER_SIZE)
 
 /* What a completion is for: the low bits of its user_data. Connections
  * and listeners are at least 8-byte aligned, so the bits are free. */
@@ -77,33 +66,18 @@ struct uring_conn {
 };
 
 struct uring_loop {
-    struct conn_owner owner; /* First, so a conn's owner leads back here. */
+    struct loop loop; /* First: the skeleton's hooks lead back here. */
     struct io_uring ring;
     bool ring_ready;
-    struct io_uring_buf_ring *buf_ring;
-    uint8_t *buffers;
-    struct server *srv;
-    struct conn **conns; /* Indexed by descriptor, grown on demand. */
-    size_t conns_capacity;
-    size_t conn_count;
-    struct timer_heap timers;
-    struct changed_list changed;
+    struct uring_buffers buffers;
     uint8_t *armed; /* Per listener: ARMED_* state of its accept or poll request. */
-    bool listening;
-    bool stopping;
     bool listeners_stopped;
-    int64_t grace_deadline_ms;
-    struct udp_guard guard;
-    struct datagram_in *datagrams_in;
-    struct datagram_out *datagrams_out;
-    /* Set up only when some service shares state: bytes that other loops'
-     * threads post to this loop's connections (--threads with chat). */
-    struct mailbox_hub hub;
-    bool has_hub;
 };
 
-/* The loop running on this thread: a post from it needs no mailbox. */
-static __thread struct uring_loop *current_loop;
+static struct uring_loop *uring_loop_of(struct loop *loop)
+{
+    return (struct uring_loop *)loop;
+}
 
 static uint64_t tag(const void *p, enum op op)
 {
@@ -120,144 +94,6 @@ static struct io_uring_sqe *next_sqe(struct uring_loop *u)
     }
     return sqe;
 }
-
-/* ==== Setup and the reasons io_uring may be missing ====================== */
-
-static void explain_setup_failure(int err, char *out, size_t outlen)
-{
-    char sysctl[16] = "";
-    FILE *f = fopen("/proc/sys/kernel/io_uring_disabled", "r");
-    if (f) {
-        if (!fgets(sysctl, sizeof(sysctl), f))
-            sysctl[0] = '\0';
-        fclose(f);
-        sysctl[strcspn(sysctl, "\n")] = '\0';
-    }
-    if (strcmp(sysctl, "2") == 0)
-        snprintf(out, outlen,
-                 "io_uring is disabled on this system (sysctl kernel.io_uring_disabled=2); "
-                 "use another --model");
-    else if (strcmp(sysctl, "1") == 0 && err == EPERM)
-        snprintf(out, outlen,
-                 "io_uring is limited to the group in kernel.io_uring_group "
-                 "(sysctl kernel.io_uring_disabled=1) and this process is not in it");
-    else if (err == ENOSYS)
-        snprintf(out, outlen,
-                 "io_uring is not available: the kernel lacks it or a seccomp filter hides it "
-                 "(io_uring_setup: %s)",
-                 strerror(err));
-    else if (err == EPERM || err == EACCES)
-        snprintf(out, outlen,
-                 "io_uring is refused by a security policy, such as a container's seccomp "
-                 "filter (io_uring_setup: %s)",
-                 strerror(err));
-    else
-        snprintf(out, outlen, "cannot set up io_uring: %s", strerror(err));
-}
-
-/* Multishot receive arrived in Linux 6.0; older kernels fail each request
- * with EINVAL, which would look like every client failing. */
-static bool kernel_has_multishot_recv(void)
-{
-    struct utsname u;
-    int major = 0, minor = 0;
-    if (uname(&u) != 0 || sscanf(u.release, "%d.%d", &major, &minor) != 2)
-        return true; /* Unknown: let the kernel decide. */
-    return major > 6 || major == 6;
-}
-
-/* Opens a ring with the best flags this kernel takes, or explains why
- * io_uring cannot be had here. */
-static int open_ring(struct io_uring *ring, unsigned entries, char *err, size_t errlen)
-{
-    if (!kernel_has_multishot_recv()) {
-        snprintf(err, errlen, "the uring model needs Linux 6.0 or later (multishot receive)");
-        return -1;
-    }
-    /* Only this thread submits and reaps, so the kernel may run completion
-     * work when we wait rather than interrupt us (6.1 and later); older
-     * kernels refuse the flags with EINVAL and get the plain ring. */
-    static const unsigned flag_choices[] = {
-        IORING_SETUP_SUBMIT_ALL | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
-        IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN,
-        0,
-    };
-    struct io_uring_params params;
-    int rc = -EINVAL;
-    for (size_t i = 0; i < sizeof(flag_choices) / sizeof(flag_choices[0]) && rc == -EINVAL; i++) {
-        memset(&params, 0, sizeof(params));
-        params.flags = flag_choices[i];
-        rc = io_uring_queue_init_params(entries, ring, &params);
-    }
-    if (rc < 0) {
-        explain_setup_failure(-rc, err, errlen);
-        return -1;
-    }
-    if (!(params.features & IORING_FEAT_EXT_ARG)) {
-        io_uring_queue_exit(ring);
-        snprintf(err, errlen, "this kernel's io_uring lacks timed waits (needs Linux 5.11)");
-        return -1;
-    }
-    /* Each wait then skips looking the ring's descriptor up; a kernel
-     * without registered rings (before 5.18) just does the lookup. */
-    io_uring_register_ring_fd(ring);
-    return 0;
-}
-
-/* Whether io_uring can run here at all, asked before anything is announced. */
-static int probe_uring(char *err, size_t errlen)
-{
-    struct io_uring ring;
-    if (open_ring(&ring, 8, err, errlen) != 0)
-        return -1;
-    io_uring_queue_exit(&ring);
-    return 0;
-}
-
-static int setup_buffers(struct uring_loop *u, char *err, size_t errlen)
-{
-    size_t ring_bytes = BUFFER_COUNT * sizeof(struct io_uring_buf);
-    void *ring_mem =
-        mmap(NULL, ring_bytes, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
-    if (ring_mem == MAP_FAILED) {
-        snprintf(err, errlen, "cannot map the buffer ring: %s", strerror(errno));
-        return -1;
-    }
-    u->buf_ring = ring_mem;
-    u->buffers = malloc((size_t)BUFFER_COUNT * BUFFER_SIZE);
-    if (!u->buffers) {
-        snprintf(err, errlen, "out of memory for receive buffers");
-        return -1;
-    }
-    struct io_uring_buf_reg reg = {
-        .ring_addr = (unsigned long)(uintptr_t)ring_mem,
-        .ring_entries = BUFFER_COUNT,
-        .bgid = BUFFER_GROUP,
-    };
-    int rc = io_uring_register_buf_ring(&u->ring, &reg, 0);
-    if (rc < 0) {
-        snprintf(err, errlen,
-                 rc == -EINVAL ? "this kernel has no provided buffer rings (io_uring needs "
-                                 "Linux 5.19 or later here)"
-                               : "cannot register the buffer ring: %s",
-                 strerror(-rc));
-        return -1;
-    }
-    io_uring_buf_ring_init(u->buf_ring);
-    for (unsigned i = 0; i < BUFFER_COUNT; i++)
-        io_uring_buf_ring_add(u->buf_ring, u->buffers + (size_t)i * BUFFER_SIZE, BUFFER_SIZE,
-                              (unsigned short)i, io_uring_buf_ring_mask(BUFFER_COUNT), (int)i);
-    io_uring_buf_ring_advance(u->buf_ring, BUFFER_COUNT);
-    return 0;
-}
-
-static void recycle_buffer(struct uring_loop *u, unsigned bid)
-{
-    io_uring_buf_ring_add(u->buf_ring, u->buffers + (size_t)bid * BUFFER_SIZE, BUFFER_SIZE,
-                          (unsigned short)bid, io_uring_buf_ring_mask(BUFFER_COUNT), 0);
-    io_uring_buf_ring_advance(u->buf_ring, 1);
-}
-
 /* ==== Connections ======================================================== */
 
 static struct uring_conn *model_data(struct conn *c)
@@ -277,32 +113,10 @@ static void trim_model_data(struct conn *c)
     }
 }
 
-static int remember(struct uring_loop *u, struct conn *c)
+/* The skeleton's forget hook: c is about to be destroyed. */
+static void forget(struct loop *loop, struct conn *c)
 {
-    if ((size_t)c->fd >= u->conns_capacity) {
-        size_t capacity = u->conns_capacity ? u->conns_capacity : 256;
-        while (capacity <= (size_t)c->fd)
-            capacity *= 2;
-        struct conn **grown = realloc(u->conns, capacity * sizeof(*grown));
-        if (!grown)
-            return -1;
-        memset(grown + u->conns_capacity, 0, (capacity - u->conns_capacity) * sizeof(*grown));
-        u->conns = grown;
-        u->conns_capacity = capacity;
-    }
-    if (!conn_is_datagram(c))
-        u->conns[c->fd] = c;
-    u->conn_count++;
-    return 0;
-}
-
-static void destroy(struct uring_loop *u, struct conn *c)
-{
-    changed_list_forget(&u->changed, c);
-    timer_heap_remove(&u->timers, c);
-    if (!conn_is_datagram(c))
-        u->conns[c->fd] = NULL;
-    u->conn_count--;
+    (void)loop;
     struct uring_conn *uc = c->model_data;
     if (uc) {
         buffer_free(&uc->held);
@@ -310,7 +124,6 @@ static void destroy(struct uring_loop *u, struct conn *c)
         free(uc);
         c->model_data = NULL;
     }
-    conn_destroy(c);
 }
 
 static void arm_recv(struct uring_loop *u, struct conn *c)
@@ -318,7 +131,7 @@ static void arm_recv(struct uring_loop *u, struct conn *c)
     struct io_uring_sqe *sqe = next_sqe(u);
     io_uring_prep_recv_multishot(sqe, c->fd, NULL, 0, 0);
     sqe->flags |= IOSQE_BUFFER_SELECT;
-    sqe->buf_group = BUFFER_GROUP;
+    sqe->buf_group = URING_BUFFER_GROUP;
     io_uring_sqe_set_data64(sqe, tag(c, OP_RECV));
     c->registered_mask |= RECV_ARMED;
 }
@@ -370,12 +183,13 @@ static void release_held(struct conn *c)
 
 /* Brings the kernel's requests in line with what c wants now, or frees c
  * once it is finished and no request of the kernel points at it. */
-static void reconcile(struct uring_loop *u, struct conn *c)
+static void reconcile(struct loop *loop, struct conn *c)
 {
+    struct uring_loop *u = uring_loop_of(loop);
     if (conn_is_datagram(c)) {
         if (conn_is_finished(c))
-            destroy(u, c);
-        else if (timer_heap_update(&u->timers, c) != 0)
+            loop_drop_conn(loop, c);
+        else if (timer_heap_update(&loop->timers, c) != 0)
             conn_abort(c, "out of memory for its timer");
         return;
     }
@@ -389,7 +203,7 @@ static void reconcile(struct uring_loop *u, struct conn *c)
             conn_drop_reason(c))
             cancel_send(u, c);
         if (!(c->registered_mask & (RECV_ARMED | SEND_BUSY)))
-            destroy(u, c);
+            loop_drop_conn(loop, c);
         return;
     }
     unsigned interest = conn_interest(c);
@@ -405,55 +219,37 @@ static void reconcile(struct uring_loop *u, struct conn *c)
             struct uring_conn *uc = model_data(c);
             if (!uc) {
                 conn_abort(c, "out of memory");
-                reconcile(u, c);
+                reconcile(loop, c);
                 return;
             }
             conn_take_output(c, &uc->inflight);
             start_send(u, c);
         }
     }
-    if (timer_heap_update(&u->timers, c) != 0)
+    if (timer_heap_update(&loop->timers, c) != 0)
         conn_abort(c, "out of memory for its timer");
-}
-
-static void on_changed(struct conn_owner *owner, struct conn *c)
-{
-    changed_list_add(&((struct uring_loop *)owner)->changed, c);
-}
-
-static void reconcile_changed(struct uring_loop *u)
-{
-    struct conn *c;
-    while ((c = changed_list_pop(&u->changed)) != NULL)
-        reconcile(u, c);
-}
-
-static int on_post(struct conn_owner *owner, struct conn *c, const void *data, size_t len)
-{
-    struct uring_loop *u = (struct uring_loop *)owner;
-    if (current_loop == u || !u->has_hub)
-        return conn_write(c, data, len);
-    return mailbox_post(&u->hub, c, data, len);
-}
-
-static void on_release(struct conn_owner *owner, struct conn *c)
-{
-    struct uring_loop *u = (struct uring_loop *)owner;
-    if (u->has_hub)
-        mailbox_forget(&u->hub, c);
 }
 
 static void arm_mail(struct uring_loop *u)
 {
     struct io_uring_sqe *sqe = next_sqe(u);
-    io_uring_prep_poll_multishot(sqe, u->hub.wake_fd, POLLIN);
+    io_uring_prep_poll_multishot(sqe, u->loop.hub.wake_fd, POLLIN);
     io_uring_sqe_set_data64(sqe, tag(NULL, OP_MAIL));
 }
 
-static void on_send_datagram(struct conn_owner *owner, struct conn *c, const void *data, size_t len)
+static int watch_mail(struct loop *loop)
 {
-    struct uring_loop *u = (struct uring_loop *)owner;
-    datagram_queue(u->datagrams_out, c->fd, conn_peer(c), data, len);
+    arm_mail(uring_loop_of(loop));
+    return 0;
+}
+
+static int watch_stop(struct loop *loop)
+{
+    struct uring_loop *u = uring_loop_of(loop);
+    struct io_uring_sqe *sqe = next_sqe(u);
+    io_uring_prep_poll_add(sqe, stop_fd(), POLLIN);
+    io_uring_sqe_set_data64(sqe, tag(NULL, OP_STOP));
+    return 0;
 }
 
 /* ==== Completions ======================================================== */
@@ -483,15 +279,15 @@ static void on_recv(struct uring_loop *u, struct conn *c, const struct io_uring_
         c->registered_mask &= (uint16_t) ~(RECV_ARMED | RECV_CANCELLING);
     if (cqe->res > 0 && (cqe->flags & IORING_CQE_F_BUFFER)) {
         unsigned bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
-        take_input(c, u->buffers + (size_t)bid * BUFFER_SIZE, (size_t)cqe->res);
-        recycle_buffer(u, bid);
+        take_input(c, uring_buffer(&u->buffers, bid), (size_t)cqe->res);
+        uring_buffers_recycle(&u->buffers, bid);
     } else if (cqe->res == 0) {
         take_input(c, NULL, 0);
     } else if (cqe->res != -ENOBUFS && cqe->res != -ECANCELED) {
         /* ENOBUFS: the ring ran dry; reconcile re-arms once it refills. */
         conn_abort(c, "connection lost");
     }
-    reconcile(u, c);
+    reconcile(&u->loop, c);
 }
 
 static void on_send(struct uring_loop *u, struct conn *c, const struct io_uring_cqe *cqe)
@@ -512,15 +308,15 @@ static void on_send(struct uring_loop *u, struct conn *c, const struct io_uring_
             buffer_free(&uc->inflight);
     }
     trim_model_data(c);
-    reconcile(u, c);
+    reconcile(&u->loop, c);
 }
 
-static void set_listening(struct uring_loop *u, bool on);
 static void disarm_listener(struct uring_loop *u, size_t i);
 
 static void on_accept(struct uring_loop *u, struct listener *l, const struct io_uring_cqe *cqe)
 {
-    size_t index = (size_t)(l - u->srv->listeners.items);
+    struct loop *loop = &u->loop;
+    size_t index = (size_t)(l - loop->srv->listeners.items);
     if (!(cqe->flags & IORING_CQE_F_MORE))
         u->armed[index] = ARMED_NONE;
     if (cqe->res < 0) {
@@ -535,60 +331,36 @@ static void on_accept(struct uring_loop *u, struct listener *l, const struct io_
             close(fd); /* Gone before we looked: nothing to serve. */
         } else {
             listener_adopt(l, fd, &peer);
-            struct conn *c = conn_create(fd, &peer, l, &u->owner);
-            if (!c || remember(u, c) != 0) {
-                log_warn("out of memory: dropping a client of %s", l->name);
-                free(c);
-                close(fd);
-            } else {
-                conn_start(c);
-                reconcile(u, c);
-            }
+            loop_adopt_client(loop, l, fd, &peer);
         }
     }
-    if (u->conn_count >= u->srv->max_conns)
-        set_listening(u, false);
+    if (loop->conn_count >= loop->srv->max_conns)
+        loop_set_listening(loop, false);
     else if (u->armed[index] == ARMED_MULTI &&
-             u->srv->max_conns - u->conn_count <= MULTISHOT_MIN_ROOM)
-        disarm_listener(u, index); /* Re-armed single-shot by the loop. */
-}
-
-static void datagram_started(void *ctx, struct conn *c)
-{
-    /* A datagram connection has no descriptor slot, so this cannot fail. */
-    (void)remember(ctx, c);
-}
-
-static void datagram_delivered(void *ctx, struct conn *c)
-{
-    reconcile(ctx, c);
+             loop->srv->max_conns - loop->conn_count <= MULTISHOT_MIN_ROOM)
+        disarm_listener(u, index); /* Re-armed single-shot at the end of the turn. */
 }
 
 static void on_udp_readable(struct uring_loop *u, struct listener *l,
                             const struct io_uring_cqe *cqe)
 {
-    size_t index = (size_t)(l - u->srv->listeners.items);
+    size_t index = (size_t)(l - u->loop.srv->listeners.items);
     if (!(cqe->flags & IORING_CQE_F_MORE))
         u->armed[index] = ARMED_NONE;
-    if (cqe->res < 0 || !u->listening)
-        return;
-    while (u->conn_count < u->srv->max_conns) {
-        size_t room = u->srv->max_conns - u->conn_count;
-        int max = room < DATAGRAM_BATCH ? (int)room : DATAGRAM_BATCH;
-        if (datagram_intake(u->datagrams_in, max, &u->guard, l, &u->owner, datagram_started,
-                            datagram_delivered, u) < max)
-            break;
-    }
-    if (u->conn_count >= u->srv->max_conns)
-        set_listening(u, false);
+    /* A multishot poll fires again only for new datagrams, so everything
+     * waiting is read now. */
+    if (cqe->res >= 0 && u->loop.listening)
+        loop_receive_datagrams(&u->loop, l, INT_MAX);
 }
 
 /* ==== Listening and stopping ============================================= */
 
 static void arm_listener(struct uring_loop *u, size_t i)
 {
-    struct listener *l = &u->srv->listeners.items[i];
-    size_t room = u->srv->max_conns > u->conn_count ? u->srv->max_conns - u->conn_count : 0;
+    struct loop *loop = &u->loop;
+    struct listener *l = &loop->srv->listeners.items[i];
+    size_t max = loop->srv->max_conns;
+    size_t room = max > loop->conn_count ? max - loop->conn_count : 0;
     if (u->armed[i] != ARMED_NONE || l->fd < 0 || room == 0)
         return;
     struct io_uring_sqe *sqe = next_sqe(u);
@@ -609,7 +381,7 @@ static void arm_listener(struct uring_loop *u, size_t i)
 
 static void disarm_listener(struct uring_loop *u, size_t i)
 {
-    struct listener *l = &u->srv->listeners.items[i];
+    struct listener *l = &u->loop.srv->listeners.items[i];
     if (u->armed[i] == ARMED_NONE || u->armed[i] == ARMED_CANCELLING)
         return;
     u->armed[i] = ARMED_CANCELLING;
@@ -618,12 +390,10 @@ static void disarm_listener(struct uring_loop *u, size_t i)
     io_uring_sqe_set_data64(sqe, OP_IGNORE);
 }
 
-static void set_listening(struct uring_loop *u, bool on)
+static void listen_all(struct loop *loop, bool on)
 {
-    if (u->listening == on)
-        return;
-    u->listening = on;
-    for (size_t i = 0; i < u->srv->listeners.count; i++) {
+    struct uring_loop *u = uring_loop_of(loop);
+    for (size_t i = 0; i < loop->srv->listeners.count; i++) {
         if (on)
             arm_listener(u, i);
         else
@@ -641,39 +411,43 @@ static void stop_listeners_when_idle(struct uring_loop *u)
 {
     if (u->listeners_stopped)
         return;
-    for (size_t i = 0; i < u->srv->listeners.count; i++)
+    for (size_t i = 0; i < u->loop.srv->listeners.count; i++)
         if (u->armed[i] != ARMED_NONE)
             return;
-    listener_set_stop(&u->srv->listeners);
+    listener_set_stop(&u->loop.srv->listeners);
     u->listeners_stopped = true;
 }
 
-static void begin_stop(struct uring_loop *u)
+static bool may_finish(struct loop *loop)
 {
-    u->stopping = true;
-    u->grace_deadline_ms = clock_now_ms() + u->srv->grace_ms;
-    set_listening(u, false);
-    for (size_t fd = 0; fd < u->conns_capacity; fd++) {
-        struct conn *c = u->conns[fd];
-        if (c) {
-            conn_begin_stop(c, false);
-            reconcile(u, c);
-        }
+    struct uring_loop *u = uring_loop_of(loop);
+    stop_listeners_when_idle(u);
+    return u->listeners_stopped;
+}
+
+static void end_turn(struct loop *loop)
+{
+    struct uring_loop *u = uring_loop_of(loop);
+    if (loop->grace.stopping) {
+        stop_listeners_when_idle(u);
+        return;
     }
+    /* A listener whose multishot request ended (EMFILE, say) is re-armed. */
+    for (size_t i = 0; loop->listening && i < loop->srv->listeners.count; i++)
+        arm_listener(u, i);
 }
 
-/* After the ring is gone, no request points at any connection. */
-static void free_all(struct uring_loop *u)
+/* The ring is gone with every request in it, so no request points at any
+ * connection any more: the skeleton may destroy the rest. */
+static void quiesce(struct loop *loop)
 {
-    for (size_t fd = 0; fd < u->conns_capacity; fd++)
-        if (u->conns[fd])
-            destroy(u, u->conns[fd]);
-    struct conn *c;
-    while ((c = timer_heap_pop_expired(&u->timers, INT64_MAX)) != NULL)
-        destroy(u, c);
+    struct uring_loop *u = uring_loop_of(loop);
+    if (u->ring_ready)
+        io_uring_queue_exit(&u->ring);
+    u->ring_ready = false;
 }
 
-/* ==== The loop =========================================================== */
+/* ==== Waiting ============================================================ */
 
 static void handle(struct uring_loop *u, const struct io_uring_cqe *cqe)
 {
@@ -693,11 +467,10 @@ static void handle(struct uring_loop *u, const struct io_uring_cqe *cqe)
         on_udp_readable(u, p, cqe);
         break;
     case OP_STOP:
-        if (!u->stopping)
-            begin_stop(u);
+        loop_begin_stop(&u->loop);
         break;
     case OP_MAIL:
-        mailbox_deliver(&u->hub);
+        mailbox_deliver(&u->loop.hub);
         if (!(cqe->flags & IORING_CQE_F_MORE))
             arm_mail(u);
         break;
@@ -706,28 +479,17 @@ static void handle(struct uring_loop *u, const struct io_uring_cqe *cqe)
     }
 }
 
-static void run_timers(struct uring_loop *u)
+/* Submits what was queued and waits for completions in one system call. */
+static int wait_and_handle(struct loop *loop, int timeout_ms, char *err, size_t errlen)
 {
-    int64_t now = clock_now_ms();
-    struct conn *c;
-    while ((c = timer_heap_pop_expired(&u->timers, now)) != NULL) {
-        conn_handle_timer(c, now);
-        reconcile(u, c);
-    }
-}
-
-static int wait_and_handle(struct uring_loop *u)
-{
-    int64_t deadline = timer_heap_next_deadline(&u->timers);
-    if (u->stopping && (deadline == 0 || u->grace_deadline_ms < deadline))
-        deadline = u->grace_deadline_ms;
-    int timeout = clock_timeout_until(deadline);
-    struct __kernel_timespec ts = {.tv_sec = timeout / 1000,
-                                   .tv_nsec = (long long)(timeout % 1000) * 1000000};
+    struct uring_loop *u = uring_loop_of(loop);
+    struct __kernel_timespec ts = {.tv_sec = timeout_ms / 1000,
+                                   .tv_nsec = (long long)(timeout_ms % 1000) * 1000000};
     struct io_uring_cqe *cqe;
-    int rc = io_uring_submit_and_wait_timeout(&u->ring, &cqe, 1, timeout >= 0 ? &ts : NULL, NULL);
+    int rc =
+        io_uring_submit_and_wait_timeout(&u->ring, &cqe, 1, timeout_ms >= 0 ? &ts : NULL, NULL);
     if (rc < 0 && rc != -ETIME && rc != -EINTR)
-        return rc;
+        return error_set(err, errlen, "io_uring wait failed: %s", strerror(-rc));
     unsigned head, seen = 0;
     io_uring_for_each_cqe(&u->ring, head, cqe)
     {
@@ -738,110 +500,51 @@ static int wait_and_handle(struct uring_loop *u)
     return 0;
 }
 
+static const struct loop_hooks uring_hooks = {
+    .queue_writes = true,
+    /* Bytes sent before the stop arrive through receives already armed. */
+    .drain_on_stop = false,
+    .watch_stop = watch_stop,
+    .watch_mail = watch_mail,
+    .wait = wait_and_handle,
+    .reconcile = reconcile,
+    .forget = forget,
+    .listen = listen_all,
+    .may_finish = may_finish,
+    .end_turn = end_turn,
+    .quiesce = quiesce,
+};
+
 static int setup(struct uring_loop *u, char *err, size_t errlen)
 {
-    current_loop = u;
-    u->owner.changed = on_changed;
-    u->owner.queue_writes = true;
-    u->owner.post = on_post;
-    u->owner.release = on_release;
-    if (open_ring(&u->ring, RING_ENTRIES, err, errlen) != 0)
+    if (uring_open(&u->ring, RING_ENTRIES, err, errlen) != 0)
         return -1;
     u->ring_ready = true;
-    if (setup_buffers(u, err, errlen) != 0)
+    if (uring_buffers_setup(&u->buffers, &u->ring, err, errlen) != 0)
         return -1;
-    size_t count = u->srv->listeners.count;
+    size_t count = u->loop.srv->listeners.count;
     u->armed = calloc(count ? count : 1, sizeof(*u->armed));
-    if (!u->armed) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    for (size_t i = 0; i < count; i++) {
-        if (u->srv->listeners.items[i].transport == TRANSPORT_UDP && !u->datagrams_in) {
-            udp_guard_init(&u->guard, u->srv->udp_rate);
-            u->datagrams_in = malloc(sizeof(*u->datagrams_in));
-            u->datagrams_out = malloc(sizeof(*u->datagrams_out));
-            if (!u->datagrams_in || !u->datagrams_out || datagram_in_init(u->datagrams_in) != 0 ||
-                datagram_out_init(u->datagrams_out) != 0) {
-                snprintf(err, errlen, "out of memory");
-                return -1;
-            }
-            u->owner.send_datagram = on_send_datagram;
-        }
-        if ((u->srv->listeners.items[i].service->flags & SERVICE_SHARED_STATE) && !u->has_hub) {
-            if (mailbox_hub_init(&u->hub) != 0) {
-                snprintf(err, errlen, "cannot set up cross-thread delivery: %s", strerror(errno));
-                return -1;
-            }
-            u->has_hub = true;
-            arm_mail(u);
-        }
-    }
-    struct io_uring_sqe *sqe = next_sqe(u);
-    io_uring_prep_poll_add(sqe, stop_fd(), POLLIN);
-    io_uring_sqe_set_data64(sqe, tag(NULL, OP_STOP));
-    set_listening(u, true);
+    if (!u->armed)
+        return error_set(err, errlen, "out of memory");
     return 0;
-}
-
-static void teardown(struct uring_loop *u)
-{
-    /* Exiting the ring cancels and reaps every request first. */
-    if (u->ring_ready)
-        io_uring_queue_exit(&u->ring);
-    free_all(u);
-    if (u->datagrams_out) {
-        datagram_flush(u->datagrams_out);
-        datagram_out_free(u->datagrams_out);
-    }
-    if (u->datagrams_in) {
-        datagram_in_free(u->datagrams_in);
-        udp_guard_log_totals(&u->guard, "udp");
-    }
-    udp_guard_free(&u->guard);
-    free(u->datagrams_in);
-    free(u->datagrams_out);
-    if (u->has_hub)
-        mailbox_hub_free(&u->hub);
-    if (u->buf_ring)
-        munmap(u->buf_ring, BUFFER_COUNT * sizeof(struct io_uring_buf));
-    free(u->buffers);
-    free(u->armed);
-    free(u->conns);
-    changed_list_free(&u->changed);
-    timer_heap_free(&u->timers);
 }
 
 static int run_uring(struct server *srv, char *err, size_t errlen)
 {
-    struct uring_loop u = {.srv = srv};
-    int rc = setup(&u, err, errlen);
-    if (rc == 0 && stop_requested())
-        begin_stop(&u);
-    while (rc == 0) {
-        if (u.stopping)
-            stop_listeners_when_idle(&u);
-        if (u.stopping && u.conn_count == 0 && u.listeners_stopped)
-            break;
-        if (u.stopping && clock_now_ms() >= u.grace_deadline_ms)
-            break; /* teardown aborts the rest. */
-        int wait_rc = wait_and_handle(&u);
-        if (wait_rc < 0) {
-            snprintf(err, errlen, "io_uring wait failed: %s", strerror(-wait_rc));
-            rc = -1;
-            break;
-        }
-        run_timers(&u);
-        reconcile_changed(&u);
-        if (u.datagrams_out)
-            datagram_flush(u.datagrams_out);
-        if (!u.stopping && !u.listening && u.conn_count < srv->max_conns)
-            set_listening(&u, true);
-        /* A listener whose multishot request ended (EMFILE, say) is re-armed. */
-        for (size_t i = 0; !u.stopping && u.listening && i < srv->listeners.count; i++)
-            arm_listener(&u, i);
-    }
-    teardown(&u);
+    struct uring_loop *u = calloc(1, sizeof(*u));
+    if (!u)
+        return error_set(err, errlen, "out of memory");
+    u->loop.hooks = &uring_hooks;
+    u->loop.name = "io_uring";
+    u->loop.srv = srv;
+    int rc = setup(u, err, errlen);
+    if (rc == 0)
+        rc = loop_run(&u->loop, err, errlen);
+    quiesce(&u->loop);
+    uring_buffers_free(&u->buffers);
+    free(u->armed);
+    loop_free(&u->loop);
+    free(u);
     return rc;
 }
 
@@ -850,6 +553,6 @@ const struct model model_uring = {
     .summary = "one thread, io_uring: multishot accept and receive, provided buffers",
     .default_max_conns = 0,
     .event_loop = true,
-    .probe = probe_uring,
+    .probe = uring_probe,
     .run = run_uring,
 };
