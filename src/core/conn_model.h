@@ -51,9 +51,12 @@ struct conn_owner {
 
 struct conn {
     int fd;
-    uint16_t flags;           /* CONN_* bits, private to conn.c. */
-    uint16_t registered_mask; /* The model's record of what it waits for. */
-    uint32_t timer_slot;      /* The model's index for this timer. */
+    uint16_t flags; /* CONN_* bits, private to conn.c. */
+    /* Each of these belongs to one module, which alone reads and writes it. */
+    uint8_t watched_events;  /* models/event_loop.c: EVENT_* bits the backend watches. */
+    uint8_t kernel_requests; /* models/uring.c: its requests the kernel holds. */
+    uint32_t timer_slot;     /* models/timer_heap.c: the index of this timer. */
+    bool on_changed_list;    /* models/changed_list.c: listed to reconcile. */
     const struct listener *listener;
     struct conn_owner *owner;
     int64_t deadline_ms;     /* Timer expiry, 0 when none. */

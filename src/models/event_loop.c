@@ -38,8 +38,8 @@ static int watch(struct loop *loop, int fd, unsigned old_mask, unsigned new_mask
 
 static void forget(struct loop *loop, struct conn *c)
 {
-    if (c->registered_mask & (EVENT_READ | EVENT_WRITE))
-        (void)watch(loop, c->fd, c->registered_mask & (EVENT_READ | EVENT_WRITE), 0);
+    if (c->watched_events)
+        (void)watch(loop, c->fd, c->watched_events, 0);
 }
 
 static unsigned event_mask(unsigned interest)
@@ -55,13 +55,13 @@ static void reconcile(struct loop *loop, struct conn *c)
     /* Output queued since the last flush (conn_queue_write) is sent now,
      * once for everything this turn of the loop queued, before asking the
      * backend to watch for writability: usually the socket takes it all. */
-    if (conn_output_pending(c) > 0 && !(c->registered_mask & EVENT_WRITE))
+    if (conn_output_pending(c) > 0 && !(c->watched_events & EVENT_WRITE))
         conn_handle_writable(c);
     if (conn_is_finished(c)) {
         loop_drop_conn(loop, c);
         return;
     }
-    unsigned old_mask = c->registered_mask & (EVENT_READ | EVENT_WRITE);
+    unsigned old_mask = c->watched_events;
     unsigned new_mask = event_mask(conn_interest(c));
     if (new_mask != old_mask) {
         if (watch(loop, c->fd, old_mask, new_mask) != 0) {
@@ -69,8 +69,7 @@ static void reconcile(struct loop *loop, struct conn *c)
             loop_abort_conn(loop, c, "cannot be watched");
             return;
         }
-        c->registered_mask =
-            (uint16_t)((c->registered_mask & ~(EVENT_READ | EVENT_WRITE)) | new_mask);
+        c->watched_events = (uint8_t)new_mask;
     }
     if (timer_heap_update(&loop->timers, c) != 0)
         loop_abort_conn(loop, c, "out of memory for its timer");

@@ -51,7 +51,7 @@ enum op { OP_IGNORE = 0, OP_ACCEPT, OP_RECV, OP_SEND, OP_UDP_POLL, OP_STOP, OP_M
 enum { ARMED_NONE, ARMED_SINGLE, ARMED_MULTI, ARMED_CANCELLING };
 #define MULTISHOT_MIN_ROOM 256
 
-/* conn->registered_mask bits, private to this model. */
+/* Bits of conn->kernel_requests: which of its requests the kernel holds. */
 #define RECV_ARMED 0x1u
 #define RECV_CANCELLING 0x2u
 #define SEND_BUSY 0x4u
@@ -133,7 +133,7 @@ static void arm_recv(struct uring_loop *u, struct conn *c)
     sqe->flags |= IOSQE_BUFFER_SELECT;
     sqe->buf_group = URING_BUFFER_GROUP;
     io_uring_sqe_set_data64(sqe, tag(c, OP_RECV));
-    c->registered_mask |= RECV_ARMED;
+    c->kernel_requests |= RECV_ARMED;
 }
 
 static void cancel_recv(struct uring_loop *u, struct conn *c)
@@ -141,7 +141,7 @@ static void cancel_recv(struct uring_loop *u, struct conn *c)
     struct io_uring_sqe *sqe = next_sqe(u);
     io_uring_prep_cancel64(sqe, tag(c, OP_RECV), 0);
     io_uring_sqe_set_data64(sqe, OP_IGNORE);
-    c->registered_mask |= RECV_CANCELLING;
+    c->kernel_requests |= RECV_CANCELLING;
 }
 
 static void cancel_send(struct uring_loop *u, struct conn *c)
@@ -149,7 +149,7 @@ static void cancel_send(struct uring_loop *u, struct conn *c)
     struct io_uring_sqe *sqe = next_sqe(u);
     io_uring_prep_cancel64(sqe, tag(c, OP_SEND), 0);
     io_uring_sqe_set_data64(sqe, OP_IGNORE);
-    c->registered_mask |= SEND_CANCELLING;
+    c->kernel_requests |= SEND_CANCELLING;
 }
 
 static void start_send(struct uring_loop *u, struct conn *c)
@@ -159,7 +159,7 @@ static void start_send(struct uring_loop *u, struct conn *c)
     io_uring_prep_send(sqe, c->fd, buffer_peek(&uc->inflight), buffer_length(&uc->inflight),
                        MSG_NOSIGNAL);
     io_uring_sqe_set_data64(sqe, tag(c, OP_SEND));
-    c->registered_mask |= SEND_BUSY;
+    c->kernel_requests |= SEND_BUSY;
 }
 
 /* Hands held input to the service while it takes input. */
@@ -195,24 +195,24 @@ static void reconcile(struct loop *loop, struct conn *c)
     }
     release_held(c);
     if (conn_is_finished(c)) {
-        if ((c->registered_mask & RECV_ARMED) && !(c->registered_mask & RECV_CANCELLING))
+        if ((c->kernel_requests & RECV_ARMED) && !(c->kernel_requests & RECV_CANCELLING))
             cancel_recv(u, c);
         /* A dropped client's send may wait forever on a peer that stopped
          * reading; nothing more is owed to it. */
-        if ((c->registered_mask & SEND_BUSY) && !(c->registered_mask & SEND_CANCELLING) &&
+        if ((c->kernel_requests & SEND_BUSY) && !(c->kernel_requests & SEND_CANCELLING) &&
             conn_drop_reason(c))
             cancel_send(u, c);
-        if (!(c->registered_mask & (RECV_ARMED | SEND_BUSY)))
+        if (!(c->kernel_requests & (RECV_ARMED | SEND_BUSY)))
             loop_drop_conn(loop, c);
         return;
     }
     unsigned interest = conn_interest(c);
-    bool armed = c->registered_mask & RECV_ARMED;
+    bool armed = c->kernel_requests & RECV_ARMED;
     if ((interest & CONN_WANT_READ) && !armed)
         arm_recv(u, c);
-    else if (!(interest & CONN_WANT_READ) && armed && !(c->registered_mask & RECV_CANCELLING))
+    else if (!(interest & CONN_WANT_READ) && armed && !(c->kernel_requests & RECV_CANCELLING))
         cancel_recv(u, c);
-    if (!(c->registered_mask & SEND_BUSY)) {
+    if (!(c->kernel_requests & SEND_BUSY)) {
         if (conn_output_pending(c) == 0 && (interest & CONN_WANT_WRITE))
             conn_sent(c, 0); /* A generator with room to fill. */
         if (conn_output_pending(c) > 0) {
@@ -276,7 +276,7 @@ static void take_input(struct conn *c, const uint8_t *data, size_t len)
 static void on_recv(struct uring_loop *u, struct conn *c, const struct io_uring_cqe *cqe)
 {
     if (!(cqe->flags & IORING_CQE_F_MORE))
-        c->registered_mask &= (uint16_t) ~(RECV_ARMED | RECV_CANCELLING);
+        c->kernel_requests &= (uint8_t) ~(RECV_ARMED | RECV_CANCELLING);
     if (cqe->res > 0 && (cqe->flags & IORING_CQE_F_BUFFER)) {
         unsigned bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
         take_input(c, uring_buffer(&u->buffers, bid), (size_t)cqe->res);
@@ -293,7 +293,7 @@ static void on_recv(struct uring_loop *u, struct conn *c, const struct io_uring_
 static void on_send(struct uring_loop *u, struct conn *c, const struct io_uring_cqe *cqe)
 {
     struct uring_conn *uc = c->model_data;
-    c->registered_mask &= (uint16_t) ~(SEND_BUSY | SEND_CANCELLING);
+    c->kernel_requests &= (uint8_t) ~(SEND_BUSY | SEND_CANCELLING);
     if (cqe->res < 0) {
         buffer_free(&uc->inflight);
         conn_abort(c, "connection lost");
