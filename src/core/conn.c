@@ -29,6 +29,13 @@
  * fast reader cannot starve the other connections of an event loop. */
 #define CONN_REFILLS_PER_EVENT 16
 
+/* Input that reached a paused connection. Only completion models have any:
+ * a readiness model simply stops reading. */
+struct held_input {
+    struct buffer bytes;
+    bool eof; /* The end of the stream came after the bytes. */
+};
+
 static void notify_owner(struct conn *c)
 {
     /* Inside its own callbacks the model re-reads the connection anyway. */
@@ -297,6 +304,23 @@ void conn_deliver_datagram(struct conn *c, const uint8_t *data, size_t len)
         handle_eof(c);
 }
 
+/* Hands input to the service, in the order it arrived. */
+static void deliver_input(struct conn *c, const uint8_t *data, size_t len)
+{
+    /* After conn_close the service wants nothing more, as a readiness
+     * model would never have read it. */
+    if (c->flags & (CONN_DEAD | CONN_EOF_SEEN | CONN_CLOSING))
+        return;
+    if (len == 0) {
+        handle_eof(c);
+        return;
+    }
+    c->bytes_in += len;
+    const struct service *s = c->listener->service;
+    if (s->on_data)
+        RUN_CALLBACK(c, s->on_data(c, data, len));
+}
+
 void conn_handle_readable(struct conn *c)
 {
     /* Models may report readability the connection did not ask for (a
@@ -319,23 +343,63 @@ void conn_handle_readable(struct conn *c)
             mark_dead(c, "connection lost");
         return;
     }
-    conn_receive(c, chunk, (size_t)n);
+    deliver_input(c, chunk, (size_t)n);
+}
+
+static bool input_paused(const struct conn *c)
+{
+    return (c->flags & CONN_READ_PAUSED) || buffer_length(&c->output) >= output_limit(c) / 2;
+}
+
+static void hold_input(struct conn *c, const uint8_t *data, size_t len)
+{
+    if (!c->held)
+        c->held = calloc(1, sizeof(*c->held));
+    if (!c->held)
+        mark_dead(c, "out of memory");
+    else if (len == 0)
+        c->held->eof = true;
+    else if (buffer_append(&c->held->bytes, data, len, CONN_HELD_INPUT_MAX) != 0)
+        mark_dead(c, "too much input while paused");
+}
+
+static void free_held_input(struct conn *c)
+{
+    if (c->held) {
+        buffer_free(&c->held->bytes);
+        free(c->held);
+        c->held = NULL;
+    }
 }
 
 void conn_receive(struct conn *c, const uint8_t *data, size_t len)
 {
-    /* After conn_close the service wants nothing more, as a readiness
-     * model would never have read it. */
-    if (c->flags & (CONN_DEAD | CONN_EOF_SEEN | CONN_CLOSING))
+    /* Bytes held earlier go first, so new ones wait behind them. */
+    if (c->held || input_paused(c))
+        hold_input(c, data, len);
+    else
+        deliver_input(c, data, len);
+}
+
+void conn_release_held_input(struct conn *c)
+{
+    struct held_input *h = c->held;
+    if (!h)
         return;
-    if (len == 0) {
-        handle_eof(c);
-        return;
+    while (!buffer_is_empty(&h->bytes) && !input_paused(c) && !conn_is_finished(c)) {
+        size_t len = buffer_length(&h->bytes);
+        if (len > CONN_READ_CHUNK)
+            len = CONN_READ_CHUNK;
+        /* The service may queue output but never touches held input. */
+        deliver_input(c, buffer_peek(&h->bytes), len);
+        buffer_consume(&h->bytes, len);
     }
-    c->bytes_in += len;
-    const struct service *s = c->listener->service;
-    if (s->on_data)
-        RUN_CALLBACK(c, s->on_data(c, data, len));
+    if (h->eof && buffer_is_empty(&h->bytes) && !input_paused(c)) {
+        h->eof = false;
+        deliver_input(c, NULL, 0);
+    }
+    if (buffer_is_empty(&h->bytes) && !h->eof)
+        free_held_input(c);
 }
 
 static void flush_output(struct conn *c)
@@ -373,11 +437,6 @@ void conn_handle_writable(struct conn *c)
 {
     flush_output(c);
     refill(c, CONN_REFILLS_PER_EVENT);
-}
-
-bool conn_input_paused(const struct conn *c)
-{
-    return (c->flags & CONN_READ_PAUSED) || buffer_length(&c->output) >= output_limit(c) / 2;
 }
 
 void conn_take_output(struct conn *c, struct buffer *dst)
@@ -473,6 +532,7 @@ void conn_destroy(struct conn *c)
                   (long long)(clock_now_ms() - c->opened_ms));
     }
     buffer_free(&c->output);
+    free_held_input(c);
     if (c->owner && c->owner->release)
         c->owner->release(c->owner, c);
     free(c);

@@ -23,6 +23,7 @@
 #include "core/listener.h"
 
 struct mailbox;
+struct held_input;
 
 /*
  * What a model must hear when a connection changes outside that model's own
@@ -68,6 +69,9 @@ struct conn {
     struct mailbox *mailbox; /* Bytes posted from other threads (core/mailbox.h). */
     struct buffer output;
     struct address peer;
+    /* Input received while paused (conn_receive), or NULL: allocated only
+     * while holding, so an idle connection costs nothing. */
+    struct held_input *held;
     /* The service's per-connection state follows, state_size bytes. */
     max_align_t state[];
 };
@@ -113,13 +117,25 @@ void conn_handle_writable(struct conn *c);
 
 /* ---- For completion models, which do their own reads and sends ----------- */
 
-/* Bytes the model received for c; len 0 is the end of the stream. */
+/*
+ * The most input conn_receive holds for a paused connection before it
+ * drops it: as much as a completion model can have had in flight when the
+ * pause began (the uring model's ring of receive buffers).
+ */
+#define CONN_HELD_INPUT_MAX ((size_t)8 * 1024 * 1024)
+
+/*
+ * Bytes the model received for c; len 0 is the end of the stream. Accepted
+ * at any time: while input is paused (the service paused reading, or half
+ * the output limit is queued) they are held, in order, and handed on by
+ * conn_release_held_input once input resumes.
+ */
 void conn_receive(struct conn *c, const uint8_t *data, size_t len);
 
-/* True while input must wait: the service paused reading, or half the
- * output limit is queued. Bytes that arrive meanwhile are the model's to
- * hold until it is false again. */
-bool conn_input_paused(const struct conn *c);
+/* Hands held input to the service while it takes input. A completion
+ * model calls it whenever it looks at c again (reconcile), outside any of
+ * c's callbacks. */
+void conn_release_held_input(struct conn *c);
 
 /*
  * Moves everything queued for sending into dst, which must be empty, so the

@@ -36,8 +36,10 @@
 #include "models/uring_setup.h"
 
 #define RING_ENTRIES 4096
-/* Input held for a paused connection never exceeds what the ring holds. */
-#define HELD_INPUT_MAX ((size_t)URING_BUFFER_COUNT * URING_BUFFER_SIZE)
+/* Input that was in flight when a connection paused is held by conn.c, up
+ * to a limit that must cover every receive buffer the ring has. */
+_Static_assert((size_t)URING_BUFFER_COUNT *URING_BUFFER_SIZE <= CONN_HELD_INPUT_MAX,
+               "conn.c must be able to hold everything the ring can receive");
 
 /* What a completion is for: the low bits of its user_data. Connections
  * and listeners are at least 8-byte aligned, so the bits are free. */
@@ -57,12 +59,11 @@ enum { ARMED_NONE, ARMED_SINGLE, ARMED_MULTI, ARMED_CANCELLING };
 #define SEND_BUSY 0x4u
 #define SEND_CANCELLING 0x8u
 
-/* A connection's model data, allocated only while it has bytes in one of
- * these, so an idle connection costs nothing here. */
+/* A connection's model data (conn->model_data): the output being sent,
+ * which the kernel reads from, allocated only while a send is in flight, so
+ * an idle connection costs nothing here. */
 struct uring_conn {
-    struct buffer held; /* Received while the connection was paused. */
-    bool held_eof;
-    struct buffer inflight; /* Being sent: the kernel reads from it. */
+    struct buffer inflight;
 };
 
 struct uring_loop {
@@ -103,11 +104,11 @@ static struct uring_conn *model_data(struct conn *c)
     return c->model_data;
 }
 
-/* Frees the model data once it holds nothing. */
+/* Frees the model data once the send it was for is over. */
 static void trim_model_data(struct conn *c)
 {
     struct uring_conn *uc = c->model_data;
-    if (uc && buffer_is_empty(&uc->held) && !uc->held_eof && buffer_is_empty(&uc->inflight)) {
+    if (uc && buffer_is_empty(&uc->inflight)) {
         free(uc);
         c->model_data = NULL;
     }
@@ -119,7 +120,6 @@ static void forget(struct loop *loop, struct conn *c)
     (void)loop;
     struct uring_conn *uc = c->model_data;
     if (uc) {
-        buffer_free(&uc->held);
         buffer_free(&uc->inflight);
         free(uc);
         c->model_data = NULL;
@@ -162,25 +162,6 @@ static void start_send(struct uring_loop *u, struct conn *c)
     c->kernel_requests |= SEND_BUSY;
 }
 
-/* Hands held input to the service while it takes input. */
-static void release_held(struct conn *c)
-{
-    struct uring_conn *uc = c->model_data;
-    while (uc && !buffer_is_empty(&uc->held) && !conn_input_paused(c) && !conn_is_finished(c)) {
-        size_t len = buffer_length(&uc->held);
-        if (len > CONN_READ_CHUNK)
-            len = CONN_READ_CHUNK;
-        /* conn_receive may queue output but never touches held. */
-        conn_receive(c, buffer_peek(&uc->held), len);
-        buffer_consume(&uc->held, len);
-    }
-    if (uc && uc->held_eof && buffer_is_empty(&uc->held) && !conn_input_paused(c)) {
-        uc->held_eof = false;
-        conn_receive(c, NULL, 0);
-    }
-    trim_model_data(c);
-}
-
 /* Brings the kernel's requests in line with what c wants now, or frees c
  * once it is finished and no request of the kernel points at it. */
 static void reconcile(struct loop *loop, struct conn *c)
@@ -193,7 +174,7 @@ static void reconcile(struct loop *loop, struct conn *c)
             conn_abort(c, "out of memory for its timer");
         return;
     }
-    release_held(c);
+    conn_release_held_input(c);
     if (conn_is_finished(c)) {
         if ((c->kernel_requests & RECV_ARMED) && !(c->kernel_requests & RECV_CANCELLING))
             cancel_recv(u, c);
@@ -254,35 +235,16 @@ static int watch_stop(struct loop *loop)
 
 /* ==== Completions ======================================================== */
 
-static void take_input(struct conn *c, const uint8_t *data, size_t len)
-{
-    struct uring_conn *uc = c->model_data;
-    bool holding = uc && (!buffer_is_empty(&uc->held) || uc->held_eof);
-    if (!holding && !conn_input_paused(c)) {
-        conn_receive(c, data, len);
-        return;
-    }
-    /* Bytes that were in flight when the connection paused: kept, in order,
-     * for when it resumes. */
-    uc = model_data(c);
-    if (!uc)
-        conn_abort(c, "out of memory");
-    else if (len == 0)
-        uc->held_eof = true;
-    else if (buffer_append(&uc->held, data, len, HELD_INPUT_MAX) != 0)
-        conn_abort(c, "too much input while paused");
-}
-
 static void on_recv(struct uring_loop *u, struct conn *c, const struct io_uring_cqe *cqe)
 {
     if (!(cqe->flags & IORING_CQE_F_MORE))
         c->kernel_requests &= (uint8_t) ~(RECV_ARMED | RECV_CANCELLING);
     if (cqe->res > 0 && (cqe->flags & IORING_CQE_F_BUFFER)) {
         unsigned bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
-        take_input(c, uring_buffer(&u->buffers, bid), (size_t)cqe->res);
+        conn_receive(c, uring_buffer(&u->buffers, bid), (size_t)cqe->res);
         uring_buffers_recycle(&u->buffers, bid);
     } else if (cqe->res == 0) {
-        take_input(c, NULL, 0);
+        conn_receive(c, NULL, 0);
     } else if (cqe->res != -ENOBUFS && cqe->res != -ECANCELED) {
         /* ENOBUFS: the ring ran dry; reconcile re-arms once it refills. */
         conn_abort(c, "connection lost");
