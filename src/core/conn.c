@@ -515,6 +515,17 @@ bool conn_is_finished(const struct conn *c)
     return false;
 }
 
+struct conn_status conn_status(const struct conn *c)
+{
+    return (struct conn_status){
+        .finished = conn_is_finished(c),
+        .dropped = c->drop_reason != NULL,
+        .interest = conn_interest(c),
+        .output_pending = buffer_length(&c->output),
+        .deadline_ms = conn_deadline(c),
+    };
+}
+
 void conn_destroy(struct conn *c)
 {
     const struct service *s = c->listener->service;

@@ -159,6 +159,20 @@ void conn_handle_timer(struct conn *c, int64_t now_ms);
  */
 void conn_begin_stop(struct conn *c, bool drain_socket);
 
+/* Everything a model asks a connection after anything that may have
+ * changed it, answered together. */
+struct conn_status {
+    bool finished;         /* Nothing left to do: destroy it. */
+    bool dropped;          /* Aborted (conn_abort or a failure): nothing more is owed. */
+    unsigned interest;     /* CONN_WANT_* bits to wait for now. */
+    size_t output_pending; /* Bytes queued and not yet sent. */
+    int64_t deadline_ms;   /* The timer, or 0 when none is armed. */
+};
+
+struct conn_status conn_status(const struct conn *c);
+
+/* The parts of conn_status one at a time, for models that need only one. */
+
 /* CONN_WANT_* bits the model should wait for now. */
 unsigned conn_interest(const struct conn *c);
 

@@ -52,19 +52,21 @@ static unsigned event_mask(unsigned interest)
  * destroys c when it is finished. */
 static void reconcile(struct loop *loop, struct conn *c)
 {
+    struct conn_status st = conn_status(c);
     /* Output queued since the last flush (conn_queue_write) is sent now,
      * once for everything this turn of the loop queued, before asking the
      * backend to watch for writability: usually the socket takes it all. */
-    if (conn_output_pending(c) > 0 && !(c->watched_events & EVENT_WRITE))
+    if (st.output_pending > 0 && !(c->watched_events & EVENT_WRITE)) {
         conn_handle_writable(c);
-    if (conn_is_finished(c)) {
+        st = conn_status(c);
+    }
+    if (st.finished) {
         loop_drop_conn(loop, c);
         return;
     }
-    unsigned old_mask = c->watched_events;
-    unsigned new_mask = event_mask(conn_interest(c));
-    if (new_mask != old_mask) {
-        if (watch(loop, c->fd, old_mask, new_mask) != 0) {
+    unsigned new_mask = event_mask(st.interest);
+    if (new_mask != c->watched_events) {
+        if (watch(loop, c->fd, c->watched_events, new_mask) != 0) {
             log_warn("%s cannot watch a connection: %s", loop->name, strerror(errno));
             loop_abort_conn(loop, c, "cannot be watched");
             return;

@@ -162,50 +162,74 @@ static void start_send(struct uring_loop *u, struct conn *c)
     c->kernel_requests |= SEND_BUSY;
 }
 
+/* c is finished: cancels what the kernel still holds for it, and frees it
+ * once no request points at it. */
+static void finish(struct uring_loop *u, struct conn *c, bool dropped)
+{
+    if ((c->kernel_requests & RECV_ARMED) && !(c->kernel_requests & RECV_CANCELLING))
+        cancel_recv(u, c);
+    /* A dropped client's send may wait forever on a peer that stopped
+     * reading; nothing more is owed to it. */
+    if ((c->kernel_requests & SEND_BUSY) && !(c->kernel_requests & SEND_CANCELLING) && dropped)
+        cancel_send(u, c);
+    if (!(c->kernel_requests & (RECV_ARMED | SEND_BUSY)))
+        loop_drop_conn(&u->loop, c);
+}
+
+/* Keeps a receive armed exactly while c wants input. */
+static void match_recv(struct uring_loop *u, struct conn *c, unsigned interest)
+{
+    bool armed = c->kernel_requests & RECV_ARMED;
+    if ((interest & CONN_WANT_READ) && !armed)
+        arm_recv(u, c);
+    else if (!(interest & CONN_WANT_READ) && armed && !(c->kernel_requests & RECV_CANCELLING))
+        cancel_recv(u, c);
+}
+
+/* Starts a send of everything queued, unless one is in flight. Returns -1
+ * when memory runs out. */
+static int send_pending(struct uring_loop *u, struct conn *c, const struct conn_status *st)
+{
+    if (c->kernel_requests & SEND_BUSY)
+        return 0;
+    size_t pending = st->output_pending;
+    if (pending == 0 && (st->interest & CONN_WANT_WRITE)) {
+        conn_sent(c, 0); /* A generator with room to fill. */
+        pending = conn_status(c).output_pending;
+    }
+    if (pending == 0)
+        return 0;
+    struct uring_conn *uc = model_data(c);
+    if (!uc)
+        return -1;
+    conn_take_output(c, &uc->inflight);
+    start_send(u, c);
+    return 0;
+}
+
 /* Brings the kernel's requests in line with what c wants now, or frees c
  * once it is finished and no request of the kernel points at it. */
 static void reconcile(struct loop *loop, struct conn *c)
 {
     struct uring_loop *u = uring_loop_of(loop);
     if (conn_is_datagram(c)) {
-        if (conn_is_finished(c))
+        if (conn_status(c).finished)
             loop_drop_conn(loop, c);
         else if (timer_heap_update(&loop->timers, c) != 0)
             conn_abort(c, "out of memory for its timer");
         return;
     }
     conn_release_held_input(c);
-    if (conn_is_finished(c)) {
-        if ((c->kernel_requests & RECV_ARMED) && !(c->kernel_requests & RECV_CANCELLING))
-            cancel_recv(u, c);
-        /* A dropped client's send may wait forever on a peer that stopped
-         * reading; nothing more is owed to it. */
-        if ((c->kernel_requests & SEND_BUSY) && !(c->kernel_requests & SEND_CANCELLING) &&
-            conn_drop_reason(c))
-            cancel_send(u, c);
-        if (!(c->kernel_requests & (RECV_ARMED | SEND_BUSY)))
-            loop_drop_conn(loop, c);
+    struct conn_status st = conn_status(c);
+    if (st.finished) {
+        finish(u, c, st.dropped);
         return;
     }
-    unsigned interest = conn_interest(c);
-    bool armed = c->kernel_requests & RECV_ARMED;
-    if ((interest & CONN_WANT_READ) && !armed)
-        arm_recv(u, c);
-    else if (!(interest & CONN_WANT_READ) && armed && !(c->kernel_requests & RECV_CANCELLING))
-        cancel_recv(u, c);
-    if (!(c->kernel_requests & SEND_BUSY)) {
-        if (conn_output_pending(c) == 0 && (interest & CONN_WANT_WRITE))
-            conn_sent(c, 0); /* A generator with room to fill. */
-        if (conn_output_pending(c) > 0) {
-            struct uring_conn *uc = model_data(c);
-            if (!uc) {
-                conn_abort(c, "out of memory");
-                reconcile(loop, c);
-                return;
-            }
-            conn_take_output(c, &uc->inflight);
-            start_send(u, c);
-        }
+    match_recv(u, c, st.interest);
+    if (send_pending(u, c, &st) != 0) {
+        conn_abort(c, "out of memory");
+        reconcile(loop, c);
+        return;
     }
     if (timer_heap_update(&loop->timers, c) != 0)
         conn_abort(c, "out of memory for its timer");
