@@ -211,12 +211,6 @@ void conn_set_timer(struct conn *c, int64_t delay_ms)
     notify_owner(c);
 }
 
-void conn_clear_timer(struct conn *c)
-{
-    c->deadline_ms = 0;
-    notify_owner(c);
-}
-
 size_t conn_output_pending(const struct conn *c)
 {
     return buffer_length(&c->output);
