@@ -16,7 +16,7 @@
 #define CONN_CLOSING 0x02u
 /* The socket failed or the connection was aborted: destroy it now. */
 #define CONN_DEAD 0x04u
-#define CONN_WANT_WRITABLE 0x08u
+#define CONN_CALL_ON_WRITABLE 0x08u
 #define CONN_READ_PAUSED 0x10u
 /* The server is stopping: take no new input, close once idle. */
 #define CONN_STOPPING 0x20u
@@ -188,9 +188,9 @@ void conn_abort(struct conn *c, const char *reason)
 void conn_want_writable(struct conn *c, bool on)
 {
     if (on)
-        c->flags |= CONN_WANT_WRITABLE;
+        c->flags |= CONN_CALL_ON_WRITABLE;
     else
-        c->flags &= (uint16_t)~CONN_WANT_WRITABLE;
+        c->flags &= (uint16_t)~CONN_CALL_ON_WRITABLE;
     notify_owner(c);
 }
 
@@ -414,7 +414,7 @@ static void refill(struct conn *c, int max_rounds)
     for (int i = 0; i < max_rounds; i++) {
         if (c->flags & (CONN_DEAD | CONN_CLOSING | CONN_STOPPING))
             return;
-        if (!(c->flags & CONN_WANT_WRITABLE) || !s->on_writable)
+        if (!(c->flags & CONN_CALL_ON_WRITABLE) || !s->on_writable)
             return;
         if (!buffer_is_empty(&c->output))
             return;
@@ -478,7 +478,7 @@ unsigned conn_interest(const struct conn *c)
         mask |= CONN_WANT_READ;
     if (!buffer_is_empty(&c->output))
         mask |= CONN_WANT_WRITE;
-    else if ((c->flags & CONN_WANT_WRITABLE) && !(c->flags & (CONN_CLOSING | CONN_STOPPING)))
+    else if ((c->flags & CONN_CALL_ON_WRITABLE) && !(c->flags & (CONN_CLOSING | CONN_STOPPING)))
         mask |= CONN_WANT_WRITE;
     return mask;
 }
@@ -504,7 +504,7 @@ bool conn_is_finished(const struct conn *c)
     /* The peer closed its side and the service neither closed nor has
      * anything more coming: nothing can ever happen again. */
     if ((c->flags & CONN_EOF_SEEN) && drained && c->deadline_ms == 0 &&
-        !(c->flags & CONN_WANT_WRITABLE))
+        !(c->flags & CONN_CALL_ON_WRITABLE))
         return true;
     return false;
 }

@@ -75,7 +75,7 @@ static int epoll_wait_events(void *state, int timeout_ms, struct fired_event *fi
     return n;
 }
 
-static const struct poll_backend epoll_backend = {
+static const struct readiness_backend epoll_backend = {
     .name = "epoll",
     .create = epoll_create_state,
     .destroy = epoll_destroy_state,

@@ -18,7 +18,7 @@
 
 struct event_loop {
     struct loop loop; /* First: the skeleton's hooks lead back here. */
-    const struct poll_backend *backend;
+    const struct readiness_backend *backend;
     void *backend_state;
     struct fired_event fired[EVENT_BATCH_MAX];
 };
@@ -180,7 +180,8 @@ static const struct loop_hooks event_loop_hooks = {
     .stop_listeners = stop_listeners,
 };
 
-int event_loop_run(const struct poll_backend *backend, struct server *srv, char *err, size_t errlen)
+int event_loop_run(const struct readiness_backend *backend, struct server *srv, char *err,
+                   size_t errlen)
 {
     struct event_loop *ev = calloc(1, sizeof(*ev));
     if (!ev)

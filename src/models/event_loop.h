@@ -28,7 +28,9 @@ struct fired_event {
     unsigned mask; /* EVENT_* bits; errors and hang-ups fire both. */
 };
 
-struct poll_backend {
+/* How one system call (select, poll, epoll) watches descriptors for
+ * readiness: one per model file. */
+struct readiness_backend {
     const char *name;
     /* Returns the backend's state, or NULL with a reason in err. */
     void *(*create)(char *err, size_t errlen);
@@ -43,7 +45,7 @@ struct poll_backend {
 
 /* Serves srv with backend until stopped; the struct model run function of
  * each event-loop model. */
-int event_loop_run(const struct poll_backend *backend, struct server *srv, char *err,
+int event_loop_run(const struct readiness_backend *backend, struct server *srv, char *err,
                    size_t errlen);
 
 #endif

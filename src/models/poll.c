@@ -109,7 +109,7 @@ static int poll_wait(void *state, int timeout_ms, struct fired_event *fired, int
     return count;
 }
 
-static const struct poll_backend poll_backend = {
+static const struct readiness_backend poll_backend = {
     .name = "poll",
     .create = poll_create_state,
     .destroy = poll_destroy_state,

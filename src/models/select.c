@@ -84,7 +84,7 @@ static int select_wait(void *state, int timeout_ms, struct fired_event *fired, i
     return count;
 }
 
-static const struct poll_backend select_backend = {
+static const struct readiness_backend select_backend = {
     .name = "select",
     .create = select_create_state,
     .destroy = select_destroy_state,

@@ -41,16 +41,25 @@
 _Static_assert((size_t)URING_BUFFER_COUNT *URING_BUFFER_SIZE <= CONN_HELD_INPUT_MAX,
                "conn.c must be able to hold everything the ring can receive");
 
-/* What a completion is for: the low bits of its user_data. Connections
- * and listeners are at least 8-byte aligned, so the bits are free. */
-enum op { OP_IGNORE = 0, OP_ACCEPT, OP_RECV, OP_SEND, OP_UDP_POLL, OP_STOP, OP_MAIL };
-#define OP_BITS 7u
+/* What a request (and so its completion) is for: the low bits of its
+ * user_data, above which sits the connection or listener it is for. Both
+ * are at least 8-byte aligned, so the bits are free. */
+enum request_kind {
+    REQUEST_IGNORED = 0,
+    REQUEST_ACCEPT,
+    REQUEST_RECV,
+    REQUEST_SEND,
+    REQUEST_UDP_POLL,
+    REQUEST_STOP,
+    REQUEST_MAIL
+};
+#define REQUEST_KIND_BITS 7u
 
 /* A listener's standing request. Multishot accept takes every client the
  * kernel completes until it is cancelled, which can overshoot --max-conns
  * by whatever arrives before the cancel lands; so near the limit the model
  * switches to one single-shot accept at a time. */
-enum { ARMED_NONE, ARMED_SINGLE, ARMED_MULTI, ARMED_CANCELLING };
+enum listener_request { ACCEPT_IDLE, ACCEPT_SINGLE, ACCEPT_MULTISHOT, ACCEPT_CANCELLING };
 #define MULTISHOT_MIN_ROOM 256
 
 /* Bits of conn->kernel_requests: which of its requests the kernel holds. */
@@ -62,16 +71,18 @@ enum { ARMED_NONE, ARMED_SINGLE, ARMED_MULTI, ARMED_CANCELLING };
 /* A connection's model data (conn->model_data): the output being sent,
  * which the kernel reads from, allocated only while a send is in flight, so
  * an idle connection costs nothing here. */
-struct uring_conn {
+struct uring_send {
     struct buffer inflight;
 };
 
 struct uring_loop {
     struct loop loop; /* First: the skeleton's hooks lead back here. */
     struct io_uring ring;
-    bool ring_ready;
+    bool ring_open;
     struct uring_buffers buffers;
-    uint8_t *armed; /* Per listener: ARMED_* state of its accept or poll request. */
+    /* Per listener: the state of its standing request, an accept or (UDP) a
+     * poll, as enum listener_request values. */
+    uint8_t *listener_requests;
     bool listeners_stopped;
 };
 
@@ -80,9 +91,9 @@ static struct uring_loop *uring_loop_of(struct loop *loop)
     return (struct uring_loop *)loop;
 }
 
-static uint64_t tag(const void *p, enum op op)
+static uint64_t user_data(const void *p, enum request_kind kind)
 {
-    return (uint64_t)(uintptr_t)p | op;
+    return (uint64_t)(uintptr_t)p | kind;
 }
 
 /* Never NULL: a full submission queue is submitted to make room. */
@@ -97,19 +108,19 @@ static struct io_uring_sqe *next_sqe(struct uring_loop *u)
 }
 /* ==== Connections ======================================================== */
 
-static struct uring_conn *model_data(struct conn *c)
+static struct uring_send *send_of(struct conn *c)
 {
     if (!c->model_data)
-        c->model_data = calloc(1, sizeof(struct uring_conn));
+        c->model_data = calloc(1, sizeof(struct uring_send));
     return c->model_data;
 }
 
-/* Frees the model data once the send it was for is over. */
-static void trim_model_data(struct conn *c)
+/* Frees the model data once its send is over. */
+static void free_send_when_done(struct conn *c)
 {
-    struct uring_conn *uc = c->model_data;
-    if (uc && buffer_is_empty(&uc->inflight)) {
-        free(uc);
+    struct uring_send *send = c->model_data;
+    if (send && buffer_is_empty(&send->inflight)) {
+        free(send);
         c->model_data = NULL;
     }
 }
@@ -118,10 +129,10 @@ static void trim_model_data(struct conn *c)
 static void forget(struct loop *loop, struct conn *c)
 {
     (void)loop;
-    struct uring_conn *uc = c->model_data;
-    if (uc) {
-        buffer_free(&uc->inflight);
-        free(uc);
+    struct uring_send *send = c->model_data;
+    if (send) {
+        buffer_free(&send->inflight);
+        free(send);
         c->model_data = NULL;
     }
 }
@@ -132,33 +143,33 @@ static void arm_recv(struct uring_loop *u, struct conn *c)
     io_uring_prep_recv_multishot(sqe, c->fd, NULL, 0, 0);
     sqe->flags |= IOSQE_BUFFER_SELECT;
     sqe->buf_group = URING_BUFFER_GROUP;
-    io_uring_sqe_set_data64(sqe, tag(c, OP_RECV));
+    io_uring_sqe_set_data64(sqe, user_data(c, REQUEST_RECV));
     c->kernel_requests |= RECV_ARMED;
 }
 
 static void cancel_recv(struct uring_loop *u, struct conn *c)
 {
     struct io_uring_sqe *sqe = next_sqe(u);
-    io_uring_prep_cancel64(sqe, tag(c, OP_RECV), 0);
-    io_uring_sqe_set_data64(sqe, OP_IGNORE);
+    io_uring_prep_cancel64(sqe, user_data(c, REQUEST_RECV), 0);
+    io_uring_sqe_set_data64(sqe, REQUEST_IGNORED);
     c->kernel_requests |= RECV_CANCELLING;
 }
 
 static void cancel_send(struct uring_loop *u, struct conn *c)
 {
     struct io_uring_sqe *sqe = next_sqe(u);
-    io_uring_prep_cancel64(sqe, tag(c, OP_SEND), 0);
-    io_uring_sqe_set_data64(sqe, OP_IGNORE);
+    io_uring_prep_cancel64(sqe, user_data(c, REQUEST_SEND), 0);
+    io_uring_sqe_set_data64(sqe, REQUEST_IGNORED);
     c->kernel_requests |= SEND_CANCELLING;
 }
 
 static void start_send(struct uring_loop *u, struct conn *c)
 {
-    struct uring_conn *uc = c->model_data;
+    struct uring_send *send = c->model_data;
     struct io_uring_sqe *sqe = next_sqe(u);
-    io_uring_prep_send(sqe, c->fd, buffer_peek(&uc->inflight), buffer_length(&uc->inflight),
+    io_uring_prep_send(sqe, c->fd, buffer_peek(&send->inflight), buffer_length(&send->inflight),
                        MSG_NOSIGNAL);
-    io_uring_sqe_set_data64(sqe, tag(c, OP_SEND));
+    io_uring_sqe_set_data64(sqe, user_data(c, REQUEST_SEND));
     c->kernel_requests |= SEND_BUSY;
 }
 
@@ -199,10 +210,10 @@ static int send_pending(struct uring_loop *u, struct conn *c, const struct conn_
     }
     if (pending == 0)
         return 0;
-    struct uring_conn *uc = model_data(c);
-    if (!uc)
+    struct uring_send *send = send_of(c);
+    if (!send)
         return -1;
-    conn_take_output(c, &uc->inflight);
+    conn_take_output(c, &send->inflight);
     start_send(u, c);
     return 0;
 }
@@ -239,7 +250,7 @@ static void arm_mail(struct uring_loop *u)
 {
     struct io_uring_sqe *sqe = next_sqe(u);
     io_uring_prep_poll_multishot(sqe, u->loop.hub.wake_fd, POLLIN);
-    io_uring_sqe_set_data64(sqe, tag(NULL, OP_MAIL));
+    io_uring_sqe_set_data64(sqe, user_data(NULL, REQUEST_MAIL));
 }
 
 static int watch_mail(struct loop *loop)
@@ -253,7 +264,7 @@ static int watch_stop(struct loop *loop)
     struct uring_loop *u = uring_loop_of(loop);
     struct io_uring_sqe *sqe = next_sqe(u);
     io_uring_prep_poll_add(sqe, stop_fd(), POLLIN);
-    io_uring_sqe_set_data64(sqe, tag(NULL, OP_STOP));
+    io_uring_sqe_set_data64(sqe, user_data(NULL, REQUEST_STOP));
     return 0;
 }
 
@@ -278,22 +289,22 @@ static void on_recv(struct uring_loop *u, struct conn *c, const struct io_uring_
 
 static void on_send(struct uring_loop *u, struct conn *c, const struct io_uring_cqe *cqe)
 {
-    struct uring_conn *uc = c->model_data;
+    struct uring_send *send = c->model_data;
     c->kernel_requests &= (uint8_t) ~(SEND_BUSY | SEND_CANCELLING);
     if (cqe->res < 0) {
-        buffer_free(&uc->inflight);
+        buffer_free(&send->inflight);
         conn_abort(c, "connection lost");
     } else {
-        buffer_consume(&uc->inflight, (size_t)cqe->res);
+        buffer_consume(&send->inflight, (size_t)cqe->res);
         conn_sent(c, (size_t)cqe->res);
         /* A short send: the rest goes from where it stopped, even when the
          * connection is closing, since the peer is owed every byte. */
-        if (!buffer_is_empty(&uc->inflight) && !conn_drop_reason(c))
+        if (!buffer_is_empty(&send->inflight) && !conn_drop_reason(c))
             start_send(u, c);
         else
-            buffer_free(&uc->inflight);
+            buffer_free(&send->inflight);
     }
-    trim_model_data(c);
+    free_send_when_done(c);
     reconcile(&u->loop, c);
 }
 
@@ -304,7 +315,7 @@ static void on_accept(struct uring_loop *u, struct listener *l, const struct io_
     struct loop *loop = &u->loop;
     size_t index = (size_t)(l - loop->srv->listeners.items);
     if (!(cqe->flags & IORING_CQE_F_MORE))
-        u->armed[index] = ARMED_NONE;
+        u->listener_requests[index] = ACCEPT_IDLE;
     if (cqe->res < 0) {
         if (cqe->res == -EMFILE || cqe->res == -ENFILE)
             listener_shed_waiting(l);
@@ -322,7 +333,7 @@ static void on_accept(struct uring_loop *u, struct listener *l, const struct io_
     }
     if (loop->conn_count >= loop->srv->max_conns)
         loop_set_listening(loop, false);
-    else if (u->armed[index] == ARMED_MULTI &&
+    else if (u->listener_requests[index] == ACCEPT_MULTISHOT &&
              loop->srv->max_conns - loop->conn_count <= MULTISHOT_MIN_ROOM)
         disarm_listener(u, index); /* Re-armed single-shot at the end of the turn. */
 }
@@ -332,7 +343,7 @@ static void on_udp_readable(struct uring_loop *u, struct listener *l,
 {
     size_t index = (size_t)(l - u->loop.srv->listeners.items);
     if (!(cqe->flags & IORING_CQE_F_MORE))
-        u->armed[index] = ARMED_NONE;
+        u->listener_requests[index] = ACCEPT_IDLE;
     /* A multishot poll fires again only for new datagrams, so everything
      * waiting is read now. */
     if (cqe->res >= 0 && u->loop.listening)
@@ -347,33 +358,34 @@ static void arm_listener(struct uring_loop *u, size_t i)
     struct listener *l = &loop->srv->listeners.items[i];
     size_t max = loop->srv->max_conns;
     size_t room = max > loop->conn_count ? max - loop->conn_count : 0;
-    if (u->armed[i] != ARMED_NONE || l->fd < 0 || room == 0)
+    if (u->listener_requests[i] != ACCEPT_IDLE || l->fd < 0 || room == 0)
         return;
     struct io_uring_sqe *sqe = next_sqe(u);
     if (l->transport == TRANSPORT_UDP) {
         io_uring_prep_poll_multishot(sqe, l->fd, POLLIN);
-        io_uring_sqe_set_data64(sqe, tag(l, OP_UDP_POLL));
-        u->armed[i] = ARMED_MULTI;
+        io_uring_sqe_set_data64(sqe, user_data(l, REQUEST_UDP_POLL));
+        u->listener_requests[i] = ACCEPT_MULTISHOT;
     } else if (room > MULTISHOT_MIN_ROOM) {
         io_uring_prep_multishot_accept(sqe, l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        io_uring_sqe_set_data64(sqe, tag(l, OP_ACCEPT));
-        u->armed[i] = ARMED_MULTI;
+        io_uring_sqe_set_data64(sqe, user_data(l, REQUEST_ACCEPT));
+        u->listener_requests[i] = ACCEPT_MULTISHOT;
     } else {
         io_uring_prep_accept(sqe, l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        io_uring_sqe_set_data64(sqe, tag(l, OP_ACCEPT));
-        u->armed[i] = ARMED_SINGLE;
+        io_uring_sqe_set_data64(sqe, user_data(l, REQUEST_ACCEPT));
+        u->listener_requests[i] = ACCEPT_SINGLE;
     }
 }
 
 static void disarm_listener(struct uring_loop *u, size_t i)
 {
     struct listener *l = &u->loop.srv->listeners.items[i];
-    if (u->armed[i] == ARMED_NONE || u->armed[i] == ARMED_CANCELLING)
+    if (u->listener_requests[i] == ACCEPT_IDLE || u->listener_requests[i] == ACCEPT_CANCELLING)
         return;
-    u->armed[i] = ARMED_CANCELLING;
+    u->listener_requests[i] = ACCEPT_CANCELLING;
     struct io_uring_sqe *sqe = next_sqe(u);
-    io_uring_prep_cancel64(sqe, tag(l, l->transport == TRANSPORT_UDP ? OP_UDP_POLL : OP_ACCEPT), 0);
-    io_uring_sqe_set_data64(sqe, OP_IGNORE);
+    io_uring_prep_cancel64(
+        sqe, user_data(l, l->transport == TRANSPORT_UDP ? REQUEST_UDP_POLL : REQUEST_ACCEPT), 0);
+    io_uring_sqe_set_data64(sqe, REQUEST_IGNORED);
 }
 
 static void listen_all(struct loop *loop, bool on)
@@ -398,7 +410,7 @@ static void stop_listeners_when_idle(struct uring_loop *u)
     if (u->listeners_stopped)
         return;
     for (size_t i = 0; i < u->loop.srv->listeners.count; i++)
-        if (u->armed[i] != ARMED_NONE)
+        if (u->listener_requests[i] != ACCEPT_IDLE)
             return;
     listener_set_stop(&u->loop.srv->listeners);
     u->listeners_stopped = true;
@@ -428,39 +440,39 @@ static void end_turn(struct loop *loop)
 static void quiesce(struct loop *loop)
 {
     struct uring_loop *u = uring_loop_of(loop);
-    if (u->ring_ready)
+    if (u->ring_open)
         io_uring_queue_exit(&u->ring);
-    u->ring_ready = false;
+    u->ring_open = false;
 }
 
 /* ==== Waiting ============================================================ */
 
-static void handle(struct uring_loop *u, const struct io_uring_cqe *cqe)
+static void handle_completion(struct uring_loop *u, const struct io_uring_cqe *cqe)
 {
     uint64_t data = io_uring_cqe_get_data64(cqe);
-    void *p = (void *)(uintptr_t)(data & ~(uint64_t)OP_BITS);
-    switch ((enum op)(data & OP_BITS)) {
-    case OP_ACCEPT:
+    void *p = (void *)(uintptr_t)(data & ~(uint64_t)REQUEST_KIND_BITS);
+    switch ((enum request_kind)(data & REQUEST_KIND_BITS)) {
+    case REQUEST_ACCEPT:
         on_accept(u, p, cqe);
         break;
-    case OP_RECV:
+    case REQUEST_RECV:
         on_recv(u, p, cqe);
         break;
-    case OP_SEND:
+    case REQUEST_SEND:
         on_send(u, p, cqe);
         break;
-    case OP_UDP_POLL:
+    case REQUEST_UDP_POLL:
         on_udp_readable(u, p, cqe);
         break;
-    case OP_STOP:
+    case REQUEST_STOP:
         loop_begin_stop(&u->loop);
         break;
-    case OP_MAIL:
+    case REQUEST_MAIL:
         mailbox_deliver(&u->loop.hub);
         if (!(cqe->flags & IORING_CQE_F_MORE))
             arm_mail(u);
         break;
-    case OP_IGNORE:
+    case REQUEST_IGNORED:
         break;
     }
 }
@@ -479,7 +491,7 @@ static int wait_and_handle(struct loop *loop, int timeout_ms, char *err, size_t 
     unsigned head, seen = 0;
     io_uring_for_each_cqe(&u->ring, head, cqe)
     {
-        handle(u, cqe);
+        handle_completion(u, cqe);
         seen++;
     }
     io_uring_cq_advance(&u->ring, seen);
@@ -505,12 +517,12 @@ static int setup(struct uring_loop *u, char *err, size_t errlen)
 {
     if (uring_open(&u->ring, RING_ENTRIES, err, errlen) != 0)
         return -1;
-    u->ring_ready = true;
+    u->ring_open = true;
     if (uring_buffers_setup(&u->buffers, &u->ring, err, errlen) != 0)
         return -1;
     size_t count = u->loop.srv->listeners.count;
-    u->armed = calloc(count ? count : 1, sizeof(*u->armed));
-    if (!u->armed)
+    u->listener_requests = calloc(count ? count : 1, sizeof(*u->listener_requests));
+    if (!u->listener_requests)
         return error_set(err, errlen, "out of memory");
     return 0;
 }
@@ -528,7 +540,7 @@ static int run_uring(struct server *srv, char *err, size_t errlen)
         rc = loop_run(&u->loop, err, errlen);
     quiesce(&u->loop);
     uring_buffers_free(&u->buffers);
-    free(u->armed);
+    free(u->listener_requests);
     loop_free(&u->loop);
     free(u);
     return rc;
