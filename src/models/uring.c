@@ -21,46 +21,23 @@
  */
 #include <errno.h>
 #include <liburing.h>
-#include <limits.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "core/conn_model.h"
 #include "core/error.h"
-#include "core/log.h"
 #include "core/stop.h"
 #include "models/loop_skeleton.h"
 #include "models/model.h"
+#include "models/uring_loop.h"
 #include "models/uring_setup.h"
 
 #define RING_ENTRIES 4096
 /* Input that was in flight when a connection paused is held by conn.c, up
  * to a limit that must cover every receive buffer the ring has. */
-_Static_assert((size_t)URING_BUFFER_COUNT *URING_BUFFER_SIZE <= CONN_HELD_INPUT_MAX,
+_Static_assert(URING_BUFFER_BYTES <= CONN_HELD_INPUT_MAX,
                "conn.c must be able to hold everything the ring can receive");
-
-/* What a request (and so its completion) is for: the low bits of its
- * user_data, above which sits the connection or listener it is for. Both
- * are at least 8-byte aligned, so the bits are free. */
-enum request_kind {
-    REQUEST_IGNORED = 0,
-    REQUEST_ACCEPT,
-    REQUEST_RECV,
-    REQUEST_SEND,
-    REQUEST_UDP_POLL,
-    REQUEST_STOP,
-    REQUEST_MAIL
-};
-#define REQUEST_KIND_BITS 7u
-
-/* A listener's standing request. Multishot accept takes every client the
- * kernel completes until it is cancelled, which can overshoot --max-conns
- * by whatever arrives before the cancel lands; so near the limit the model
- * switches to one single-shot accept at a time. */
-enum listener_request { ACCEPT_IDLE, ACCEPT_SINGLE, ACCEPT_MULTISHOT, ACCEPT_CANCELLING };
-#define MULTISHOT_MIN_ROOM 256
 
 /* Bits of conn->kernel_requests: which of its requests the kernel holds. */
 #define RECV_ARMED 0x1u
@@ -75,37 +52,6 @@ struct uring_send {
     struct buffer inflight;
 };
 
-struct uring_loop {
-    struct loop loop; /* First: the skeleton's hooks lead back here. */
-    struct io_uring ring;
-    bool ring_open;
-    struct uring_buffers buffers;
-    /* Per listener: the state of its standing request, an accept or (UDP) a
-     * poll, as enum listener_request values. */
-    uint8_t *listener_requests;
-    bool listeners_stopped;
-};
-
-static struct uring_loop *uring_loop_of(struct loop *loop)
-{
-    return (struct uring_loop *)loop;
-}
-
-static uint64_t user_data(const void *p, enum request_kind kind)
-{
-    return (uint64_t)(uintptr_t)p | kind;
-}
-
-/* Never NULL: a full submission queue is submitted to make room. */
-static struct io_uring_sqe *next_sqe(struct uring_loop *u)
-{
-    struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
-    while (!sqe) {
-        io_uring_submit(&u->ring);
-        sqe = io_uring_get_sqe(&u->ring);
-    }
-    return sqe;
-}
 /* ==== Connections ======================================================== */
 
 static struct uring_send *send_of(struct conn *c)
@@ -139,26 +85,26 @@ static void forget(struct loop *loop, struct conn *c)
 
 static void arm_recv(struct uring_loop *u, struct conn *c)
 {
-    struct io_uring_sqe *sqe = next_sqe(u);
+    struct io_uring_sqe *sqe = uring_next_sqe(u);
     io_uring_prep_recv_multishot(sqe, c->fd, NULL, 0, 0);
     sqe->flags |= IOSQE_BUFFER_SELECT;
     sqe->buf_group = URING_BUFFER_GROUP;
-    io_uring_sqe_set_data64(sqe, user_data(c, REQUEST_RECV));
+    io_uring_sqe_set_data64(sqe, uring_user_data(c, REQUEST_RECV));
     c->kernel_requests |= RECV_ARMED;
 }
 
 static void cancel_recv(struct uring_loop *u, struct conn *c)
 {
-    struct io_uring_sqe *sqe = next_sqe(u);
-    io_uring_prep_cancel64(sqe, user_data(c, REQUEST_RECV), 0);
+    struct io_uring_sqe *sqe = uring_next_sqe(u);
+    io_uring_prep_cancel64(sqe, uring_user_data(c, REQUEST_RECV), 0);
     io_uring_sqe_set_data64(sqe, REQUEST_IGNORED);
     c->kernel_requests |= RECV_CANCELLING;
 }
 
 static void cancel_send(struct uring_loop *u, struct conn *c)
 {
-    struct io_uring_sqe *sqe = next_sqe(u);
-    io_uring_prep_cancel64(sqe, user_data(c, REQUEST_SEND), 0);
+    struct io_uring_sqe *sqe = uring_next_sqe(u);
+    io_uring_prep_cancel64(sqe, uring_user_data(c, REQUEST_SEND), 0);
     io_uring_sqe_set_data64(sqe, REQUEST_IGNORED);
     c->kernel_requests |= SEND_CANCELLING;
 }
@@ -166,10 +112,10 @@ static void cancel_send(struct uring_loop *u, struct conn *c)
 static void start_send(struct uring_loop *u, struct conn *c)
 {
     struct uring_send *send = c->model_data;
-    struct io_uring_sqe *sqe = next_sqe(u);
+    struct io_uring_sqe *sqe = uring_next_sqe(u);
     io_uring_prep_send(sqe, c->fd, buffer_peek(&send->inflight), buffer_length(&send->inflight),
                        MSG_NOSIGNAL);
-    io_uring_sqe_set_data64(sqe, user_data(c, REQUEST_SEND));
+    io_uring_sqe_set_data64(sqe, uring_user_data(c, REQUEST_SEND));
     c->kernel_requests |= SEND_BUSY;
 }
 
@@ -248,9 +194,9 @@ static void reconcile(struct loop *loop, struct conn *c)
 
 static void arm_mail(struct uring_loop *u)
 {
-    struct io_uring_sqe *sqe = next_sqe(u);
+    struct io_uring_sqe *sqe = uring_next_sqe(u);
     io_uring_prep_poll_multishot(sqe, u->loop.hub.wake_fd, POLLIN);
-    io_uring_sqe_set_data64(sqe, user_data(NULL, REQUEST_MAIL));
+    io_uring_sqe_set_data64(sqe, uring_user_data(NULL, REQUEST_MAIL));
 }
 
 static int watch_mail(struct loop *loop)
@@ -262,9 +208,9 @@ static int watch_mail(struct loop *loop)
 static int watch_stop(struct loop *loop)
 {
     struct uring_loop *u = uring_loop_of(loop);
-    struct io_uring_sqe *sqe = next_sqe(u);
+    struct io_uring_sqe *sqe = uring_next_sqe(u);
     io_uring_prep_poll_add(sqe, stop_fd(), POLLIN);
-    io_uring_sqe_set_data64(sqe, user_data(NULL, REQUEST_STOP));
+    io_uring_sqe_set_data64(sqe, uring_user_data(NULL, REQUEST_STOP));
     return 0;
 }
 
@@ -308,133 +254,6 @@ static void on_send(struct uring_loop *u, struct conn *c, const struct io_uring_
     reconcile(&u->loop, c);
 }
 
-static void disarm_listener(struct uring_loop *u, size_t i);
-
-static void on_accept(struct uring_loop *u, struct listener *l, const struct io_uring_cqe *cqe)
-{
-    struct loop *loop = &u->loop;
-    size_t index = (size_t)(l - loop->srv->listeners.items);
-    if (!(cqe->flags & IORING_CQE_F_MORE))
-        u->listener_requests[index] = ACCEPT_IDLE;
-    if (cqe->res < 0) {
-        if (cqe->res == -EMFILE || cqe->res == -ENFILE)
-            listener_shed_waiting(l);
-        else if (cqe->res != -ECANCELED && cqe->res != -ECONNABORTED && cqe->res != -EAGAIN)
-            log_warn("accept on %s: %s", l->name, strerror(-cqe->res));
-    } else {
-        int fd = cqe->res;
-        struct address peer = {.length = sizeof(peer.u)};
-        if (getpeername(fd, &peer.u.sa, &peer.length) != 0) {
-            close(fd); /* Gone before we looked: nothing to serve. */
-        } else {
-            listener_adopt(l, fd, &peer);
-            loop_adopt_client(loop, l, fd, &peer);
-        }
-    }
-    if (loop->conn_count >= loop->srv->max_conns)
-        loop_set_listening(loop, false);
-    else if (u->listener_requests[index] == ACCEPT_MULTISHOT &&
-             loop->srv->max_conns - loop->conn_count <= MULTISHOT_MIN_ROOM)
-        disarm_listener(u, index); /* Re-armed single-shot at the end of the turn. */
-}
-
-static void on_udp_readable(struct uring_loop *u, struct listener *l,
-                            const struct io_uring_cqe *cqe)
-{
-    size_t index = (size_t)(l - u->loop.srv->listeners.items);
-    if (!(cqe->flags & IORING_CQE_F_MORE))
-        u->listener_requests[index] = ACCEPT_IDLE;
-    /* A multishot poll fires again only for new datagrams, so everything
-     * waiting is read now. */
-    if (cqe->res >= 0 && u->loop.listening)
-        loop_receive_datagrams(&u->loop, l, INT_MAX);
-}
-
-/* ==== Listening and stopping ============================================= */
-
-static void arm_listener(struct uring_loop *u, size_t i)
-{
-    struct loop *loop = &u->loop;
-    struct listener *l = &loop->srv->listeners.items[i];
-    size_t max = loop->srv->max_conns;
-    size_t room = max > loop->conn_count ? max - loop->conn_count : 0;
-    if (u->listener_requests[i] != ACCEPT_IDLE || l->fd < 0 || room == 0)
-        return;
-    struct io_uring_sqe *sqe = next_sqe(u);
-    if (l->transport == TRANSPORT_UDP) {
-        io_uring_prep_poll_multishot(sqe, l->fd, POLLIN);
-        io_uring_sqe_set_data64(sqe, user_data(l, REQUEST_UDP_POLL));
-        u->listener_requests[i] = ACCEPT_MULTISHOT;
-    } else if (room > MULTISHOT_MIN_ROOM) {
-        io_uring_prep_multishot_accept(sqe, l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        io_uring_sqe_set_data64(sqe, user_data(l, REQUEST_ACCEPT));
-        u->listener_requests[i] = ACCEPT_MULTISHOT;
-    } else {
-        io_uring_prep_accept(sqe, l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        io_uring_sqe_set_data64(sqe, user_data(l, REQUEST_ACCEPT));
-        u->listener_requests[i] = ACCEPT_SINGLE;
-    }
-}
-
-static void disarm_listener(struct uring_loop *u, size_t i)
-{
-    struct listener *l = &u->loop.srv->listeners.items[i];
-    if (u->listener_requests[i] == ACCEPT_IDLE || u->listener_requests[i] == ACCEPT_CANCELLING)
-        return;
-    u->listener_requests[i] = ACCEPT_CANCELLING;
-    struct io_uring_sqe *sqe = next_sqe(u);
-    io_uring_prep_cancel64(
-        sqe, user_data(l, l->transport == TRANSPORT_UDP ? REQUEST_UDP_POLL : REQUEST_ACCEPT), 0);
-    io_uring_sqe_set_data64(sqe, REQUEST_IGNORED);
-}
-
-static void listen_all(struct loop *loop, bool on)
-{
-    struct uring_loop *u = uring_loop_of(loop);
-    for (size_t i = 0; i < loop->srv->listeners.count; i++) {
-        if (on)
-            arm_listener(u, i);
-        else
-            disarm_listener(u, i);
-    }
-}
-
-/*
- * A pending accept holds its own reference to the listening socket, so
- * closing our descriptor would not refuse new clients while the request
- * lives, not even after exit, since the kernel tears a ring down in the
- * background. So the listeners close once their requests are cancelled.
- */
-static void stop_listeners_when_idle(struct uring_loop *u)
-{
-    if (u->listeners_stopped)
-        return;
-    for (size_t i = 0; i < u->loop.srv->listeners.count; i++)
-        if (u->listener_requests[i] != ACCEPT_IDLE)
-            return;
-    listener_set_stop(&u->loop.srv->listeners);
-    u->listeners_stopped = true;
-}
-
-static bool may_finish(struct loop *loop)
-{
-    struct uring_loop *u = uring_loop_of(loop);
-    stop_listeners_when_idle(u);
-    return u->listeners_stopped;
-}
-
-static void end_turn(struct loop *loop)
-{
-    struct uring_loop *u = uring_loop_of(loop);
-    if (loop->grace.stopping) {
-        stop_listeners_when_idle(u);
-        return;
-    }
-    /* A listener whose multishot request ended (EMFILE, say) is re-armed. */
-    for (size_t i = 0; loop->listening && i < loop->srv->listeners.count; i++)
-        arm_listener(u, i);
-}
-
 /* The ring is gone with every request in it, so no request points at any
  * connection any more: the skeleton may destroy the rest. */
 static void quiesce(struct loop *loop)
@@ -453,7 +272,7 @@ static void handle_completion(struct uring_loop *u, const struct io_uring_cqe *c
     void *p = (void *)(uintptr_t)(data & ~(uint64_t)REQUEST_KIND_BITS);
     switch ((enum request_kind)(data & REQUEST_KIND_BITS)) {
     case REQUEST_ACCEPT:
-        on_accept(u, p, cqe);
+        uring_on_accept(u, p, cqe);
         break;
     case REQUEST_RECV:
         on_recv(u, p, cqe);
@@ -462,7 +281,7 @@ static void handle_completion(struct uring_loop *u, const struct io_uring_cqe *c
         on_send(u, p, cqe);
         break;
     case REQUEST_UDP_POLL:
-        on_udp_readable(u, p, cqe);
+        uring_on_udp_readable(u, p, cqe);
         break;
     case REQUEST_STOP:
         loop_begin_stop(&u->loop);
@@ -507,9 +326,9 @@ static const struct loop_hooks uring_hooks = {
     .wait = wait_and_handle,
     .reconcile = reconcile,
     .forget = forget,
-    .listen = listen_all,
-    .may_finish = may_finish,
-    .end_turn = end_turn,
+    .listen = uring_listen,
+    .may_finish = uring_may_finish,
+    .end_turn = uring_end_turn,
     .quiesce = quiesce,
 };
 

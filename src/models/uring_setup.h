@@ -16,6 +16,7 @@
  * requires. */
 #define URING_BUFFER_COUNT 1024
 #define URING_BUFFER_SIZE 8192
+#define URING_BUFFER_BYTES ((size_t)URING_BUFFER_COUNT * URING_BUFFER_SIZE)
 /* The buffer group receives name to pick from this ring. */
 #define URING_BUFFER_GROUP 1
 
