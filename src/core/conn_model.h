@@ -28,8 +28,8 @@ struct held_input;
 /*
  * What a model must hear when a connection changes outside that model's own
  * callbacks, for example when chat writes to every member of a room. NULL
- * means the model re-reads conn_interest and conn_deadline after every
- * callback of its own and needs nothing more.
+ * means the model re-reads conn_status after every callback of its own and
+ * needs nothing more.
  */
 struct conn_owner {
     /* May be NULL. */
@@ -171,7 +171,8 @@ struct conn_status {
 
 struct conn_status conn_status(const struct conn *c);
 
-/* The parts of conn_status one at a time, for models that need only one. */
+/* The parts of conn_status one at a time, for the blocking models and the
+ * timer heap, which each need one answer. */
 
 /* CONN_WANT_* bits the model should wait for now. */
 unsigned conn_interest(const struct conn *c);
