@@ -16,7 +16,7 @@
 #define CONN_CLOSING 0x02u
 /* The socket failed or the connection was aborted: destroy it now. */
 #define CONN_DEAD 0x04u
-#define CONN_WANT_WRITABLE 0x08u
+#define CONN_CALL_ON_WRITABLE 0x08u
 #define CONN_READ_PAUSED 0x10u
 /* The server is stopping: take no new input, close once idle. */
 #define CONN_STOPPING 0x20u
@@ -28,6 +28,13 @@
 /* A generator refills at most this many times per writable event, so one
  * fast reader cannot starve the other connections of an event loop. */
 #define CONN_REFILLS_PER_EVENT 16
+
+/* Input that reached a paused connection. Only completion models have any:
+ * a readiness model simply stops reading. */
+struct held_input {
+    struct buffer bytes;
+    bool eof; /* The end of the stream came after the bytes. */
+};
 
 static void notify_owner(struct conn *c)
 {
@@ -186,9 +193,9 @@ void conn_abort(struct conn *c, const char *reason)
 void conn_want_writable(struct conn *c, bool on)
 {
     if (on)
-        c->flags |= CONN_WANT_WRITABLE;
+        c->flags |= CONN_CALL_ON_WRITABLE;
     else
-        c->flags &= (uint16_t)~CONN_WANT_WRITABLE;
+        c->flags &= (uint16_t)~CONN_CALL_ON_WRITABLE;
     notify_owner(c);
 }
 
@@ -206,12 +213,6 @@ void conn_set_timer(struct conn *c, int64_t delay_ms)
     if (delay_ms < 0)
         delay_ms = 0;
     c->deadline_ms = clock_now_ms() + delay_ms;
-    notify_owner(c);
-}
-
-void conn_clear_timer(struct conn *c)
-{
-    c->deadline_ms = 0;
     notify_owner(c);
 }
 
@@ -302,6 +303,23 @@ void conn_deliver_datagram(struct conn *c, const uint8_t *data, size_t len)
         handle_eof(c);
 }
 
+/* Hands input to the service, in the order it arrived. */
+static void deliver_input(struct conn *c, const uint8_t *data, size_t len)
+{
+    /* After conn_close the service wants nothing more, as a readiness
+     * model would never have read it. */
+    if (c->flags & (CONN_DEAD | CONN_EOF_SEEN | CONN_CLOSING))
+        return;
+    if (len == 0) {
+        handle_eof(c);
+        return;
+    }
+    c->bytes_in += len;
+    const struct service *s = c->listener->service;
+    if (s->on_data)
+        RUN_CALLBACK(c, s->on_data(c, data, len));
+}
+
 void conn_handle_readable(struct conn *c)
 {
     /* Models may report readability the connection did not ask for (a
@@ -324,23 +342,63 @@ void conn_handle_readable(struct conn *c)
             mark_dead(c, "connection lost");
         return;
     }
-    conn_receive(c, chunk, (size_t)n);
+    deliver_input(c, chunk, (size_t)n);
+}
+
+static bool input_paused(const struct conn *c)
+{
+    return (c->flags & CONN_READ_PAUSED) || buffer_length(&c->output) >= output_limit(c) / 2;
+}
+
+static void hold_input(struct conn *c, const uint8_t *data, size_t len)
+{
+    if (!c->held)
+        c->held = calloc(1, sizeof(*c->held));
+    if (!c->held)
+        mark_dead(c, "out of memory");
+    else if (len == 0)
+        c->held->eof = true;
+    else if (buffer_append(&c->held->bytes, data, len, CONN_HELD_INPUT_MAX) != 0)
+        mark_dead(c, "too much input while paused");
+}
+
+static void free_held_input(struct conn *c)
+{
+    if (c->held) {
+        buffer_free(&c->held->bytes);
+        free(c->held);
+        c->held = NULL;
+    }
 }
 
 void conn_receive(struct conn *c, const uint8_t *data, size_t len)
 {
-    /* After conn_close the service wants nothing more, as a readiness
-     * model would never have read it. */
-    if (c->flags & (CONN_DEAD | CONN_EOF_SEEN | CONN_CLOSING))
+    /* Bytes held earlier go first, so new ones wait behind them. */
+    if (c->held || input_paused(c))
+        hold_input(c, data, len);
+    else
+        deliver_input(c, data, len);
+}
+
+void conn_release_held_input(struct conn *c)
+{
+    struct held_input *h = c->held;
+    if (!h)
         return;
-    if (len == 0) {
-        handle_eof(c);
-        return;
+    while (!buffer_is_empty(&h->bytes) && !input_paused(c) && !conn_is_finished(c)) {
+        size_t len = buffer_length(&h->bytes);
+        if (len > CONN_READ_CHUNK)
+            len = CONN_READ_CHUNK;
+        /* The service may queue output but never touches held input. */
+        deliver_input(c, buffer_peek(&h->bytes), len);
+        buffer_consume(&h->bytes, len);
     }
-    c->bytes_in += len;
-    const struct service *s = c->listener->service;
-    if (s->on_data)
-        RUN_CALLBACK(c, s->on_data(c, data, len));
+    if (h->eof && buffer_is_empty(&h->bytes) && !input_paused(c)) {
+        h->eof = false;
+        deliver_input(c, NULL, 0);
+    }
+    if (buffer_is_empty(&h->bytes) && !h->eof)
+        free_held_input(c);
 }
 
 static void flush_output(struct conn *c)
@@ -361,7 +419,7 @@ static void refill(struct conn *c, int max_rounds)
     for (int i = 0; i < max_rounds; i++) {
         if (c->flags & (CONN_DEAD | CONN_CLOSING | CONN_STOPPING))
             return;
-        if (!(c->flags & CONN_WANT_WRITABLE) || !s->on_writable)
+        if (!(c->flags & CONN_CALL_ON_WRITABLE) || !s->on_writable)
             return;
         if (!buffer_is_empty(&c->output))
             return;
@@ -378,11 +436,6 @@ void conn_handle_writable(struct conn *c)
 {
     flush_output(c);
     refill(c, CONN_REFILLS_PER_EVENT);
-}
-
-bool conn_input_paused(const struct conn *c)
-{
-    return (c->flags & CONN_READ_PAUSED) || buffer_length(&c->output) >= output_limit(c) / 2;
 }
 
 void conn_take_output(struct conn *c, struct buffer *dst)
@@ -430,7 +483,7 @@ unsigned conn_interest(const struct conn *c)
         mask |= CONN_WANT_READ;
     if (!buffer_is_empty(&c->output))
         mask |= CONN_WANT_WRITE;
-    else if ((c->flags & CONN_WANT_WRITABLE) && !(c->flags & (CONN_CLOSING | CONN_STOPPING)))
+    else if ((c->flags & CONN_CALL_ON_WRITABLE) && !(c->flags & (CONN_CLOSING | CONN_STOPPING)))
         mask |= CONN_WANT_WRITE;
     return mask;
 }
@@ -456,9 +509,20 @@ bool conn_is_finished(const struct conn *c)
     /* The peer closed its side and the service neither closed nor has
      * anything more coming: nothing can ever happen again. */
     if ((c->flags & CONN_EOF_SEEN) && drained && c->deadline_ms == 0 &&
-        !(c->flags & CONN_WANT_WRITABLE))
+        !(c->flags & CONN_CALL_ON_WRITABLE))
         return true;
     return false;
+}
+
+struct conn_status conn_status(const struct conn *c)
+{
+    return (struct conn_status){
+        .finished = conn_is_finished(c),
+        .dropped = c->drop_reason != NULL,
+        .interest = conn_interest(c),
+        .output_pending = buffer_length(&c->output),
+        .deadline_ms = conn_deadline(c),
+    };
 }
 
 void conn_destroy(struct conn *c)
@@ -478,6 +542,7 @@ void conn_destroy(struct conn *c)
                   (long long)(clock_now_ms() - c->opened_ms));
     }
     buffer_free(&c->output);
+    free_held_input(c);
     if (c->owner && c->owner->release)
         c->owner->release(c->owner, c);
     free(c);

@@ -83,7 +83,6 @@ void conn_pause_reading(struct conn *c, bool paused);
 
 /* Arms the one timer of this connection, replacing any armed one. */
 void conn_set_timer(struct conn *c, int64_t delay_ms);
-void conn_clear_timer(struct conn *c);
 
 size_t conn_output_pending(const struct conn *c);
 

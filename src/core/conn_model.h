@@ -23,12 +23,13 @@
 #include "core/listener.h"
 
 struct mailbox;
+struct held_input;
 
 /*
  * What a model must hear when a connection changes outside that model's own
  * callbacks, for example when chat writes to every member of a room. NULL
- * means the model re-reads conn_interest and conn_deadline after every
- * callback of its own and needs nothing more.
+ * means the model re-reads conn_status after every callback of its own and
+ * needs nothing more.
  */
 struct conn_owner {
     /* May be NULL. */
@@ -51,9 +52,12 @@ struct conn_owner {
 
 struct conn {
     int fd;
-    uint16_t flags;           /* CONN_* bits, private to conn.c. */
-    uint16_t registered_mask; /* The model's record of what it waits for. */
-    uint32_t timer_slot;      /* The model's index for this timer. */
+    uint16_t flags; /* CONN_* bits, private to conn.c. */
+    /* Each of these belongs to one module, which alone reads and writes it. */
+    uint8_t watched_events;  /* models/event_loop.c: EVENT_* bits the backend watches. */
+    uint8_t kernel_requests; /* models/uring.c: its requests the kernel holds. */
+    uint32_t timer_slot;     /* models/timer_heap.c: the index of this timer. */
+    bool on_changed_list;    /* models/changed_list.c: listed to reconcile. */
     const struct listener *listener;
     struct conn_owner *owner;
     int64_t deadline_ms;     /* Timer expiry, 0 when none. */
@@ -65,6 +69,9 @@ struct conn {
     struct mailbox *mailbox; /* Bytes posted from other threads (core/mailbox.h). */
     struct buffer output;
     struct address peer;
+    /* Input received while paused (conn_receive), or NULL: allocated only
+     * while holding, so an idle connection costs nothing. */
+    struct held_input *held;
     /* The service's per-connection state follows, state_size bytes. */
     max_align_t state[];
 };
@@ -110,13 +117,25 @@ void conn_handle_writable(struct conn *c);
 
 /* ---- For completion models, which do their own reads and sends ----------- */
 
-/* Bytes the model received for c; len 0 is the end of the stream. */
+/*
+ * The most input conn_receive holds for a paused connection before it
+ * drops it: as much as a completion model can have had in flight when the
+ * pause began (the uring model's ring of receive buffers).
+ */
+#define CONN_HELD_INPUT_MAX ((size_t)8 * 1024 * 1024)
+
+/*
+ * Bytes the model received for c; len 0 is the end of the stream. Accepted
+ * at any time: while input is paused (the service paused reading, or half
+ * the output limit is queued) they are held, in order, and handed on by
+ * conn_release_held_input once input resumes.
+ */
 void conn_receive(struct conn *c, const uint8_t *data, size_t len);
 
-/* True while input must wait: the service paused reading, or half the
- * output limit is queued. Bytes that arrive meanwhile are the model's to
- * hold until it is false again. */
-bool conn_input_paused(const struct conn *c);
+/* Hands held input to the service while it takes input. A completion
+ * model calls it whenever it looks at c again (reconcile), outside any of
+ * c's callbacks. */
+void conn_release_held_input(struct conn *c);
 
 /*
  * Moves everything queued for sending into dst, which must be empty, so the
@@ -139,6 +158,21 @@ void conn_handle_timer(struct conn *c, int64_t now_ms);
  * through its completions already in flight.
  */
 void conn_begin_stop(struct conn *c, bool drain_socket);
+
+/* Everything a model asks a connection after anything that may have
+ * changed it, answered together. */
+struct conn_status {
+    bool finished;         /* Nothing left to do: destroy it. */
+    bool dropped;          /* Aborted (conn_abort or a failure): nothing more is owed. */
+    unsigned interest;     /* CONN_WANT_* bits to wait for now. */
+    size_t output_pending; /* Bytes queued and not yet sent. */
+    int64_t deadline_ms;   /* The timer, or 0 when none is armed. */
+};
+
+struct conn_status conn_status(const struct conn *c);
+
+/* The parts of conn_status one at a time, for the blocking models and the
+ * timer heap, which each need one answer. */
 
 /* CONN_WANT_* bits the model should wait for now. */
 unsigned conn_interest(const struct conn *c);

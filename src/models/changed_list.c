@@ -5,7 +5,7 @@
 
 void changed_list_add(struct changed_list *l, struct conn *c)
 {
-    if (c->registered_mask & CHANGED_LISTED)
+    if (c->on_changed_list)
         return;
     if (l->count == l->capacity) {
         size_t capacity = l->capacity ? l->capacity * 2 : 64;
@@ -15,15 +15,15 @@ void changed_list_add(struct changed_list *l, struct conn *c)
         l->items = grown;
         l->capacity = capacity;
     }
-    c->registered_mask |= CHANGED_LISTED;
+    c->on_changed_list = true;
     l->items[l->count++] = c;
 }
 
 void changed_list_forget(struct changed_list *l, struct conn *c)
 {
-    if (!(c->registered_mask & CHANGED_LISTED))
+    if (!c->on_changed_list)
         return;
-    c->registered_mask &= (uint16_t)~CHANGED_LISTED;
+    c->on_changed_list = false;
     for (size_t i = 0; i < l->count; i++) {
         if (l->items[i] == c) {
             l->items[i] = l->items[--l->count];
@@ -37,7 +37,7 @@ struct conn *changed_list_pop(struct changed_list *l)
     if (l->count == 0)
         return NULL;
     struct conn *c = l->items[--l->count];
-    c->registered_mask &= (uint16_t)~CHANGED_LISTED;
+    c->on_changed_list = false;
     return c;
 }
 

@@ -2,8 +2,8 @@
  * The connections a single-threaded model must look at again before it
  * waits: those a service changed from outside their own callbacks (a chat
  * line posted to them, a timer of another connection). Each connection is
- * on the list at most once, marked by CHANGED_LISTED in its
- * registered_mask, a bit the models leave to this list.
+ * on the list at most once, marked by its on_changed_list, a field that
+ * only this list touches.
  */
 #ifndef SOCKSERV_CHANGED_LIST_H
 #define SOCKSERV_CHANGED_LIST_H
@@ -11,8 +11,6 @@
 #include <stddef.h>
 
 #include "core/conn_model.h"
-
-#define CHANGED_LISTED 0x8000u
 
 struct changed_list {
     struct conn **items;

@@ -6,29 +6,29 @@
  * again without any bookkeeping of ours.
  */
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include "core/error.h"
 #include "models/event_loop.h"
 
 struct epoll_state {
     int epfd;
-    struct epoll_event events[1024];
+    struct epoll_event events[EVENT_BATCH_MAX];
 };
 
 static void *epoll_create_state(char *err, size_t errlen)
 {
     struct epoll_state *st = malloc(sizeof(*st));
     if (!st) {
-        snprintf(err, errlen, "out of memory");
+        error_set(err, errlen, "out of memory");
         return NULL;
     }
     st->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (st->epfd < 0) {
-        snprintf(err, errlen, "epoll_create1: %s", strerror(errno));
+        error_set(err, errlen, "epoll_create1: %s", strerror(errno));
         free(st);
         return NULL;
     }
@@ -59,7 +59,7 @@ static int epoll_watch(void *state, int fd, unsigned old_mask, unsigned new_mask
 static int epoll_wait_events(void *state, int timeout_ms, struct fired_event *fired, int max)
 {
     struct epoll_state *st = state;
-    int room = max < 1024 ? max : 1024;
+    int room = max < EVENT_BATCH_MAX ? max : EVENT_BATCH_MAX;
     int n = epoll_wait(st->epfd, st->events, room, timeout_ms);
     if (n < 0)
         return errno == EINTR ? 0 : -1;
@@ -75,7 +75,7 @@ static int epoll_wait_events(void *state, int timeout_ms, struct fired_event *fi
     return n;
 }
 
-static const struct poll_backend epoll_backend = {
+static const struct readiness_backend epoll_backend = {
     .name = "epoll",
     .create = epoll_create_state,
     .destroy = epoll_destroy_state,

@@ -1,9 +1,10 @@
 /*
  * The single-threaded, non-blocking event loop that the select, poll and
  * epoll models share. Each of those models is a backend: a small table of
- * functions that watches descriptors, as in Redis's ae_*.c. The loop itself
- * (accepting, dispatching readiness to connections, timers, the connection
- * limit and the graceful stop) is written once here.
+ * functions that watches descriptors, as in Redis's ae_*.c. The event loop
+ * turns readiness into calls on connections and accepts clients; what every
+ * single-threaded loop shares (the connection table, timers, the connection
+ * limit, the graceful stop) is in models/loop_skeleton.h.
  */
 #ifndef SOCKSERV_EVENT_LOOP_H
 #define SOCKSERV_EVENT_LOOP_H
@@ -19,12 +20,17 @@
  * (EPOLLEXCLUSIVE). Backends without such a notion ignore it. */
 #define EVENT_EXCLUSIVE 0x4u
 
+/* The most events a backend reports per wait. */
+#define EVENT_BATCH_MAX 1024
+
 struct fired_event {
     int fd;
     unsigned mask; /* EVENT_* bits; errors and hang-ups fire both. */
 };
 
-struct poll_backend {
+/* How one system call (select, poll, epoll) watches descriptors for
+ * readiness: one per model file. */
+struct readiness_backend {
     const char *name;
     /* Returns the backend's state, or NULL with a reason in err. */
     void *(*create)(char *err, size_t errlen);
@@ -39,7 +45,7 @@ struct poll_backend {
 
 /* Serves srv with backend until stopped; the struct model run function of
  * each event-loop model. */
-int event_loop_run(const struct poll_backend *backend, struct server *srv, char *err,
+int event_loop_run(const struct readiness_backend *backend, struct server *srv, char *err,
                    size_t errlen);
 
 #endif

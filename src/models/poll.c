@@ -6,11 +6,11 @@
  */
 #include <errno.h>
 #include <poll.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
+#include "core/error.h"
 #include "models/event_loop.h"
+#include "models/fd_table.h"
 
 struct poll_state {
     struct pollfd *fds;
@@ -24,7 +24,7 @@ static void *poll_create_state(char *err, size_t errlen)
 {
     struct poll_state *st = calloc(1, sizeof(*st));
     if (!st)
-        snprintf(err, errlen, "out of memory");
+        error_set(err, errlen, "out of memory");
     return st;
 }
 
@@ -38,17 +38,10 @@ static void poll_destroy_state(void *state)
 
 static int grow(struct poll_state *st, int fd)
 {
-    if ((size_t)fd >= st->position_count) {
-        size_t count = st->position_count ? st->position_count : 256;
-        while (count <= (size_t)fd)
-            count *= 2;
-        size_t *grown = realloc(st->position, count * sizeof(*grown));
-        if (!grown)
-            return -1;
-        memset(grown + st->position_count, 0, (count - st->position_count) * sizeof(*grown));
-        st->position = grown;
-        st->position_count = count;
-    }
+    size_t *position = fd_table_grow(st->position, &st->position_count, sizeof(*position), fd);
+    if (!position)
+        return -1;
+    st->position = position;
     if (st->count == st->capacity) {
         size_t capacity = st->capacity ? st->capacity * 2 : 64;
         struct pollfd *grown = realloc(st->fds, capacity * sizeof(*grown));
@@ -116,7 +109,7 @@ static int poll_wait(void *state, int timeout_ms, struct fired_event *fired, int
     return count;
 }
 
-static const struct poll_backend poll_backend = {
+static const struct readiness_backend poll_backend = {
     .name = "poll",
     .create = poll_create_state,
     .destroy = poll_destroy_state,

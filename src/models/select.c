@@ -7,11 +7,10 @@
  * memory.
  */
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/select.h>
 
+#include "core/error.h"
 #include "models/event_loop.h"
 
 struct select_state {
@@ -23,7 +22,7 @@ static void *select_create_state(char *err, size_t errlen)
 {
     struct select_state *st = malloc(sizeof(*st));
     if (!st) {
-        snprintf(err, errlen, "out of memory");
+        error_set(err, errlen, "out of memory");
         return NULL;
     }
     FD_ZERO(&st->read_set);
@@ -85,7 +84,7 @@ static int select_wait(void *state, int timeout_ms, struct fired_event *fired, i
     return count;
 }
 
-static const struct poll_backend select_backend = {
+static const struct readiness_backend select_backend = {
     .name = "select",
     .create = select_create_state,
     .destroy = select_destroy_state,

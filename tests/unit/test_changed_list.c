@@ -33,7 +33,7 @@ static void test_each_connection_is_listed_once(void **state)
     struct conn *popped;
     while ((popped = changed_list_pop(&l)) != NULL) {
         seen[popped - c]++;
-        assert_false(popped->registered_mask & CHANGED_LISTED);
+        assert_false(popped->on_changed_list);
     }
     for (int i = 0; i < CONNS; i++)
         assert_int_equal(seen[i], 1);
@@ -65,7 +65,7 @@ static void test_a_forgotten_connection_is_never_popped(void **state)
     changed_list_forget(&l, &c[2]);
     changed_list_forget(&l, &c[2]);   /* Twice: no effect the second time. */
     changed_list_forget(&l, &c[100]); /* Never listed. */
-    assert_false(c[2].registered_mask & CHANGED_LISTED);
+    assert_false(c[2].on_changed_list);
     int popped = 0;
     struct conn *p;
     while ((p = changed_list_pop(&l)) != NULL) {
@@ -82,11 +82,16 @@ static void test_the_models_own_bits_are_kept(void **state)
     (void)state;
     struct conn *c = conns();
     struct changed_list l = {0};
-    c[0].registered_mask = 0x5;
+    c[0].watched_events = 0x3;
+    c[0].kernel_requests = 0x5;
     changed_list_add(&l, &c[0]);
-    assert_int_equal(c[0].registered_mask, 0x5 | CHANGED_LISTED);
+    assert_true(c[0].on_changed_list);
+    assert_int_equal(c[0].watched_events, 0x3);
+    assert_int_equal(c[0].kernel_requests, 0x5);
     changed_list_pop(&l);
-    assert_int_equal(c[0].registered_mask, 0x5);
+    assert_false(c[0].on_changed_list);
+    assert_int_equal(c[0].watched_events, 0x3);
+    assert_int_equal(c[0].kernel_requests, 0x5);
     changed_list_free(&l);
     free(c);
 }

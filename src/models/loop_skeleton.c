@@ -1,0 +1,280 @@
+#include "models/loop_skeleton.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "core/stop.h"
+#include "models/datagram_intake.h"
+#include "models/fd_table.h"
+
+/* The loop running on this thread, so a post can tell whether it comes
+ * from the owning loop or from another loop's thread. */
+static __thread struct loop *current_loop;
+
+/* ---- Connections -------------------------------------------------------- */
+
+static int remember(struct loop *loop, struct conn *c)
+{
+    if (!conn_is_datagram(c)) {
+        struct conn **grown =
+            fd_table_grow(loop->conns, &loop->conns_capacity, sizeof(*grown), c->fd);
+        if (!grown)
+            return -1;
+        loop->conns = grown;
+        loop->conns[c->fd] = c;
+    }
+    loop->conn_count++;
+    return 0;
+}
+
+void loop_drop_conn(struct loop *loop, struct conn *c)
+{
+    changed_list_forget(&loop->changed, c);
+    if (loop->hooks->forget)
+        loop->hooks->forget(loop, c);
+    timer_heap_remove(&loop->timers, c);
+    if (!conn_is_datagram(c))
+        loop->conns[c->fd] = NULL;
+    loop->conn_count--;
+    conn_destroy(c);
+}
+
+void loop_abort_conn(struct loop *loop, struct conn *c, const char *reason)
+{
+    conn_abort(c, reason);
+    loop_drop_conn(loop, c);
+}
+
+void loop_adopt_client(struct loop *loop, struct listener *l, int fd, const struct address *peer)
+{
+    struct conn *c = conn_create(fd, peer, l, &loop->owner);
+    if (!c || remember(loop, c) != 0) {
+        log_warn("out of memory: dropping a client of %s", l->name);
+        free(c);
+        close(fd);
+    } else {
+        conn_start(c);
+        loop->hooks->reconcile(loop, c);
+    }
+    if (loop->conn_count >= loop->srv->max_conns)
+        loop_set_listening(loop, false);
+}
+
+static void on_changed(struct conn_owner *owner, struct conn *c)
+{
+    changed_list_add(&((struct loop *)owner)->changed, c);
+}
+
+static int on_post(struct conn_owner *owner, struct conn *c, const void *data, size_t len)
+{
+    struct loop *loop = (struct loop *)owner;
+    if (current_loop == loop || !loop->has_hub)
+        return conn_queue_write(c, data, len);
+    return mailbox_post(&loop->hub, c, data, len);
+}
+
+static void on_release(struct conn_owner *owner, struct conn *c)
+{
+    struct loop *loop = (struct loop *)owner;
+    if (loop->has_hub)
+        mailbox_forget(&loop->hub, c);
+}
+
+static void on_send_datagram(struct conn_owner *owner, struct conn *c, const void *data, size_t len)
+{
+    struct loop *loop = (struct loop *)owner;
+    datagram_queue(loop->datagrams_out, c->fd, conn_peer(c), data, len);
+}
+
+static void reconcile_changed(struct loop *loop)
+{
+    struct conn *c;
+    while ((c = changed_list_pop(&loop->changed)) != NULL)
+        loop->hooks->reconcile(loop, c);
+}
+
+static void run_timers(struct loop *loop)
+{
+    int64_t now = clock_now_ms();
+    struct conn *c;
+    while ((c = timer_heap_pop_expired(&loop->timers, now)) != NULL) {
+        conn_handle_timer(c, now);
+        loop->hooks->reconcile(loop, c);
+    }
+}
+
+/* ---- Listening ---------------------------------------------------------- */
+
+void loop_set_listening(struct loop *loop, bool on)
+{
+    if (loop->listening == on)
+        return;
+    loop->hooks->listen(loop, on);
+    loop->listening = on;
+}
+
+static void datagram_started(void *ctx, struct conn *c)
+{
+    /* A datagram connection has no descriptor entry, so this cannot fail. */
+    (void)remember(ctx, c);
+}
+
+static void datagram_delivered(void *ctx, struct conn *c)
+{
+    struct loop *loop = ctx;
+    loop->hooks->reconcile(loop, c);
+}
+
+void loop_receive_datagrams(struct loop *loop, struct listener *l, int max_batches)
+{
+    for (int batch = 0; batch < max_batches && loop->conn_count < loop->srv->max_conns; batch++) {
+        size_t room = loop->srv->max_conns - loop->conn_count;
+        int max = room < DATAGRAM_BATCH ? (int)room : DATAGRAM_BATCH;
+        if (datagram_intake(loop->datagrams_in, max, &loop->guard, l, &loop->owner,
+                            datagram_started, datagram_delivered, loop) < max)
+            break;
+    }
+    if (loop->conn_count >= loop->srv->max_conns)
+        loop_set_listening(loop, false);
+}
+
+/* ---- Stopping ----------------------------------------------------------- */
+
+void loop_begin_stop(struct loop *loop)
+{
+    if (loop->grace.stopping)
+        return;
+    grace_begin(&loop->grace, loop->srv->grace_ms);
+    loop_set_listening(loop, false);
+    if (loop->hooks->stop_listeners)
+        loop->hooks->stop_listeners(loop);
+    for (size_t fd = 0; fd < loop->conns_capacity; fd++) {
+        struct conn *c = loop->conns[fd];
+        if (c) {
+            conn_begin_stop(c, loop->hooks->drain_on_stop);
+            loop->hooks->reconcile(loop, c);
+        }
+    }
+}
+
+static void abort_all(struct loop *loop)
+{
+    for (size_t fd = 0; fd < loop->conns_capacity; fd++)
+        if (loop->conns[fd])
+            loop_abort_conn(loop, loop->conns[fd], "grace period over");
+    /* Datagram connections have no entry, but every one still alive waits
+     * on a timer, so the heap holds them all. */
+    struct conn *c;
+    while ((c = timer_heap_pop_expired(&loop->timers, INT64_MAX)) != NULL)
+        loop_abort_conn(loop, c, "grace period over");
+}
+
+/* ---- Setup -------------------------------------------------------------- */
+
+static int setup_datagrams(struct loop *loop)
+{
+    udp_guard_init(&loop->guard, loop->srv->udp_rate);
+    loop->datagrams_in = malloc(sizeof(*loop->datagrams_in));
+    loop->datagrams_out = malloc(sizeof(*loop->datagrams_out));
+    if (!loop->datagrams_in || !loop->datagrams_out || datagram_in_init(loop->datagrams_in) != 0 ||
+        datagram_out_init(loop->datagrams_out) != 0)
+        return -1;
+    loop->owner.send_datagram = on_send_datagram;
+    return 0;
+}
+
+static int setup_hub(struct loop *loop)
+{
+    if (mailbox_hub_init(&loop->hub) != 0)
+        return -1;
+    loop->has_hub = true;
+    return loop->hooks->watch_mail(loop);
+}
+
+static int setup(struct loop *loop, char *err, size_t errlen)
+{
+    current_loop = loop;
+    loop->owner.changed = on_changed;
+    loop->owner.queue_writes = loop->hooks->queue_writes;
+    loop->owner.post = on_post;
+    loop->owner.release = on_release;
+    struct listener_set *set = &loop->srv->listeners;
+    for (size_t i = 0; i < set->count; i++) {
+        if (set->items[i].transport == TRANSPORT_UDP && !loop->datagrams_in &&
+            setup_datagrams(loop) != 0)
+            return error_set(err, errlen, "out of memory");
+        if ((set->items[i].service->flags & SERVICE_SHARED_STATE) && !loop->has_hub &&
+            setup_hub(loop) != 0)
+            return error_set(err, errlen, "cannot set up cross-thread delivery: %s",
+                             strerror(errno));
+    }
+    if (loop->hooks->watch_stop(loop) != 0)
+        return error_set(err, errlen, "%s cannot watch the stop signal: %s", loop->name,
+                         strerror(errno));
+    loop_set_listening(loop, true);
+    return 0;
+}
+
+/* ---- The loop ----------------------------------------------------------- */
+
+/* True when the loop is over: stopping, and either nothing is left or the
+ * grace period ran out (loop_run then aborts the rest). */
+static bool finished(struct loop *loop)
+{
+    if (!loop->grace.stopping)
+        return false;
+    if (loop->conn_count == 0 && (!loop->hooks->may_finish || loop->hooks->may_finish(loop)))
+        return true;
+    return grace_over(&loop->grace);
+}
+
+int loop_run(struct loop *loop, char *err, size_t errlen)
+{
+    int rc = setup(loop, err, errlen);
+    if (rc == 0 && stop_requested())
+        loop_begin_stop(loop);
+    while (rc == 0 && !finished(loop)) {
+        int64_t deadline = grace_bound(&loop->grace, timer_heap_next_deadline(&loop->timers));
+        rc = loop->hooks->wait(loop, clock_timeout_until(deadline), err, errlen);
+        if (rc != 0)
+            break;
+        run_timers(loop);
+        reconcile_changed(loop);
+        if (loop->datagrams_out)
+            datagram_flush(loop->datagrams_out);
+        if (!loop->grace.stopping && !loop->listening && loop->conn_count < loop->srv->max_conns)
+            loop_set_listening(loop, true);
+        if (loop->hooks->end_turn)
+            loop->hooks->end_turn(loop);
+    }
+    if (loop->hooks->quiesce)
+        loop->hooks->quiesce(loop);
+    abort_all(loop);
+    return rc;
+}
+
+void loop_free(struct loop *loop)
+{
+    if (loop->datagrams_out) {
+        datagram_flush(loop->datagrams_out);
+        datagram_out_free(loop->datagrams_out);
+    }
+    if (loop->datagrams_in) {
+        datagram_in_free(loop->datagrams_in);
+        udp_guard_log_totals(&loop->guard, "udp");
+    }
+    udp_guard_free(&loop->guard);
+    free(loop->datagrams_in);
+    free(loop->datagrams_out);
+    if (loop->has_hub)
+        mailbox_hub_free(&loop->hub);
+    timer_heap_free(&loop->timers);
+    changed_list_free(&loop->changed);
+    free(loop->conns);
+    *loop = (struct loop){0};
+}

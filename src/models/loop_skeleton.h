@@ -1,0 +1,133 @@
+/*
+ * The skeleton every single-threaded loop shares: the readiness event loop
+ * (select, poll, epoll) and io_uring. It owns what does not depend on how a
+ * loop waits: the connections (a table by descriptor, the count against
+ * --max-conns), their timers, the connections changed from outside their
+ * callbacks, the graceful stop, datagram intake and the mailbox hub that
+ * other threads post through, and the turn of the loop itself.
+ *
+ * A model fills in a short table of hooks (struct loop_hooks), as each of
+ * Redis's ae_*.c backends does: how it waits and hands the results on, how
+ * it brings its waiting in line with a connection, and how it starts and
+ * stops listening. The model's own state follows struct loop in a struct of
+ * its own that begins with it.
+ */
+#ifndef SOCKSERV_LOOP_SKELETON_H
+#define SOCKSERV_LOOP_SKELETON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/conn_model.h"
+#include "core/datagram.h"
+#include "core/grace.h"
+#include "core/mailbox.h"
+#include "core/udp_guard.h"
+#include "models/changed_list.h"
+#include "models/model.h"
+#include "models/timer_heap.h"
+
+struct loop;
+
+struct loop_hooks {
+    /* True for completion models: conn_write only queues, and the model
+     * sends what conn_take_output hands it (struct conn_owner). */
+    bool queue_writes;
+    /* Whether a stopping connection first reads what the peer sent before
+     * the stop (conn_begin_stop). */
+    bool drain_on_stop;
+    /* Starts watching the stop signal's descriptor (core/stop.h) and, when
+     * mail is set up, the hub's wake descriptor. 0, or -1 with errno set. */
+    int (*watch_stop)(struct loop *loop);
+    int (*watch_mail)(struct loop *loop);
+    /* Waits at most timeout_ms (-1: without limit) and handles what
+     * happened. Returns 0, or -1 with the reason in err. */
+    int (*wait)(struct loop *loop, int timeout_ms, char *err, size_t errlen);
+    /* Brings what the model waits for in line with c, or ends c with
+     * loop_drop_conn once it is finished. Called after anything that may
+     * have changed c. */
+    void (*reconcile)(struct loop *loop, struct conn *c);
+    /* Lets go of what the model holds for c, just before it is destroyed.
+     * May be NULL. */
+    void (*forget)(struct loop *loop, struct conn *c);
+    /* Starts or stops taking clients from every listener. */
+    void (*listen)(struct loop *loop, bool on);
+    /* The stop began and listening ended: what the model does next with
+     * the listeners. May be NULL. */
+    void (*stop_listeners)(struct loop *loop);
+    /* While stopping with no connection left: true once the model holds
+     * nothing more that the loop must wait for. May be NULL: always. */
+    bool (*may_finish)(struct loop *loop);
+    /* At the end of each turn, after timers and changed connections. May
+     * be NULL. */
+    void (*end_turn)(struct loop *loop);
+    /* The loop is over: the model stops anything that may still point at a
+     * connection, before the remaining connections are destroyed. May be
+     * NULL. */
+    void (*quiesce)(struct loop *loop);
+};
+
+struct loop {
+    struct conn_owner owner; /* First, so a conn's owner leads back here. */
+    const struct loop_hooks *hooks;
+    const char *name; /* For messages: the backend's name, or "io_uring". */
+    struct server *srv;
+    /* Indexed by descriptor and grown on demand: no fixed fd table. A
+     * datagram connection shares its listener's socket and has no entry. */
+    struct conn **conns;
+    size_t conns_capacity;
+    size_t conn_count; /* Every connection, datagram ones included. */
+    struct timer_heap timers;
+    /* Connections changed from outside their own callbacks. */
+    struct changed_list changed;
+    struct grace grace;
+    bool listening;
+    /* Set up only when some service shares state: bytes other loops'
+     * threads post to this loop's connections. */
+    struct mailbox_hub hub;
+    bool has_hub;
+    /* Set up only when some listener is UDP. */
+    struct udp_guard guard;
+    struct datagram_in *datagrams_in;
+    struct datagram_out *datagrams_out;
+};
+
+/*
+ * Sets up the parts every loop shares (datagrams and mail as the services
+ * need them, the stop signal's watch), starts listening and serves until
+ * stopped. The model has set up its own state and loop->hooks, name and
+ * srv; it frees its own state after this returns. Returns 0, or -1 with the
+ * reason in err.
+ */
+int loop_run(struct loop *loop, char *err, size_t errlen);
+
+/* Frees what loop_run set up; safe on a loop that never ran. */
+void loop_free(struct loop *loop);
+
+/* The connection on descriptor fd, or NULL. */
+static inline struct conn *loop_conn_at(const struct loop *loop, int fd)
+{
+    return (size_t)fd < loop->conns_capacity ? loop->conns[fd] : NULL;
+}
+
+/* Wraps a client the model accepted, counts it and starts it; logs and
+ * closes fd when memory runs out. Stops listening at the limit. */
+void loop_adopt_client(struct loop *loop, struct listener *l, int fd, const struct address *peer);
+
+/* Receives datagrams from l while the connection limit leaves room, at
+ * most max_batches batches. Stops listening at the limit. */
+void loop_receive_datagrams(struct loop *loop, struct listener *l, int max_batches);
+
+/* Destroys c and forgets it everywhere. */
+void loop_drop_conn(struct loop *loop, struct conn *c);
+
+/* Aborts and destroys c (conn_abort, then loop_drop_conn). */
+void loop_abort_conn(struct loop *loop, struct conn *c, const char *reason);
+
+/* Starts or stops taking clients (no-op when already so). */
+void loop_set_listening(struct loop *loop, bool on);
+
+/* The stop signal fired: begin the graceful stop (once). */
+void loop_begin_stop(struct loop *loop);
+
+#endif

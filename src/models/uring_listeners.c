@@ -1,0 +1,140 @@
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "models/uring_loop.h"
+
+/* Multishot accept takes every client the kernel completes until it is
+ * cancelled, which can overshoot --max-conns by whatever arrives before
+ * the cancel lands; so with less room than this left, a listener takes one
+ * client per single-shot accept. */
+#define MULTISHOT_MIN_ROOM 256
+
+static void disarm_listener(struct uring_loop *u, size_t i);
+
+void uring_on_accept(struct uring_loop *u, struct listener *l, const struct io_uring_cqe *cqe)
+{
+    struct loop *loop = &u->loop;
+    size_t index = (size_t)(l - loop->srv->listeners.items);
+    if (!(cqe->flags & IORING_CQE_F_MORE))
+        u->listener_requests[index] = LISTENER_IDLE;
+    if (cqe->res < 0) {
+        if (cqe->res == -EMFILE || cqe->res == -ENFILE)
+            listener_shed_waiting(l);
+        else if (cqe->res != -ECANCELED && cqe->res != -ECONNABORTED && cqe->res != -EAGAIN)
+            log_warn("accept on %s: %s", l->name, strerror(-cqe->res));
+    } else {
+        int fd = cqe->res;
+        struct address peer = {.length = sizeof(peer.u)};
+        if (getpeername(fd, &peer.u.sa, &peer.length) != 0) {
+            close(fd); /* Gone before we looked: nothing to serve. */
+        } else {
+            listener_adopt(l, fd, &peer);
+            loop_adopt_client(loop, l, fd, &peer);
+        }
+    }
+    if (loop->conn_count >= loop->srv->max_conns)
+        loop_set_listening(loop, false);
+    else if (u->listener_requests[index] == LISTENER_MULTISHOT &&
+             loop->srv->max_conns - loop->conn_count <= MULTISHOT_MIN_ROOM)
+        disarm_listener(u, index); /* Re-armed single-shot at the end of the turn. */
+}
+
+void uring_on_udp_readable(struct uring_loop *u, struct listener *l, const struct io_uring_cqe *cqe)
+{
+    size_t index = (size_t)(l - u->loop.srv->listeners.items);
+    if (!(cqe->flags & IORING_CQE_F_MORE))
+        u->listener_requests[index] = LISTENER_IDLE;
+    /* A multishot poll fires again only for new datagrams, so everything
+     * waiting is read now. */
+    if (cqe->res >= 0 && u->loop.listening)
+        loop_receive_datagrams(&u->loop, l, INT_MAX);
+}
+
+static void arm_listener(struct uring_loop *u, size_t i)
+{
+    struct loop *loop = &u->loop;
+    struct listener *l = &loop->srv->listeners.items[i];
+    size_t max = loop->srv->max_conns;
+    size_t room = max > loop->conn_count ? max - loop->conn_count : 0;
+    if (u->listener_requests[i] != LISTENER_IDLE || l->fd < 0 || room == 0)
+        return;
+    struct io_uring_sqe *sqe = uring_next_sqe(u);
+    if (l->transport == TRANSPORT_UDP) {
+        io_uring_prep_poll_multishot(sqe, l->fd, POLLIN);
+        io_uring_sqe_set_data64(sqe, uring_user_data(l, REQUEST_UDP_POLL));
+        u->listener_requests[i] = LISTENER_MULTISHOT;
+    } else if (room > MULTISHOT_MIN_ROOM) {
+        io_uring_prep_multishot_accept(sqe, l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        io_uring_sqe_set_data64(sqe, uring_user_data(l, REQUEST_ACCEPT));
+        u->listener_requests[i] = LISTENER_MULTISHOT;
+    } else {
+        io_uring_prep_accept(sqe, l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        io_uring_sqe_set_data64(sqe, uring_user_data(l, REQUEST_ACCEPT));
+        u->listener_requests[i] = LISTENER_SINGLE;
+    }
+}
+
+static void disarm_listener(struct uring_loop *u, size_t i)
+{
+    struct listener *l = &u->loop.srv->listeners.items[i];
+    if (u->listener_requests[i] == LISTENER_IDLE || u->listener_requests[i] == LISTENER_CANCELLING)
+        return;
+    u->listener_requests[i] = LISTENER_CANCELLING;
+    struct io_uring_sqe *sqe = uring_next_sqe(u);
+    io_uring_prep_cancel64(
+        sqe, uring_user_data(l, l->transport == TRANSPORT_UDP ? REQUEST_UDP_POLL : REQUEST_ACCEPT),
+        0);
+    io_uring_sqe_set_data64(sqe, REQUEST_IGNORED);
+}
+
+void uring_listen(struct loop *loop, bool on)
+{
+    struct uring_loop *u = uring_loop_of(loop);
+    for (size_t i = 0; i < loop->srv->listeners.count; i++) {
+        if (on)
+            arm_listener(u, i);
+        else
+            disarm_listener(u, i);
+    }
+}
+
+/*
+ * A pending accept holds its own reference to the listening socket, so
+ * closing our descriptor would not refuse new clients while the request
+ * lives, not even after exit, since the kernel tears a ring down in the
+ * background. So the listeners close once their requests are cancelled.
+ */
+static void stop_listeners_when_idle(struct uring_loop *u)
+{
+    if (u->listeners_stopped)
+        return;
+    for (size_t i = 0; i < u->loop.srv->listeners.count; i++)
+        if (u->listener_requests[i] != LISTENER_IDLE)
+            return;
+    listener_set_stop(&u->loop.srv->listeners);
+    u->listeners_stopped = true;
+}
+
+bool uring_may_finish(struct loop *loop)
+{
+    struct uring_loop *u = uring_loop_of(loop);
+    stop_listeners_when_idle(u);
+    return u->listeners_stopped;
+}
+
+void uring_end_turn(struct loop *loop)
+{
+    struct uring_loop *u = uring_loop_of(loop);
+    if (loop->grace.stopping) {
+        stop_listeners_when_idle(u);
+        return;
+    }
+    /* A listener whose multishot request ended (EMFILE, say) is re-armed. */
+    for (size_t i = 0; loop->listening && i < loop->srv->listeners.count; i++)
+        arm_listener(u, i);
+}
