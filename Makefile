@@ -38,7 +38,7 @@ LIB_OBJECTS := $(filter-out $(BUILD)/obj/src/cli/main.o,$(OBJECTS))
 UNIT_SOURCES := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_TESTS := $(UNIT_SOURCES:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all run test check-seam test-threads unit integration bench install uninstall clean format format-check deps-build deps-test
+.PHONY: all run test check-layers check-seam test-threads unit integration bench install uninstall clean format format-check deps-build deps-test
 
 all: $(BUILD)/sockserv
 
@@ -89,7 +89,11 @@ unit: $(UNIT_TESTS)
 integration: $(BUILD)/sockserv $(TEST_TOOLS) | $(BUILD)/.deps-test
 	SOCKSERV=$(abspath $(BUILD)/sockserv) $(PYTHON) -m pytest -q tests/integration $(PYTEST_ARGS)
 
-test: check-seam unit integration
+test: check-layers check-seam unit integration
+
+# Every #include keeps to the layer rules of docs/architecture.md.
+check-layers:
+	$(Q)scripts/check-layers.sh
 
 # The seam between services and models is kept by the compiler: each
 # tests/seam/refused_*.c is a service doing what services may not, and must
