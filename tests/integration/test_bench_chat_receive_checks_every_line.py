@@ -55,12 +55,16 @@ def delivered(path):
         return struct.unpack_from("=Q", m, 0)[0]
 
 
-def send_lines(addr, phase, seqs):
-    """One sender (number 0) joins, then sends the lines numbered seqs."""
+def send_lines(addr, phase, seqs, until):
+    """One sender (number 0) joins, sends the lines numbered seqs, and stays
+    in the room until until() holds: a client that closes with unread
+    notices resets its connection, and the server may then drop lines it
+    had not yet read."""
     with connect(addr) as s:
         recv_until(s, b"*** welcome")
         for seq in seqs:
             s.sendall(b"M %d 0 %d %d %s\n" % (phase, seq, time.monotonic_ns(), b"x" * 20))
+        return wait_until(until, IO_TIMEOUT)
 
 
 def receive_around(servers, model, phase, seqs, want):
@@ -74,8 +78,7 @@ def receive_around(servers, model, phase, seqs, want):
             joined = json.loads(read_line(proc, IO_TIMEOUT * 2))
             assert joined == {"event": "joined", "joined": RECEIVERS, "failed": 0,
                               "after_s": joined["after_s"]}
-            send_lines((host, port), phase, seqs)
-            assert wait_until(lambda: delivered(progress) >= want, IO_TIMEOUT), \
+            assert send_lines((host, port), phase, seqs, lambda: delivered(progress) >= want), \
                 f"{delivered(progress)} of {want} lines delivered"
         finally:
             rc, report, err = finish(proc)
