@@ -76,7 +76,19 @@ static void chat_text(FILE *out, const struct chat_tally *t)
         fprintf(out, "first anomaly  %s\n", t->first_anomaly);
 }
 
-void bench_report_text(FILE *out, const struct bench_config *cfg, const struct bench_stats *s)
+/* --chat-receive: members listening, lines received; their latencies
+ * follow per phase. */
+static void chat_header_text(FILE *out, const struct bench_config *cfg, const struct bench_stats *s)
+{
+    fprintf(out, "target       %s, chat\n", cfg->target.text);
+    fprintf(out, "load         %u members listening, ", cfg->connections);
+    describe_length(out, cfg);
+    fputc('\n', out);
+    fprintf(out, "lines        %" PRIu64 " received in %.2fs: %.1f lines/s, %.2f MB/s\n", s->ok,
+            seconds(s->elapsed_ns), per_second(s->ok, s->elapsed_ns), megabytes_per_second(s));
+}
+
+static void header_text(FILE *out, const struct bench_config *cfg, const struct bench_stats *s)
 {
     fprintf(out, "target       %s, expect %s, %zu-byte messages\n", cfg->target.text,
             bench_expect_name(cfg->expect), cfg->message_bytes);
@@ -90,22 +102,35 @@ void bench_report_text(FILE *out, const struct bench_config *cfg, const struct b
     fputc('\n', out);
     fprintf(out, "requests     %" PRIu64 " ok in %.2fs: %.1f req/s, %.2f MB/s\n", s->ok,
             seconds(s->elapsed_ns), per_second(s->ok, s->elapsed_ns), megabytes_per_second(s));
-    if (s->ok > 0) {
-        static const struct {
-            const char *name;
-            double percent;
-        } points[] = {{"min", 0},  {"p50", 50},     {"p90", 90},
-                      {"p99", 99}, {"p99.9", 99.9}, {"max", 100}};
-        fputs("latency     ", out);
-        for (size_t i = 0; i < sizeof(points) / sizeof(points[0]); i++) {
-            char text[32];
-            format_latency(histogram_percentile(&s->latency, points[i].percent), text,
-                           sizeof(text));
-            fprintf(out, " %s %s", points[i].name, text);
-        }
-        fputc('\n', out);
-    } else {
+}
+
+static void latency_text(FILE *out, const struct bench_stats *s)
+{
+    static const struct {
+        const char *name;
+        double percent;
+    } points[] = {{"min", 0}, {"p50", 50}, {"p90", 90}, {"p99", 99}, {"p99.9", 99.9}, {"max", 100}};
+    if (s->ok == 0) {
         fputs("latency      none: no request succeeded\n", out);
+        return;
+    }
+    fputs("latency     ", out);
+    for (size_t i = 0; i < sizeof(points) / sizeof(points[0]); i++) {
+        char text[32];
+        format_latency(histogram_percentile(&s->latency, points[i].percent), text, sizeof(text));
+        fprintf(out, " %s %s", points[i].name, text);
+    }
+    fputc('\n', out);
+}
+
+void bench_report_text(FILE *out, const struct bench_config *cfg, const struct bench_stats *s)
+{
+    /* A chat run's latencies are per phase, at the end. */
+    if (cfg->chat) {
+        chat_header_text(out, cfg, s);
+    } else {
+        header_text(out, cfg, s);
+        latency_text(out, s);
     }
     fprintf(out, "connections  %" PRIu64 " made, %" PRIu64 " failed\n", s->connections_made,
             s->connections_failed);
