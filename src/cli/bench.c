@@ -71,15 +71,17 @@ static void print_help(void)
            "                          listen: announces one 'joined' line when all are\n"
            "                          welcomed, checks each sender's numbered lines for\n"
            "                          gaps, duplicates and order, and reports per phase\n"
-           "      --progress-file PATH  keep the count of lines received in PATH (8 bytes,\n"
-           "                          mapped shared) for another process to watch\n"
+           "      --progress-file PATH\n"
+           "                          with --chat-receive: keep the count of lines received\n"
+           "                          in PATH (8 bytes, mapped shared) for others to watch\n"
            "  -h, --help              show this help\n"
            "  -V, --version           show the version\n"
            "\n"
            "The run never outlives warmup + duration + timeout. While stderr is a terminal a\n"
            "live line shows progress every second. Exit status: 0 when at least one request\n"
-           "succeeded (with --hold: when every connection was held), 1 when none did or the\n"
-           "run could not start, 2 for a usage error.\n",
+           "succeeded (with --hold: when every connection was held; with --chat-receive:\n"
+           "when every member was welcomed), 1 when none did or the run could not start,\n"
+           "2 for a usage error.\n",
            DEFAULT_CONNECTIONS, DEFAULT_SIZE, BENCH_PER_SOURCE_DEFAULT);
 }
 
