@@ -88,8 +88,11 @@ def run_phases(cfg, pid, receivers, control):
     return phases
 
 
-def run_model(sockserv, label, cfg):
-    argv = server_argv(sockserv, label, cfg)
+def run_model(sockserv, label, cfg, server_binary=None):
+    """One model's run. The receivers are always sockserv's bench; the
+    server is server_binary when given (bench/paired.py compares two
+    builds' servers under one load engine), else sockserv too."""
+    argv = server_argv(server_binary or sockserv, label, cfg)
     record = {"label": label, "command": " ".join(CORES.on_server_cores(argv)),
               "load_average_before": procfs.load_average()}
     try:
