@@ -11,6 +11,7 @@
  */
 #include "fuzz.h"
 
+#include "core/service.h"
 #include "netclient/protocol.h"
 #include "netclient/reply_format.h"
 
@@ -94,7 +95,13 @@ static void fuzz_byte_and_protocol(const uint8_t *data, size_t len, size_t bufle
     if (port != 0) {
         const struct client_protocol *q = client_protocol_for_port(port);
         FUZZ_CHECK(q != NULL);
-        FUZZ_CHECK(q->rfc_port == port || q->rfc_port == 0);
+        /* The RFC port's service, a service served at that port by
+         * default (7013 is daytime), or the plain stream. */
+        bool by_default = false;
+        for (const struct service *const *svc = service_all(); *svc; svc++)
+            by_default =
+                by_default || ((*svc)->default_port == port && strcmp((*svc)->name, q->name) == 0);
+        FUZZ_CHECK(q->rfc_port == port || by_default || q == client_protocol_stream());
         for (unsigned b = 0; b < 256; b++) {
             uint8_t want = client_protocol_expected_byte(q, (uint8_t)b);
             if (q->expect == CLIENT_EXPECT_UPPER && b >= 'a' && b <= 'z')
