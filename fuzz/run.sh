@@ -22,11 +22,15 @@ for target in "$@"; do
     log="$build/$target.log"
     mkdir -p "$corpus"
     [ -d "$seeds" ] || seeds=""
+    # A target's words (commands, schemes, units) help it past the parser's
+    # first checks; fuzz/TARGET.dict when there is one.
+    dict=""
+    [ -f "fuzz/$target.dict" ] && dict="-dict=fuzz/$target.dict"
     echo "== $target: $seconds s (log: $log)"
     # -timeout: one input running for 10 s is a hang, reported as a crash.
     # -rss_limit_mb: a leak or runaway allocation fails instead of swapping.
     # shellcheck disable=SC2086
-    if "$binary" "$corpus" $seeds -max_total_time="$seconds" -timeout=10 \
+    if "$binary" "$corpus" $seeds $dict -max_total_time="$seconds" -timeout=10 \
         -rss_limit_mb=2048 -print_final_stats=1 \
         -artifact_prefix="$build/crashes/$target-" >"$log" 2>&1; then
         runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)

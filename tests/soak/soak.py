@@ -33,6 +33,7 @@ import errno
 import heapq
 import os
 import re
+import resource
 import selectors
 import signal
 import socket
@@ -392,6 +393,16 @@ def main():
     if args.seconds < 6 * args.interval:
         parser.error(f"--seconds must be at least {6 * args.interval:.0f} "
                      f"(six samples at --interval {args.interval:.0f})")
+
+    # The clients' descriptors and the server's (it inherits the limit),
+    # with room to spare; a limit already higher is kept.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 2 * args.connections + 100
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        if hard != resource.RLIM_INFINITY and hard < wanted:
+            parser.error(f"--connections {args.connections} needs {wanted} descriptors; "
+                         f"the hard limit is {hard}")
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
     results = []
     for name in args.models.split(","):
