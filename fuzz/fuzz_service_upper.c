@@ -4,13 +4,22 @@
  *
  * Properties: no crash, no leak, no sanitizer report; and every line a
  * client receives is uppercased (no a-z), except the service's own error
- * line for an overlong one, which starts with "ERROR".
+ * line for an overlong one.
  */
+#include <strings.h>
+
 #include "conn_driver.h"
+
+/* The service's own error line starts with "ERROR" today; issue 11 (item
+ * 9) may stop uppercasing it, so any case of "error" is let through. */
+static bool is_error_line(const uint8_t *line, size_t len)
+{
+    return len >= 5 && strncasecmp((const char *)line, "error", 5) == 0;
+}
 
 static void check_upper_line(const uint8_t *line, size_t len)
 {
-    if (len >= 5 && memcmp(line, "ERROR", 5) == 0)
+    if (is_error_line(line, len))
         return;
     for (size_t i = 0; i < len; i++)
         FUZZ_CHECK(!(line[i] >= 'a' && line[i] <= 'z'));

@@ -22,8 +22,10 @@ threads are read from /proc. A model fails on:
     since a server under steady churn must reach a steady size;
   - the server dying, or not exiting 0 when stopped.
 
-The client is one thread with non-blocking sockets (selectors), so it needs
-nothing beyond the standard library; every wait is bounded. Usage:
+`sockserv bench` keeps each of its connections for the whole run
+(--connect-rate only paces the first opens), so it cannot churn; this
+client is one thread with non-blocking sockets (selectors), needs nothing
+beyond the standard library, and bounds every wait. Usage:
 
     SOCKSERV=build/sockserv tests/soak/soak.py --seconds 600
 """
