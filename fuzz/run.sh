@@ -2,9 +2,9 @@
 # Runs each fuzz target named on the command line for FUZZ_SECONDS (20 by
 # default), one after another, from its seeds in fuzz/corpus/TARGET/ and
 # what earlier runs found in build/fuzz/corpus/TARGET/ (the only corpus a
-# run writes to). A crash stops the run: its input is saved under
-# build/fuzz/crashes/, the command that replays it is printed, and the
-# script fails, so CI fails. Run it through `make fuzz`, which builds the
+# run writes to). A crash ends that target's run: its input is saved under
+# build/fuzz/crashes/ and the command that replays it is printed; the
+# other targets still run, and the script fails at the end, so CI fails. Run it through `make fuzz`, which builds the
 # targets first.
 set -eu
 cd "$(dirname "$0")/.."
