@@ -68,8 +68,11 @@ static inline void driver_setup_once(void)
     done = true;
 }
 
+/* Sets up one listener of service, with its instance made from settings
+ * as the server makes it (core/service.h), so state never leaks between
+ * inputs: each input is a new world. */
 static inline void driver_init(struct driver *d, const char *service, struct service_config config,
-                               driver_line_check check)
+                               const struct service_settings *settings, driver_line_check check)
 {
     driver_setup_once();
     memset(d, 0, sizeof *d);
@@ -79,6 +82,14 @@ static inline void driver_init(struct driver *d, const char *service, struct ser
     d->listener.service = service_find(service);
     FUZZ_CHECK(d->listener.service != NULL);
     d->listener.config = &d->config;
+    if (d->listener.service->create) {
+        char why[256];
+        d->listener.instance = d->listener.service->create(settings, why, sizeof why);
+        if (d->listener.instance == NULL)
+            fprintf(stderr, "cannot create %s: %s\n", service, why);
+        FUZZ_CHECK(d->listener.instance != NULL);
+        d->listener.owns_instance = true;
+    }
     snprintf(d->listener.name, sizeof d->listener.name, "tcp://127.0.0.1:1/%s", service);
     d->check = check;
 }
@@ -269,6 +280,8 @@ static inline void driver_finish(struct driver *d)
         driver_client_read(d, client);
         driver_client_close(client, false);
     }
+    if (d->listener.owns_instance)
+        d->listener.service->destroy(d->listener.instance);
 }
 
 #endif

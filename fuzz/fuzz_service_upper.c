@@ -29,12 +29,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct fuzz_input in = {data, size};
     size_t max_line = 1 + fuzz_byte(&in) % 64;
-    struct service_config config = {.upper_delay_ms = 1,
-                                    .max_line = max_line,
-                                    .max_output = 4096,
-                                    .allow_amplification = false};
+    struct service_settings settings = {.upper_delay_ms = 1};
+    struct service_config config = {
+        .max_line = max_line, .max_output = 4096, .allow_amplification = false};
     struct driver d;
-    driver_init(&d, "upper", config, check_upper_line);
+    driver_init(&d, "upper", config, &settings, check_upper_line);
     driver_run(&d, &in);
     driver_finish(&d);
     return 0;
