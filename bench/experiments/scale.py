@@ -154,23 +154,24 @@ def markdown(results):
         "/proc/PID/fd. \"connect and round trip s\": until every client held all of its "
         "connections; \"slowest round trip\": the longest one round trip took.",
         "",
-        "| experiment | server | asked | established | round trips ok | connect and round trip s | slowest round trip s | whole run s | server RSS | client errors | load avg |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
+    rows = []
     for name in ("scale19k", "scale100k"):
         if name not in exp:
             continue
         for r in exp[name]["runs"]:
             if "established" not in r:
-                lines.append(f"| {name} | {r['label']} | {r['asked']:,} | failed: "
-                             f"{r.get('reason')} | | | | | | | |")
+                rows.append([name, r["label"], f"{r['asked']:,}", f"failed: {r.get('reason')}"])
                 continue
             errs = ", ".join(f"{k} {v}" for k, v in r["client_errors"].items()) or "0"
-            lines.append(
-                f"| {name} | `{r['label']}` | {r['asked']:,} | {r['established']:,} | "
-                f"{r['round_trips_ok']:,} | {r['connect_s']} | {r['round_trip_max_s']} | "
-                f"{r['elapsed_s']} | {report.fmt_bytes(r['server_rss_total'])} | {errs} | "
-                f"{r['load_average_before'][0]:.1f} |")
+            rows.append([name, f"`{r['label']}`", f"{r['asked']:,}", f"{r['established']:,}",
+                         f"{r['round_trips_ok']:,}", r["connect_s"], r["round_trip_max_s"],
+                         r["elapsed_s"], report.fmt_bytes(r["server_rss_total"]), errs,
+                         f"{r['load_average_before'][0]:.1f}"])
+    lines += report.table(
+        ["experiment", "server", "asked>", "established>", "round trips ok>",
+         "connect and round trip s>", "slowest round trip s>", "whole run s>", "server RSS>",
+         "client errors", "load avg"], rows)
     for name in ("scale19k", "scale100k"):
         for r in exp.get(name, {}).get("runs", []):
             if "per_process" not in r:
@@ -178,12 +179,11 @@ def markdown(results):
             if name == "scale100k":
                 lines += ["", f"How the {r['established']:,} connections split across the "
                           f"workers (socket descriptors in each worker's /proc/PID/fd after "
-                          "the round trips):", "",
-                          "| worker pid | connections | RSS |", "|---|---:|---:|"]
-                for p in r["per_process"]:
-                    lines.append(f"| {p['pid']} | {p['connections']:,} | "
-                                 f"{report.fmt_bytes(p['rss'])} |")
-                lines.append(f"| supervisor | 0 | {report.fmt_bytes(r.get('supervisor_rss'))} |")
+                          "the round trips):", ""]
+                rows = [[str(p["pid"]), f"{p['connections']:,}", report.fmt_bytes(p["rss"])]
+                        for p in r["per_process"]]
+                rows.append(["supervisor", "0", report.fmt_bytes(r.get("supervisor_rss"))])
+                lines += report.table(["worker pid", "connections>", "RSS>"], rows)
             if r.get("first_errors"):
                 lines += ["", f"{name} `{r['label']}` first errors: "
                           + "; ".join(r["first_errors"])]

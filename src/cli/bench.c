@@ -22,6 +22,7 @@
 #include "core/stop.h"
 #include "loadgen/clock_ns.h"
 #include "loadgen/loadgen.h"
+#include "loadgen/progress_file.h"
 #include "loadgen/report.h"
 
 #define DEFAULT_CONNECTIONS 50
@@ -66,13 +67,21 @@ static void print_help(void)
            "      --source-from ADDR  bind connections to IPv4 source addresses counted up\n"
            "                          from ADDR (127.0.1.1: loopback has a /8 of them)\n"
            "      --per-source N      connections per source address (default %d)\n"
+           "      --chat-receive      join a chat room with every connection and only\n"
+           "                          listen: announces one 'joined' line when all are\n"
+           "                          welcomed, checks each sender's numbered lines for\n"
+           "                          gaps, duplicates and order, and reports per phase\n"
+           "      --progress-file PATH\n"
+           "                          with --chat-receive: keep the count of lines received\n"
+           "                          in PATH (8 bytes, mapped shared) for others to watch\n"
            "  -h, --help              show this help\n"
            "  -V, --version           show the version\n"
            "\n"
            "The run never outlives warmup + duration + timeout. While stderr is a terminal a\n"
            "live line shows progress every second. Exit status: 0 when at least one request\n"
-           "succeeded (with --hold: when every connection was held), 1 when none did or the\n"
-           "run could not start, 2 for a usage error.\n",
+           "succeeded (with --hold: when every connection was held; with --chat-receive:\n"
+           "when every member was welcomed), 1 when none did or the run could not start,\n"
+           "2 for a usage error.\n",
            DEFAULT_CONNECTIONS, DEFAULT_SIZE, BENCH_PER_SOURCE_DEFAULT);
 }
 
@@ -134,6 +143,8 @@ struct bench_options {
     bool size_given;
     bool hold_requests_given;
     bool per_source_given;
+    bool chat_receive;
+    const char *progress_path;
 };
 
 enum long_only {
@@ -148,6 +159,8 @@ enum long_only {
     OPT_HOLD_REQUESTS,
     OPT_SOURCE_FROM,
     OPT_PER_SOURCE,
+    OPT_CHAT_RECEIVE,
+    OPT_PROGRESS_FILE,
 };
 
 /* Reads one option into o. Returns 0, -1 after a usage error, or 1 when
@@ -223,6 +236,12 @@ static int take_option(int ch, const char *arg, char **argv, struct bench_option
         cfg->per_source = (uint32_t)n;
         o->per_source_given = true;
         return 0;
+    case OPT_CHAT_RECEIVE:
+        o->chat_receive = true;
+        return 0;
+    case OPT_PROGRESS_FILE:
+        o->progress_path = arg;
+        return 0;
     case 'h':
         print_help();
         return 1;
@@ -257,6 +276,8 @@ static int parse_options(int argc, char **argv, struct bench_options *o)
         {"hold-requests", required_argument, NULL, OPT_HOLD_REQUESTS},
         {"source-from", required_argument, NULL, OPT_SOURCE_FROM},
         {"per-source", required_argument, NULL, OPT_PER_SOURCE},
+        {"chat-receive", no_argument, NULL, OPT_CHAT_RECEIVE},
+        {"progress-file", required_argument, NULL, OPT_PROGRESS_FILE},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -279,7 +300,7 @@ static int parse_options(int argc, char **argv, struct bench_options *o)
 static int infer_expect(struct bench_options *o)
 {
     const char *service = o->cfg.target.spec.service;
-    if (service[0] == '\0' || o->expect_given)
+    if (service[0] == '\0' || o->expect_given || o->chat_receive)
         return 0;
     if (strcmp(service, "echo") == 0)
         o->cfg.expect = BENCH_EXPECT_ECHO;
@@ -313,12 +334,38 @@ static int check_hold(struct bench_options *o, bool udp)
     return 0;
 }
 
+/* --chat-receive's own rules: members that only listen, on one loop. */
+static int check_chat(struct bench_options *o, bool udp)
+{
+    struct bench_config *cfg = &o->cfg;
+    if (!o->chat_receive) {
+        if (o->progress_path)
+            return usage_error("--progress-file needs --chat-receive");
+        return 0;
+    }
+    if (cfg->hold)
+        return usage_error("--chat-receive already holds its connections: no --hold");
+    if (udp)
+        return usage_error("--chat-receive needs connections: chat over UDP has none");
+    if (o->expect_given || o->size_given || cfg->message_text || cfg->pipeline > 1 ||
+        cfg->dribble_ns > 0)
+        return usage_error("--chat-receive only listens: no --expect, -s, -m, -p or --dribble");
+    if (o->hold_requests_given)
+        return usage_error("--chat-receive only listens: no --hold-requests");
+    if (cfg->threads > 1)
+        return usage_error("--chat-receive runs on one thread (one tally for every member)");
+    /* From here on it is a --hold run that makes no requests. */
+    cfg->hold = true;
+    cfg->expect = BENCH_EXPECT_NONE;
+    return 0;
+}
+
 /* The checks that need more than one option. */
 static int check_combination(struct bench_options *o)
 {
     struct bench_config *cfg = &o->cfg;
     bool udp = cfg->target.spec.transport == TRANSPORT_UDP;
-    if (check_hold(o, udp) != 0)
+    if (check_chat(o, udp) != 0 || check_hold(o, udp) != 0)
         return -1;
     if (o->per_source_given && !cfg->source_given)
         return usage_error("--per-source needs --source-from");
@@ -359,7 +406,10 @@ static int measure_message(struct bench_config *cfg)
 static void announce_held(const struct bench_held *held, void *arg)
 {
     const struct bench_options *o = arg;
-    bench_report_held(stdout, held, o->json);
+    if (o->cfg.chat)
+        bench_report_joined(stdout, held, o->json);
+    else
+        bench_report_held(stdout, held, o->json);
     fflush(stdout);
 }
 
@@ -369,9 +419,9 @@ static bool run_succeeded(const struct bench_config *cfg, const struct bench_sta
     if (cfg->hold) {
         if (stats->held.open == cfg->connections && stats->held.failed == 0)
             return true;
-        fprintf(stderr, "sockserv bench: held %llu of %u connections (%llu failed)\n",
-                (unsigned long long)stats->held.open, cfg->connections,
-                (unsigned long long)stats->held.failed);
+        fprintf(stderr, "sockserv bench: %s %llu of %u connections (%llu failed)\n",
+                cfg->chat ? "joined" : "held", (unsigned long long)stats->held.open,
+                cfg->connections, (unsigned long long)stats->held.failed);
         return false;
     }
     if (stats->ok > 0)
@@ -414,7 +464,8 @@ int command_bench(int argc, char **argv)
         usage_error("--source-from is an IPv4 address, but %s is not IPv4", o.cfg.target.text);
         return EXIT_USAGE;
     }
-    if (measure_message(&o.cfg) != 0) {
+    /* A chat member sends nothing: its message_bytes stays 0. */
+    if (!o.chat_receive && measure_message(&o.cfg) != 0) {
         fputs("sockserv bench: out of memory\n", stderr);
         return EXIT_RUNTIME;
     }
@@ -425,9 +476,27 @@ int command_bench(int argc, char **argv)
     if (isatty(STDERR_FILENO))
         o.cfg.progress = stderr;
 
+    uint64_t *progress = NULL;
+    if (o.progress_path) {
+        progress = progress_file_open(o.progress_path, err, sizeof(err));
+        if (!progress) {
+            fprintf(stderr, "sockserv bench: %s\n", err);
+            return EXIT_RUNTIME;
+        }
+    }
+    if (o.chat_receive) {
+        o.cfg.chat = chat_tally_create(o.cfg.connections, progress);
+        if (!o.cfg.chat) {
+            fputs("sockserv bench: out of memory for the chat tally\n", stderr);
+            progress_file_close(progress);
+            return EXIT_RUNTIME;
+        }
+    }
     struct bench_stats *stats = malloc(sizeof(*stats));
     if (!stats) {
         fputs("sockserv bench: out of memory\n", stderr);
+        chat_tally_free(o.cfg.chat);
+        progress_file_close(progress);
         return EXIT_RUNTIME;
     }
     int rc = 0;
@@ -447,5 +516,7 @@ int command_bench(int argc, char **argv)
         }
     }
     free(stats);
+    chat_tally_free(o.cfg.chat);
+    progress_file_close(progress);
     return rc;
 }

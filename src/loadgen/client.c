@@ -61,7 +61,8 @@ static bool may_issue(const struct bench_loop *l, const struct client *c)
 /* --hold: settled once open with every request it will make answered. */
 static void check_settled(struct bench_loop *l, struct client *c)
 {
-    if (l->cfg->hold && !c->settled && c->state == CLIENT_OPEN &&
+    /* A chat member settles when its welcome arrives, not here. */
+    if (l->cfg->hold && !l->cfg->chat && !c->settled && c->state == CLIENT_OPEN &&
         c->issued == l->cfg->hold_requests && c->pending == 0 && c->in_flight == 0)
         loop_client_settled(l, c, false);
 }
@@ -467,13 +468,36 @@ static int take_stream(struct bench_loop *l, struct client *c, const uint8_t *da
     return 0;
 }
 
+/* --chat-receive: what arrives is lines for the tally, not replies. */
+static void take_chat(struct bench_loop *l, struct client *c, const uint8_t *data, size_t n,
+                      int64_t now)
+{
+    struct chat_tally *t = l->cfg->chat;
+    uint64_t before = t->delivered;
+    if (l->measuring)
+        l->stats.bytes_received += n;
+    bool welcomed = chat_tally_take(t, loop_client_index(l, c), data, n, now);
+    l->stats.ok += t->delivered - before;
+    if (welcomed && !c->settled)
+        loop_client_settled(l, c, false);
+}
+
+static int take_read(struct bench_loop *l, struct client *c, const uint8_t *data, size_t n,
+                     int64_t now)
+{
+    if (!l->cfg->chat)
+        return take_stream(l, c, data, n, now);
+    take_chat(l, c, data, n, now);
+    return 0;
+}
+
 static int read_stream(struct bench_loop *l, struct client *c)
 {
     for (int round = 0; round < READ_ROUNDS; round++) {
         ssize_t n = read(c->fd, l->scratch, SCRATCH_SIZE);
         int64_t now = clock_now_ns();
         if (n > 0) {
-            if (take_stream(l, c, l->scratch, (size_t)n, now) != 0)
+            if (take_read(l, c, l->scratch, (size_t)n, now) != 0)
                 return -1;
             if ((size_t)n < SCRATCH_SIZE)
                 break;

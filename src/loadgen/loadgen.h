@@ -22,6 +22,12 @@
  * failed) is announced once, through on_held, so a caller can measure the
  * server while it holds them. Held connections are closed with a reset, so
  * no TIME_WAIT is left behind to keep the next run from a source port.
+ *
+ * --chat-receive is a --hold run against a chat server whose members only
+ * listen: a connection settles when its welcome arrives rather than when it
+ * opens (so on_held says every member is in the room), and everything it
+ * reads is cut into lines and checked by a chat tally (chat_tally.h), which
+ * takes the place of the replies. ok then counts the lines delivered.
  */
 #ifndef SOCKSERV_LOADGEN_LOADGEN_H
 #define SOCKSERV_LOADGEN_LOADGEN_H
@@ -31,6 +37,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "loadgen/chat_tally.h"
 #include "loadgen/histogram.h"
 #include "loadgen/message.h"
 #include "loadgen/target.h"
@@ -84,6 +91,9 @@ struct bench_config {
     /* Called once, from the loop's thread, when a --hold run holds. */
     void (*on_held)(const struct bench_held *held, void *arg);
     void *on_held_arg;
+    /* --chat-receive: where every member's lines are tallied (one loop, so
+     * the tally's receiver is the connection's index); NULL otherwise. */
+    struct chat_tally *chat;
     /* --source-from: each connection binds to an IPv4 source address,
      * per_source connections on each, counted up from source_from and
      * skipping .0 and .255, so that no source address runs out of ports. */

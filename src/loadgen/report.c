@@ -2,6 +2,7 @@
 #include "loadgen/report.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "loadgen/clock_ns.h"
@@ -51,7 +52,43 @@ static void describe_length(FILE *out, const struct bench_config *cfg)
         fprintf(out, " after %.3gs warmup", seconds(cfg->warmup_ns));
 }
 
-void bench_report_text(FILE *out, const struct bench_config *cfg, const struct bench_stats *s)
+/* --chat-receive: a line per phase that delivered anything. */
+static void chat_text(FILE *out, const struct chat_tally *t)
+{
+    fprintf(out,
+            "chat         %" PRIu64 " of %u members welcomed, %" PRIu64
+            " too-slow notices, %" PRIu64 " lines unchecked\n",
+            t->welcomed, t->receivers, t->too_slow_notices, t->unchecked_lines);
+    for (unsigned p = 0; p < CHAT_PHASES; p++) {
+        const struct chat_phase_tally *ph = &t->phases[p];
+        if (ph->deliveries == 0)
+            continue;
+        char p50[32], p99[32];
+        format_latency(histogram_percentile(&ph->latency, 50), p50, sizeof(p50));
+        format_latency(histogram_percentile(&ph->latency, 99), p99, sizeof(p99));
+        fprintf(out,
+                "phase %u      %" PRIu64 " delivered, %" PRIu64 " gaps, %" PRIu64
+                " duplicate or reordered, %u members complete, p50 %s p99 %s\n",
+                p, ph->deliveries, ph->gaps, ph->duplicates, chat_tally_receivers_complete(t, p),
+                p50, p99);
+    }
+    if (t->first_anomaly[0])
+        fprintf(out, "first anomaly  %s\n", t->first_anomaly);
+}
+
+/* --chat-receive: members listening, lines received; their latencies
+ * follow per phase. */
+static void chat_header_text(FILE *out, const struct bench_config *cfg, const struct bench_stats *s)
+{
+    fprintf(out, "target       %s, chat\n", cfg->target.text);
+    fprintf(out, "load         %u members listening, ", cfg->connections);
+    describe_length(out, cfg);
+    fputc('\n', out);
+    fprintf(out, "lines        %" PRIu64 " received in %.2fs: %.1f lines/s, %.2f MB/s\n", s->ok,
+            seconds(s->elapsed_ns), per_second(s->ok, s->elapsed_ns), megabytes_per_second(s));
+}
+
+static void header_text(FILE *out, const struct bench_config *cfg, const struct bench_stats *s)
 {
     fprintf(out, "target       %s, expect %s, %zu-byte messages\n", cfg->target.text,
             bench_expect_name(cfg->expect), cfg->message_bytes);
@@ -65,22 +102,35 @@ void bench_report_text(FILE *out, const struct bench_config *cfg, const struct b
     fputc('\n', out);
     fprintf(out, "requests     %" PRIu64 " ok in %.2fs: %.1f req/s, %.2f MB/s\n", s->ok,
             seconds(s->elapsed_ns), per_second(s->ok, s->elapsed_ns), megabytes_per_second(s));
-    if (s->ok > 0) {
-        static const struct {
-            const char *name;
-            double percent;
-        } points[] = {{"min", 0},  {"p50", 50},     {"p90", 90},
-                      {"p99", 99}, {"p99.9", 99.9}, {"max", 100}};
-        fputs("latency     ", out);
-        for (size_t i = 0; i < sizeof(points) / sizeof(points[0]); i++) {
-            char text[32];
-            format_latency(histogram_percentile(&s->latency, points[i].percent), text,
-                           sizeof(text));
-            fprintf(out, " %s %s", points[i].name, text);
-        }
-        fputc('\n', out);
-    } else {
+}
+
+static void latency_text(FILE *out, const struct bench_stats *s)
+{
+    static const struct {
+        const char *name;
+        double percent;
+    } points[] = {{"min", 0}, {"p50", 50}, {"p90", 90}, {"p99", 99}, {"p99.9", 99.9}, {"max", 100}};
+    if (s->ok == 0) {
         fputs("latency      none: no request succeeded\n", out);
+        return;
+    }
+    fputs("latency     ", out);
+    for (size_t i = 0; i < sizeof(points) / sizeof(points[0]); i++) {
+        char text[32];
+        format_latency(histogram_percentile(&s->latency, points[i].percent), text, sizeof(text));
+        fprintf(out, " %s %s", points[i].name, text);
+    }
+    fputc('\n', out);
+}
+
+void bench_report_text(FILE *out, const struct bench_config *cfg, const struct bench_stats *s)
+{
+    /* A chat run's latencies are per phase, at the end. */
+    if (cfg->chat) {
+        chat_header_text(out, cfg, s);
+    } else {
+        header_text(out, cfg, s);
+        latency_text(out, s);
     }
     fprintf(out, "connections  %" PRIu64 " made, %" PRIu64 " failed\n", s->connections_made,
             s->connections_failed);
@@ -97,8 +147,12 @@ void bench_report_text(FILE *out, const struct bench_config *cfg, const struct b
     if (s->late_replies > 0)
         fprintf(out, "late         %" PRIu64 " replies came after their request timed out\n",
                 s->late_replies);
-    if (cfg->hold)
+    if (cfg->chat)
+        bench_report_joined(out, &s->held, false);
+    else if (cfg->hold)
         bench_report_held(out, &s->held, false);
+    if (cfg->chat)
+        chat_text(out, cfg->chat);
 }
 
 /* ---- JSON --------------------------------------------------------------- */
@@ -134,19 +188,81 @@ static void json_rate_or_null(FILE *out, const char *name, double rate)
         fprintf(out, "  \"%s\": null,\n", name);
 }
 
-static void json_latency(FILE *out, const struct histogram *h)
+/* A histogram's summary in microseconds, or null when it is empty. */
+static void json_latency_value(FILE *out, const struct histogram *h)
 {
     if (h->total == 0) {
-        fputs("  \"latency_us\": null,\n", out);
+        fputs("null", out);
         return;
     }
     fprintf(out,
-            "  \"latency_us\": {\"min\": %.3f, \"p50\": %.3f, \"p90\": %.3f, \"p99\": %.3f, "
-            "\"p99_9\": %.3f, \"max\": %.3f, \"mean\": %.3f},\n",
+            "{\"min\": %.3f, \"p50\": %.3f, \"p90\": %.3f, \"p99\": %.3f, "
+            "\"p99_9\": %.3f, \"max\": %.3f, \"mean\": %.3f}",
             micros(histogram_percentile(h, 0)), micros(histogram_percentile(h, 50)),
             micros(histogram_percentile(h, 90)), micros(histogram_percentile(h, 99)),
             micros(histogram_percentile(h, 99.9)), micros(histogram_percentile(h, 100)),
             histogram_mean(h) / (double)NS_PER_US);
+}
+
+static void json_latency(FILE *out, const struct histogram *h)
+{
+    fputs("  \"latency_us\": ", out);
+    json_latency_value(out, h);
+    fputs(",\n", out);
+}
+
+/* One phase of a --chat-receive run, as an element of "phases". */
+static void json_chat_phase(FILE *out, const struct chat_tally *t, unsigned p)
+{
+    const struct chat_phase_tally *ph = &t->phases[p];
+    fprintf(out,
+            "{\"phase\": %u, \"deliveries\": %" PRIu64 ", \"gaps\": %" PRIu64
+            ", \"duplicates_or_reordered\": %" PRIu64 ", \"receivers_complete\": %u"
+            ", \"last_ns\": %" PRId64 ",\n      \"senders\": [",
+            p, ph->deliveries, ph->gaps, ph->duplicates, chat_tally_receivers_complete(t, p),
+            ph->last_ns);
+    unsigned shown = 0;
+    for (unsigned s = 0; s < CHAT_SENDERS_MAX; s++) {
+        const struct chat_sender_tally *st = &ph->senders[s];
+        if (st->lines_seen == 0)
+            continue;
+        fprintf(out, "%s{\"sender\": %u, \"lines_seen\": %u, \"next_due_sum\": %" PRIu64 "}",
+                shown++ ? ", " : "", s, st->lines_seen, st->next_due_sum);
+    }
+    fputs("],\n      \"latency_us\": ", out);
+    json_latency_value(out, &ph->latency);
+    struct histogram *spans = malloc(2 * sizeof(*spans));
+    if (spans) {
+        chat_tally_spans(t, p, &spans[0], &spans[1]);
+        fputs(",\n      \"first_receiver_latency_us\": ", out);
+        json_latency_value(out, &spans[0]);
+        fputs(",\n      \"last_receiver_latency_us\": ", out);
+        json_latency_value(out, &spans[1]);
+        free(spans);
+    }
+    fputs("}", out);
+}
+
+static void json_chat(FILE *out, const struct chat_tally *t)
+{
+    fprintf(out,
+            ",\n  \"chat\": {\"receivers\": %u, \"welcomed\": %" PRIu64
+            ", \"too_slow_notices\": %" PRIu64 ", \"unchecked_lines\": %" PRIu64
+            ", \"first_anomaly\": ",
+            t->receivers, t->welcomed, t->too_slow_notices, t->unchecked_lines);
+    if (t->first_anomaly[0])
+        json_string(out, t->first_anomaly);
+    else
+        fputs("null", out);
+    fputs(",\n    \"phases\": [", out);
+    unsigned shown = 0;
+    for (unsigned p = 0; p < CHAT_PHASES; p++) {
+        if (t->phases[p].deliveries == 0)
+            continue;
+        fputs(shown++ ? ",\n     " : "\n     ", out);
+        json_chat_phase(out, t, p);
+    }
+    fputs("]}", out);
 }
 
 void bench_report_json(FILE *out, const struct bench_config *cfg, const struct bench_stats *s)
@@ -195,6 +311,8 @@ void bench_report_json(FILE *out, const struct bench_config *cfg, const struct b
                 ",\n  \"hold_requests\": %u,\n  \"held\": %" PRIu64 ",\n  \"held_failed\": %" PRIu64
                 ",\n  \"held_after_s\": %.6f",
                 cfg->hold_requests, s->held.open, s->held.failed, seconds(s->held.after_ns));
+    if (cfg->chat)
+        json_chat(out, cfg->chat);
     fputs("\n}\n", out);
 }
 
@@ -207,6 +325,18 @@ void bench_report_held(FILE *out, const struct bench_held *held, bool json)
                 held->open, held->failed, seconds(held->after_ns));
     else
         fprintf(out, "held         %" PRIu64 " connections (%" PRIu64 " failed) after %.2fs\n",
+                held->open, held->failed, seconds(held->after_ns));
+}
+
+void bench_report_joined(FILE *out, const struct bench_held *held, bool json)
+{
+    if (json)
+        fprintf(out,
+                "{\"event\": \"joined\", \"joined\": %" PRIu64 ", \"failed\": %" PRIu64
+                ", \"after_s\": %.6f}\n",
+                held->open, held->failed, seconds(held->after_ns));
+    else
+        fprintf(out, "joined       %" PRIu64 " members (%" PRIu64 " failed) after %.2fs\n",
                 held->open, held->failed, seconds(held->after_ns));
 }
 

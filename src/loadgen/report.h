@@ -23,6 +23,9 @@ void bench_report_json(FILE *out, const struct bench_config *cfg, const struct b
  * now. The final report repeats it. */
 void bench_report_held(FILE *out, const struct bench_held *held, bool json);
 
+/* --chat-receive's announcement: every member is in the room (or failed). */
+void bench_report_joined(FILE *out, const struct bench_held *held, bool json);
+
 struct bench_live {
     double elapsed_s;
     double requests_per_s; /* Over the last interval. */

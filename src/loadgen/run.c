@@ -17,6 +17,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "core/error.h"
 #include "core/stop.h"
 #include "loadgen/clock_ns.h"
 #include "loadgen/loop.h"
@@ -130,6 +131,10 @@ static void wait_workers(const struct bench_config *cfg, struct worker *workers,
 int bench_run(const struct bench_config *cfg, struct bench_stats *out, char *err, size_t errlen)
 {
     bench_stats_init(out);
+    /* The chat tally is indexed by a loop's own connection numbers and
+     * written without locks: it can belong to one loop only. */
+    if (cfg->chat && cfg->threads != 1)
+        return error_set(err, errlen, "a chat tally needs exactly one event loop");
     if (ensure_descriptors(cfg->connections, err, errlen) != 0)
         return -1;
     struct worker *workers = calloc(cfg->threads, sizeof(*workers));
