@@ -10,6 +10,7 @@ import time
 import pytest
 
 from chat_helpers import CHAT_SETUPS, drain, join_as, start_chat
+from harness import run_sockserv
 
 SLOW_DOWN = b"!!! slow down: over 20 lines a second (40 at once); line ignored"
 FLOOD = 200
@@ -73,3 +74,13 @@ def test_rate_can_be_set_or_turned_off(servers):
     for i in range(FLOOD):
         bob.expect_next(f"ann: line {i}")
     assert drain(ann, bob) == [[], []]
+
+
+@pytest.mark.parametrize("option, value", [("--chat-rate", "fast"), ("--chat-rate", "-5"),
+                                           ("--chat-rate", "20/0"), ("--chat-rate", "20/"),
+                                           ("--chat-notices-max", "-1"),
+                                           ("--chat-notices-max", "many")])
+def test_bad_chat_options_exit_2_with_one_line(option, value):
+    rc, out, err = run_sockserv(["serve", option, value, "tcp://127.0.0.1:0/chat"])
+    assert rc == 2 and out == "", (rc, out, err)
+    assert len(err.splitlines()) == 1 and f"bad {option} '{value}'" in err, err
