@@ -18,3 +18,13 @@ bool token_bucket_take(struct token_bucket *bucket, uint32_t per_second, uint32_
     bucket->tokens -= 1.0;
     return true;
 }
+
+int64_t token_bucket_wait_ms(const struct token_bucket *bucket, uint32_t per_second)
+{
+    if (!bucket->started || bucket->tokens >= 1.0)
+        return 0;
+    double ms = (1.0 - bucket->tokens) * 1000.0 / per_second;
+    /* Rounded up, but not for the last bits of a float's error. */
+    int64_t whole = (int64_t)ms;
+    return ms - (double)whole > 1e-6 ? whole + 1 : whole;
+}

@@ -24,4 +24,8 @@ struct token_bucket {
 bool token_bucket_take(struct token_bucket *bucket, uint32_t per_second, uint32_t burst,
                        int64_t now_ms);
 
+/* Milliseconds from the bucket's last take until it holds a token again:
+ * 0 when it holds one now. per_second must not be 0. */
+int64_t token_bucket_wait_ms(const struct token_bucket *bucket, uint32_t per_second);
+
 #endif

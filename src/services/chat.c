@@ -394,6 +394,18 @@ static bool within_rate(const struct chat *chat, struct chat_member *m, const ch
            token_bucket_take(&m->lines, chat->rate, chat->burst, clock_now_ms());
 }
 
+/* Refuses a line over --chat-rate, and stops reading from its sender
+ * until its next line is due: lines already read are each refused in turn,
+ * but a flood costs the server one read per token, not work for every line
+ * sent. Called with the lock. */
+static void refuse_line(const struct chat *chat, struct chat_member *m)
+{
+    reply(m, "!!! slow down: over %u lines a second (%u at once); line ignored", chat->rate,
+          chat->burst);
+    conn_pause_reading(m->conn, true);
+    conn_set_timer(m->conn, token_bucket_wait_ms(&m->lines, chat->rate) + 1);
+}
+
 static void handle_line(struct chat *chat, struct chat_member *m, const char *raw, size_t len)
 {
     char *text = malloc(TEXT_SANITIZED_MAX(len) + 1);
@@ -407,8 +419,7 @@ static void handle_line(struct chat *chat, struct chat_member *m, const char *ra
     else if (n == 0)
         ; /* An empty line says nothing. */
     else if (!allowed)
-        reply(m, "!!! slow down: over %u lines a second (%u at once); line ignored", chat->rate,
-              chat->burst);
+        refuse_line(chat, m);
     else if (text[0] == '/')
         run_command(chat, m, text);
     else
@@ -467,6 +478,12 @@ static void chat_data(struct conn *c, const uint8_t *data, size_t len)
     }
 }
 
+/* A refused sender's next line is due: read from it again. */
+static void chat_timer(struct conn *c)
+{
+    conn_pause_reading(c, false);
+}
+
 static void chat_close(struct conn *c)
 {
     struct chat_member *m = conn_state(c);
@@ -497,5 +514,6 @@ const struct service service_chat = {
     .destroy = chat_destroy,
     .on_open = chat_open,
     .on_data = chat_data,
+    .on_timer = chat_timer,
     .on_close = chat_close,
 };

@@ -66,6 +66,22 @@ static void test_a_steady_sender_at_the_rate_is_never_refused(void **state)
         assert_true(token_bucket_take(&b, 20, 1, t));
 }
 
+static void test_the_wait_is_the_time_to_the_next_token(void **state)
+{
+    (void)state;
+    struct token_bucket b = {0};
+    assert_int_equal(token_bucket_wait_ms(&b, 20), 0);
+    take_all(&b, 20, 40, 1000);
+    assert_int_equal(token_bucket_wait_ms(&b, 20), 50);
+    assert_false(token_bucket_take(&b, 20, 40, 1030));
+    assert_int_equal(token_bucket_wait_ms(&b, 20), 20);
+    assert_true(token_bucket_take(&b, 20, 40, 1030 + 21));
+    /* A slow rate: one token in 3 s, and a wait rounded up, never down. */
+    struct token_bucket slow = {0};
+    take_all(&slow, 3, 1, 0);
+    assert_int_equal(token_bucket_wait_ms(&slow, 3), 334);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -74,6 +90,7 @@ int main(void)
         cmocka_unit_test(test_a_long_rest_saves_no_more_than_the_burst),
         cmocka_unit_test(test_a_clock_that_stands_still_or_steps_back_gives_nothing_extra),
         cmocka_unit_test(test_a_steady_sender_at_the_rate_is_never_refused),
+        cmocka_unit_test(test_the_wait_is_the_time_to_the_next_token),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
