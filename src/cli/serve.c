@@ -195,7 +195,8 @@ static int parse_options(int argc, char **argv, struct serve_options *opt)
             break;
         }
         case 'r': {
-            /* The same RATE[/BURST] or off as --udp-rate, counting lines. */
+            /* The same RATE[/BURST] or off as --udp-rate, counting lines; its
+             * reason speaks of datagrams, so the message is our own. */
             struct udp_rate rate;
             char why[128];
             if (udp_rate_parse(optarg, &rate, why, sizeof(why)) != 0)

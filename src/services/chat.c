@@ -13,14 +13,13 @@
  * client that stops reading is dropped once its queue passes --max-queue,
  * and nobody else waits for it.
  *
- * What one client does costs the server O(1) per other member, and what
- * one member's arrival or departure costs is O(1) in the room's size:
- * arrivals, departures and renames are announced only in rooms of at most
- * --chat-notices-max members (otherwise N members joining would be N^2
- * lines), and a stopping server announces no departures at all (N members
- * leaving would be N^2 lines, and the stop would ignore --grace). Each
- * member may send at most --chat-rate lines a second (a token bucket), so
- * one client cannot flood a room and slow everyone else's messages.
+ * A member's arrival or departure costs the server the same whatever the
+ * room's size: arrivals, departures and renames are announced only in rooms
+ * of at most --chat-notices-max members (otherwise N members joining would
+ * be N^2 lines), and a stopping server announces no departures at all (N
+ * members leaving would be N^2 lines, and the stop would overrun --grace).
+ * Each member may send at most --chat-rate lines a second (a token bucket
+ * per member), so one client cannot flood a room or slow everyone else.
  */
 #include <pthread.h>
 #include <stdarg.h>
