@@ -24,6 +24,10 @@
 
 #define DEFAULT_MODEL "epoll"
 #define DEFAULT_DELAY_MS 5000
+#define DEFAULT_CHAT_NOTICES_MAX 100
+#define DEFAULT_CHAT_RATE 20  /* Lines a second: more than anyone types. */
+#define DEFAULT_CHAT_BURST 40 /* Lines at once: a pasted paragraph. */
+#define CHAT_NOTICES_MAX_CEILING 10000000
 #define DEFAULT_GRACE_MS 5000
 #define DEFAULT_MAX_LINE 4096
 #define DEFAULT_MAX_OUTPUT (256 * 1024)
@@ -82,11 +86,17 @@ static void print_help(void)
            "                        dropped as too slow (default 256K)\n"
            "      --allow-amplification\n"
            "                        let UDP chargen answer with more bytes than the request\n"
+           "      --chat-notices-max N\n"
+           "                        chat rooms of up to N members announce arrivals,\n"
+           "                        departures and renames (default %d; 0: none)\n"
+           "      --chat-rate R[/B] lines per second (and burst) one chat member may send\n"
+           "                        (default %d/%d; 'off' disables)\n"
            "  -q, --quiet           log only warnings and errors\n"
            "  -v, --verbose         also log each close, with bytes in and out\n"
            "  -h, --help            show this help\n"
            "  -V, --version         show the version\n",
-           UDP_RATE_DEFAULT, UDP_BURST_DEFAULT);
+           UDP_RATE_DEFAULT, UDP_BURST_DEFAULT, DEFAULT_CHAT_NOTICES_MAX, DEFAULT_CHAT_RATE,
+           DEFAULT_CHAT_BURST);
 }
 
 /* A count option: a whole number from 1 to max. */
@@ -128,6 +138,8 @@ static int parse_options(int argc, char **argv, struct serve_options *opt)
         {"max-conns", required_argument, NULL, 'c'},
         {"grace", required_argument, NULL, 'g'},
         {"udp-rate", required_argument, NULL, 'u'},
+        {"chat-notices-max", required_argument, NULL, 'N'},
+        {"chat-rate", required_argument, NULL, 'r'},
         {"max-line", required_argument, NULL, 'L'},
         {"max-queue", required_argument, NULL, 'Q'},
         {"threads", required_argument, NULL, 't'},
@@ -170,6 +182,31 @@ static int parse_options(int argc, char **argv, struct serve_options *opt)
                 fprintf(stderr, "sockserv serve: bad --udp-rate '%s': %s\n", optarg, why);
                 return -1;
             }
+            break;
+        }
+        case 'N': {
+            unsigned long long n;
+            if (cli_parse_number(optarg, 0, CHAT_NOTICES_MAX_CEILING, &n) != 0)
+                return cli_usage_error(
+                           "serve", "bad --chat-notices-max '%s': expected a whole number from 0",
+                           optarg),
+                       -1;
+            opt->settings.chat_notices_max = (size_t)n;
+            break;
+        }
+        case 'r': {
+            /* The same RATE[/BURST] or off as --udp-rate, counting lines; its
+             * reason speaks of datagrams, so the message is our own. */
+            struct udp_rate rate;
+            char why[128];
+            if (udp_rate_parse(optarg, &rate, why, sizeof(why)) != 0)
+                return cli_usage_error("serve",
+                                       "bad --chat-rate '%s': expected RATE, RATE/BURST (lines "
+                                       "per second) or off",
+                                       optarg),
+                       -1;
+            opt->settings.chat_rate_per_second = rate.per_second;
+            opt->settings.chat_rate_burst = rate.burst;
             break;
         }
         case 'a':
@@ -368,7 +405,10 @@ int command_serve(int argc, char **argv)
     struct serve_options opt = {
         .model = model_find(DEFAULT_MODEL),
         .config = {.max_line = DEFAULT_MAX_LINE, .max_output = DEFAULT_MAX_OUTPUT},
-        .settings = {.upper_delay_ms = DEFAULT_DELAY_MS},
+        .settings = {.upper_delay_ms = DEFAULT_DELAY_MS,
+                     .chat_notices_max = DEFAULT_CHAT_NOTICES_MAX,
+                     .chat_rate_per_second = DEFAULT_CHAT_RATE,
+                     .chat_rate_burst = DEFAULT_CHAT_BURST},
         .grace_ms = DEFAULT_GRACE_MS,
         .level = LOG_INFO,
         .udp_rate = {UDP_RATE_DEFAULT, UDP_BURST_DEFAULT},

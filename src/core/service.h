@@ -43,6 +43,12 @@ struct service_config {
  * name begins with, and by no other. */
 struct service_settings {
     int64_t upper_delay_ms; /* --delay: the lengthy action of upper. */
+    /* --chat-notices-max: rooms of at most this many members announce
+     * arrivals, departures and renames; 0: none does. */
+    size_t chat_notices_max;
+    /* --chat-rate: lines a second, and at once, that one chat member may
+     * send; a rate of 0 is no limit. */
+    uint32_t chat_rate_per_second, chat_rate_burst;
 };
 
 /* The connections of one listener share its instance's state, so a model
