@@ -26,8 +26,8 @@
 #define CONN_IN_CALLBACK 0x40u
 /* One UDP request on the listener's socket. */
 #define CONN_DATAGRAM 0x80u
-/* Stopping in the middle of a conversation: go on reading until the peer
- * half-closes (conn_begin_stop). */
+/* Stopping, and the service answered what the peer sent after the stop:
+ * the peer is mid-stream, so serve it until it half-closes. */
 #define CONN_STOP_AT_EOF 0x100u
 
 /* A generator refills at most this many times per writable event, so one
@@ -341,8 +341,15 @@ static void deliver_input(struct conn *c, const uint8_t *data, size_t len)
     }
     c->bytes_in += len;
     const struct service *s = c->listener->service;
-    if (s->on_data)
-        RUN_CALLBACK(c, s->on_data(c, data, len));
+    if (!s->on_data)
+        return;
+    uint64_t answered = c->bytes_out + output_owed(c);
+    RUN_CALLBACK(c, s->on_data(c, data, len));
+    /* A peer still sending after the stop, and being answered, is in the
+     * middle of a stream: a pause in it must not end the connection, or
+     * what it sends next would meet a closed socket and a reset. */
+    if ((c->flags & CONN_STOPPING) && c->bytes_out + output_owed(c) > answered)
+        c->flags |= CONN_STOP_AT_EOF;
 }
 
 void conn_handle_readable(struct conn *c)
@@ -516,14 +523,20 @@ static size_t unread_in_socket(const struct conn *c)
 
 void conn_begin_stop(struct conn *c)
 {
-    /* A peer with bytes in flight either way is mid-conversation: closing
-     * now would lose what it sent and, with bytes unread, reset it. It is
-     * served until it half-closes (or the grace period ends); a peer that
-     * sends forever cannot outlast the grace period. */
-    bool input_over = c->flags & (CONN_DEAD | CONN_DATAGRAM | CONN_EOF_SEEN | CONN_CLOSING);
-    if (!input_over && (unread_in_socket(c) > 0 || input_held(c) > 0 || output_owed(c) > 0))
-        c->flags |= CONN_STOP_AT_EOF;
     c->flags |= CONN_STOPPING;
+}
+
+/* True while a stopping connection is still in a conversation: its peer has
+ * sent bytes not yet read (and not half-closed), or input is held. Closing
+ * then would lose those bytes and, with bytes unread, reset the peer. */
+static bool peer_still_sending(const struct conn *c)
+{
+    if (input_held(c) > 0)
+        return true;
+    /* A paused connection cannot read them; its service decided. */
+    if (c->flags & (CONN_EOF_SEEN | CONN_CLOSING | CONN_READ_PAUSED))
+        return false;
+    return unread_in_socket(c) > 0;
 }
 
 void conn_cut_at_grace(struct conn *c, struct conn_cut *cut)
@@ -550,8 +563,9 @@ unsigned conn_interest(const struct conn *c)
     if (c->flags & (CONN_DEAD | CONN_DATAGRAM))
         return 0;
     unsigned mask = 0;
-    bool no_input = (c->flags & (CONN_EOF_SEEN | CONN_CLOSING | CONN_READ_PAUSED)) ||
-                    (c->flags & (CONN_STOPPING | CONN_STOP_AT_EOF)) == CONN_STOPPING;
+    /* A stopping connection still reads: what its peer sent is answered
+     * (conn_begin_stop). */
+    bool no_input = c->flags & (CONN_EOF_SEEN | CONN_CLOSING | CONN_READ_PAUSED);
     /* Held input goes to the service before anything new is read. */
     if (!no_input && input_held(c) == 0 && output_owed(c) < output_limit(c) / 2)
         mask |= CONN_WANT_READ;
@@ -577,10 +591,10 @@ bool conn_is_finished(const struct conn *c)
     if ((c->flags & CONN_CLOSING) && drained)
         return true;
     /* While stopping, a connection is done once it owes the peer nothing:
-     * no queued bytes and no timer (a pending slow answer), and, when the
-     * stop caught it mid-conversation, the peer has half-closed. */
-    if ((c->flags & CONN_STOPPING) && drained && c->deadline_ms == 0 &&
-        (!(c->flags & CONN_STOP_AT_EOF) || (c->flags & CONN_EOF_SEEN)))
+     * no queued bytes, no timer (a pending slow answer), and nothing the
+     * peer sent is left to read and answer. */
+    if ((c->flags & CONN_STOPPING) && output_owed(c) == 0 && c->deadline_ms == 0 &&
+        !peer_still_sending(c) && (!(c->flags & CONN_STOP_AT_EOF) || (c->flags & CONN_EOF_SEEN)))
         return true;
     /* The peer closed its side and the service neither closed nor has
      * anything more coming: nothing can ever happen again. */

@@ -159,12 +159,15 @@ void conn_sent(struct conn *c, size_t n);
 void conn_handle_timer(struct conn *c, int64_t now_ms);
 
 /*
- * The server is stopping. A connection in the middle of a conversation (its
- * socket holds bytes not yet read, or it holds input or output of its own)
- * goes on reading and answering until the peer half-closes, so everything
- * the peer was sending is answered and the close is a FIN, not a reset; the
- * grace period bounds how long. Any other connection takes no new input and
- * closes as soon as nothing the peer asked for is pending.
+ * The server is stopping. The connection goes on reading and answering, and
+ * is finished once it owes the peer nothing (no output queued or in flight,
+ * no timer) and nothing the peer sent waits to be read (its socket's receive
+ * queue is empty, as SIOCINQ tells, and no input is held). Once the service
+ * answers something the peer sent after the stop, the peer is mid-stream and
+ * the connection is served until it half-closes, so a pause in the stream
+ * cannot close it under the peer. So a client streaming into echo is
+ * answered to the end and sees a FIN, not a reset; an idle one is finished
+ * at once; one that sends forever is cut when the grace period ends.
  */
 void conn_begin_stop(struct conn *c);
 

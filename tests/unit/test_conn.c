@@ -171,14 +171,15 @@ static void test_an_aborted_connection_is_finished_at_once(void **state)
     assert_string_equal(conn_drop_reason(f->c), "test abort");
 }
 
-static void test_a_stopping_connection_reads_no_more_and_ends_when_nothing_is_owed(void **state)
+static void test_a_stopping_connection_ends_when_nothing_is_owed(void **state)
 {
     struct fixture *f = *state;
     conn_set_timer(f->c, 60000);
     conn_begin_stop(f->c);
     assert_true(conn_server_stopping(f->c));
     struct conn_status st = conn_status(f->c);
-    assert_int_equal(st.interest & CONN_WANT_READ, 0);
+    /* It still reads: what the peer sends before it is done is answered. */
+    assert_true(st.interest & CONN_WANT_READ);
     /* A timer is a slow answer still owed to the peer. */
     assert_false(st.finished);
     assert_true(st.deadline_ms > 0);
@@ -186,26 +187,33 @@ static void test_a_stopping_connection_reads_no_more_and_ends_when_nothing_is_ow
     assert_true(conn_status(f->c).finished);
 }
 
-static void test_a_stop_mid_send_reads_until_the_peer_half_closes(void **state)
+static void test_a_stopping_connection_reads_what_the_peer_sent_then_finishes(void **state)
 {
     struct fixture *f = *state;
     assert_int_equal(write(f->peer_fd, "raced\n", 6), 6);
     conn_begin_stop(f->c);
-    /* Unread bytes mean the peer is mid-conversation: closing now would
-     * lose them and reset it. */
+    /* Unread bytes: closing now would lose them and reset the peer. */
     assert_false(conn_status(f->c).finished);
     assert_true(conn_status(f->c).interest & CONN_WANT_READ);
     conn_handle_readable(f->c);
     assert_string_equal(received, "raced\n");
-    /* What it goes on sending after the stop is read too. */
+    assert_true(conn_status(f->c).finished);
+}
+
+static void test_a_stopping_connection_owing_output_reads_on_until_the_peer_is_done(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(conn_queue_write(f->c, "owed", 4), 0);
+    conn_begin_stop(f->c);
+    assert_false(conn_status(f->c).finished);
+    assert_int_equal(conn_status(f->c).interest, CONN_WANT_READ | CONN_WANT_WRITE);
+    /* What the peer goes on sending meanwhile is read too. */
     assert_int_equal(write(f->peer_fd, "more\n", 5), 5);
     conn_handle_readable(f->c);
-    assert_string_equal(received, "raced\nmore\n");
-    assert_false(conn_status(f->c).finished);
-    assert_int_equal(shutdown(f->peer_fd, SHUT_WR), 0);
-    conn_handle_readable(f->c);
-    assert_true(eof_received);
+    assert_string_equal(received, "more\n");
+    conn_handle_writable(f->c);
     assert_true(conn_status(f->c).finished);
+    assert_int_equal(shutdown(f->peer_fd, SHUT_WR), 0);
 }
 
 static void test_a_connection_cut_at_grace_reports_what_it_left_undone(void **state)
@@ -336,11 +344,13 @@ int main(void)
             test_the_peers_end_of_stream_finishes_a_connection_owing_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_an_aborted_connection_is_finished_at_once, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_a_stopping_connection_ends_when_nothing_is_owed, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(
-            test_a_stopping_connection_reads_no_more_and_ends_when_nothing_is_owed, setup,
+            test_a_stopping_connection_reads_what_the_peer_sent_then_finishes, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_a_stopping_connection_owing_output_reads_on_until_the_peer_is_done, setup,
             teardown),
-        cmocka_unit_test_setup_teardown(test_a_stop_mid_send_reads_until_the_peer_half_closes,
-                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_connection_cut_at_grace_reports_what_it_left_undone,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_output_in_flight_counts_against_the_limit, setup,
