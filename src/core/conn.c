@@ -1,8 +1,10 @@
 #include "core/conn_model.h"
 
 #include <errno.h>
+#include <linux/sockios.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -24,6 +26,9 @@
 #define CONN_IN_CALLBACK 0x40u
 /* One UDP request on the listener's socket. */
 #define CONN_DATAGRAM 0x80u
+/* Stopping, and the service answered what the peer sent after the stop:
+ * the peer is mid-stream, so serve it until it half-closes. */
+#define CONN_STOP_AT_EOF 0x100u
 
 /* A generator refills at most this many times per writable event, so one
  * fast reader cannot starve the other connections of an event loop. */
@@ -61,6 +66,25 @@ void *conn_service_instance(const struct conn *c)
 static size_t output_limit(const struct conn *c)
 {
     return c->listener->config->max_output;
+}
+
+/* Output the connection still owes its peer: queued, or in a send in
+ * flight. This, not the queue alone, is what the limit bounds. */
+static size_t output_owed(const struct conn *c)
+{
+    return buffer_length(&c->output) + c->output_in_flight;
+}
+
+static size_t input_held(const struct conn *c)
+{
+    return c->held ? buffer_length(&c->held->bytes) : 0;
+}
+
+/* How much more output the limit allows. */
+static size_t output_room(const struct conn *c)
+{
+    size_t owed = output_owed(c);
+    return owed < output_limit(c) ? output_limit(c) - owed : 0;
 }
 
 static void mark_dead(struct conn *c, const char *reason)
@@ -144,7 +168,8 @@ static int write_bytes(struct conn *c, const void *data, size_t len, bool may_se
         if (len == 0)
             return 0;
     }
-    if (buffer_append(&c->output, bytes, len, output_limit(c)) != 0) {
+    size_t queue_limit = buffer_length(&c->output) + output_room(c);
+    if (buffer_append(&c->output, bytes, len, queue_limit) != 0) {
         mark_dead(c, "too slow: output queue full");
         return -1;
     }
@@ -316,8 +341,15 @@ static void deliver_input(struct conn *c, const uint8_t *data, size_t len)
     }
     c->bytes_in += len;
     const struct service *s = c->listener->service;
-    if (s->on_data)
-        RUN_CALLBACK(c, s->on_data(c, data, len));
+    if (!s->on_data)
+        return;
+    uint64_t answered = c->bytes_out + output_owed(c);
+    RUN_CALLBACK(c, s->on_data(c, data, len));
+    /* A peer still sending after the stop, and being answered, is in the
+     * middle of a stream: a pause in it must not end the connection, or
+     * what it sends next would meet a closed socket and a reset. */
+    if ((c->flags & CONN_STOPPING) && c->bytes_out + output_owed(c) > answered)
+        c->flags |= CONN_STOP_AT_EOF;
 }
 
 void conn_handle_readable(struct conn *c)
@@ -328,7 +360,7 @@ void conn_handle_readable(struct conn *c)
         return;
     /* Never read more than the output queue could absorb if the service
      * answered every byte, so echo cannot pass the limit. */
-    size_t room = output_limit(c) - buffer_length(&c->output);
+    size_t room = output_room(c);
     uint8_t chunk[CONN_READ_CHUNK];
     size_t want = room < sizeof(chunk) ? room : sizeof(chunk);
     if (want == 0)
@@ -347,7 +379,7 @@ void conn_handle_readable(struct conn *c)
 
 static bool input_paused(const struct conn *c)
 {
-    return (c->flags & CONN_READ_PAUSED) || buffer_length(&c->output) >= output_limit(c) / 2;
+    return (c->flags & CONN_READ_PAUSED) || output_owed(c) >= output_limit(c) / 2;
 }
 
 static void hold_input(struct conn *c, const uint8_t *data, size_t len)
@@ -374,10 +406,20 @@ static void free_held_input(struct conn *c)
 void conn_receive(struct conn *c, const uint8_t *data, size_t len)
 {
     /* Bytes held earlier go first, so new ones wait behind them. */
-    if (c->held || input_paused(c))
+    if (c->held || input_paused(c)) {
         hold_input(c, data, len);
-    else
-        deliver_input(c, data, len);
+        return;
+    }
+    if (len == 0) {
+        deliver_input(c, NULL, 0);
+        return;
+    }
+    size_t room = output_room(c);
+    size_t now = len < room ? len : room;
+    if (now > 0)
+        deliver_input(c, data, now);
+    if (now < len)
+        hold_input(c, data + now, len - now);
 }
 
 void conn_release_held_input(struct conn *c)
@@ -389,6 +431,10 @@ void conn_release_held_input(struct conn *c)
         size_t len = buffer_length(&h->bytes);
         if (len > CONN_READ_CHUNK)
             len = CONN_READ_CHUNK;
+        if (len > output_room(c))
+            len = output_room(c);
+        if (len == 0)
+            break;
         /* The service may queue output but never touches held input. */
         deliver_input(c, buffer_peek(&h->bytes), len);
         buffer_consume(&h->bytes, len);
@@ -440,6 +486,7 @@ void conn_handle_writable(struct conn *c)
 
 void conn_take_output(struct conn *c, struct buffer *dst)
 {
+    c->output_in_flight += buffer_length(&c->output);
     *dst = c->output;
     buffer_init(&c->output);
 }
@@ -447,6 +494,7 @@ void conn_take_output(struct conn *c, struct buffer *dst)
 void conn_sent(struct conn *c, size_t n)
 {
     c->bytes_out += n;
+    c->output_in_flight -= n < c->output_in_flight ? n : c->output_in_flight;
     /* With writes queued, a generator's batch lands in the output buffer,
      * so one round is one batch to send. */
     if (!(c->flags & CONN_DEAD) && buffer_is_empty(&c->output))
@@ -463,13 +511,50 @@ void conn_handle_timer(struct conn *c, int64_t now_ms)
         RUN_CALLBACK(c, s->on_timer(c));
 }
 
-void conn_begin_stop(struct conn *c, bool drain_socket)
+/* Bytes waiting in the socket's receive queue, not yet read; 0 when the
+ * kernel cannot say. */
+static size_t unread_in_socket(const struct conn *c)
 {
-    /* Bytes the peer sent before the stop are already in the socket: read
-     * them, so a request that raced the signal is still answered. */
-    if (drain_socket)
-        conn_handle_readable(c);
+    int n = 0;
+    if ((c->flags & CONN_DATAGRAM) || ioctl(c->fd, SIOCINQ, &n) != 0 || n < 0)
+        return 0;
+    return (size_t)n;
+}
+
+void conn_begin_stop(struct conn *c)
+{
     c->flags |= CONN_STOPPING;
+}
+
+/* True while a stopping connection is still in a conversation: its peer has
+ * sent bytes not yet read (and not half-closed), or input is held. Closing
+ * then would lose those bytes and, with bytes unread, reset the peer. */
+static bool peer_still_sending(const struct conn *c)
+{
+    if (input_held(c) > 0)
+        return true;
+    /* A paused connection cannot read them; its service decided. */
+    if (c->flags & (CONN_EOF_SEEN | CONN_CLOSING | CONN_READ_PAUSED))
+        return false;
+    return unread_in_socket(c) > 0;
+}
+
+void conn_cut_at_grace(struct conn *c, struct conn_cut *cut)
+{
+    if (!(c->flags & CONN_DEAD)) {
+        cut->connections++;
+        cut->unread += unread_in_socket(c) + input_held(c);
+        cut->unsent += output_owed(c);
+    }
+    mark_dead(c, "grace period over");
+}
+
+void conn_cut_log(const struct conn_cut *cut)
+{
+    if (cut->connections > 0)
+        log_warn("grace period over: %zu connection%s cut, %llu bytes unread, %llu unsent",
+                 cut->connections, cut->connections == 1 ? "" : "s",
+                 (unsigned long long)cut->unread, (unsigned long long)cut->unsent);
 }
 
 unsigned conn_interest(const struct conn *c)
@@ -478,8 +563,11 @@ unsigned conn_interest(const struct conn *c)
     if (c->flags & (CONN_DEAD | CONN_DATAGRAM))
         return 0;
     unsigned mask = 0;
-    bool no_input = c->flags & (CONN_EOF_SEEN | CONN_CLOSING | CONN_READ_PAUSED | CONN_STOPPING);
-    if (!no_input && buffer_length(&c->output) < output_limit(c) / 2)
+    /* A stopping connection still reads: what its peer sent is answered
+     * (conn_begin_stop). */
+    bool no_input = c->flags & (CONN_EOF_SEEN | CONN_CLOSING | CONN_READ_PAUSED);
+    /* Held input goes to the service before anything new is read. */
+    if (!no_input && input_held(c) == 0 && output_owed(c) < output_limit(c) / 2)
         mask |= CONN_WANT_READ;
     if (!buffer_is_empty(&c->output))
         mask |= CONN_WANT_WRITE;
@@ -503,8 +591,10 @@ bool conn_is_finished(const struct conn *c)
     if ((c->flags & CONN_CLOSING) && drained)
         return true;
     /* While stopping, a connection is done once it owes the peer nothing:
-     * no queued bytes and no timer (a pending slow answer). */
-    if ((c->flags & CONN_STOPPING) && drained && c->deadline_ms == 0)
+     * no queued bytes, no timer (a pending slow answer), and nothing the
+     * peer sent is left to read and answer. */
+    if ((c->flags & CONN_STOPPING) && output_owed(c) == 0 && c->deadline_ms == 0 &&
+        !peer_still_sending(c) && (!(c->flags & CONN_STOP_AT_EOF) || (c->flags & CONN_EOF_SEEN)))
         return true;
     /* The peer closed its side and the service neither closed nor has
      * anything more coming: nothing can ever happen again. */

@@ -68,6 +68,9 @@ struct conn {
     void *model_data;        /* The model's own, or NULL; conn.c never touches it. */
     struct mailbox *mailbox; /* Bytes posted from other threads (core/mailbox.h). */
     struct buffer output;
+    /* Output a completion model took (conn_take_output) and has not yet
+     * reported sent: it still counts against the output limit. */
+    size_t output_in_flight;
     struct address peer;
     /* Input received while paused (conn_receive), or NULL: allocated only
      * while holding, so an idle connection costs nothing. */
@@ -119,16 +122,18 @@ void conn_handle_writable(struct conn *c);
 
 /*
  * The most input conn_receive holds for a paused connection before it
- * drops it: as much as a completion model can have had in flight when the
- * pause began (the uring model's ring of receive buffers).
+ * drops it. A completion model keeps at most one receive in flight per
+ * connection, so what can arrive after the pause is one receive buffer.
  */
-#define CONN_HELD_INPUT_MAX ((size_t)8 * 1024 * 1024)
+#define CONN_HELD_INPUT_MAX ((size_t)CONN_READ_CHUNK)
 
 /*
  * Bytes the model received for c; len 0 is the end of the stream. Accepted
  * at any time: while input is paused (the service paused reading, or half
- * the output limit is queued) they are held, in order, and handed on by
- * conn_release_held_input once input resumes.
+ * the output limit is queued or in flight) they are held, in order, and
+ * handed on by conn_release_held_input once input resumes. The service is
+ * handed no more than the output limit has room for, as a readiness model
+ * reads no more; the rest is held.
  */
 void conn_receive(struct conn *c, const uint8_t *data, size_t len);
 
@@ -140,7 +145,9 @@ void conn_release_held_input(struct conn *c);
 /*
  * Moves everything queued for sending into dst, which must be empty, so the
  * model can send it from memory that later writes will not move. Until the
- * model reports it with conn_sent, the connection sees it as sent.
+ * model reports it with conn_sent it is in flight: no longer queued, but
+ * still counted against the output limit, so a peer that does not read
+ * pauses input however the bytes are split between queue and send.
  */
 void conn_take_output(struct conn *c, struct buffer *dst);
 
@@ -152,12 +159,31 @@ void conn_sent(struct conn *c, size_t n);
 void conn_handle_timer(struct conn *c, int64_t now_ms);
 
 /*
- * The server is stopping: take no new input, and close as soon as nothing
- * the peer asked for is pending. Readiness models pass drain_socket to read
- * what the peer sent before the stop; a completion model receives that
- * through its completions already in flight.
+ * The server is stopping. The connection goes on reading and answering, and
+ * is finished once it owes the peer nothing (no output queued or in flight,
+ * no timer) and nothing the peer sent waits to be read (its socket's receive
+ * queue is empty, as SIOCINQ tells, and no input is held). Once the service
+ * answers something the peer sent after the stop, the peer is mid-stream and
+ * the connection is served until it half-closes, so a pause in the stream
+ * cannot close it under the peer. So a client streaming into echo is
+ * answered to the end and sees a FIN, not a reset; an idle one is finished
+ * at once; one that sends forever is cut when the grace period ends.
  */
-void conn_begin_stop(struct conn *c, bool drain_socket);
+void conn_begin_stop(struct conn *c);
+
+/* What connections cut at the end of the grace period left undone. */
+struct conn_cut {
+    size_t connections;
+    uint64_t unread; /* Bytes the peer sent that were never answered. */
+    uint64_t unsent; /* Answers that never left. */
+};
+
+/* The grace period is over: adds what c leaves undone to cut, then aborts
+ * c. The model destroys it as after conn_abort. */
+void conn_cut_at_grace(struct conn *c, struct conn_cut *cut);
+
+/* Logs what the cut connections left undone, when there were any. */
+void conn_cut_log(const struct conn_cut *cut);
 
 /* Everything a model asks a connection after anything that may have
  * changed it, answered together. */

@@ -191,11 +191,13 @@ static void drive(struct conn *c, struct mailbox_hub *hub, int64_t grace_ms,
             grace_begin(&grace, grace_ms);
             if (listeners)
                 listener_set_stop(listeners);
-            conn_begin_stop(c, true);
+            conn_begin_stop(c);
             continue;
         }
         if (grace_over(&grace)) {
-            conn_abort(c, "grace period over");
+            struct conn_cut cut = {0};
+            conn_cut_at_grace(c, &cut);
+            conn_cut_log(&cut);
             break;
         }
         unsigned interest = conn_interest(c);

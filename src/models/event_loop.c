@@ -170,7 +170,6 @@ static int wait_and_dispatch(struct loop *loop, int timeout_ms, char *err, size_
 
 static const struct loop_hooks event_loop_hooks = {
     .queue_writes = false,
-    .drain_on_stop = true,
     .watch_stop = watch_stop,
     .watch_mail = watch_mail,
     .wait = wait_and_dispatch,

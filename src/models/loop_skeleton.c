@@ -156,22 +156,31 @@ void loop_begin_stop(struct loop *loop)
     for (size_t fd = 0; fd < loop->conns_capacity; fd++) {
         struct conn *c = loop->conns[fd];
         if (c) {
-            conn_begin_stop(c, loop->hooks->drain_on_stop);
+            conn_begin_stop(c);
             loop->hooks->reconcile(loop, c);
         }
     }
 }
 
-static void abort_all(struct loop *loop)
+/* Cuts every connection left when the grace period ends (or the loop
+ * failed), and logs what they left undone. */
+static void cut_all(struct loop *loop)
 {
-    for (size_t fd = 0; fd < loop->conns_capacity; fd++)
-        if (loop->conns[fd])
-            loop_abort_conn(loop, loop->conns[fd], "grace period over");
+    struct conn_cut cut = {0};
+    for (size_t fd = 0; fd < loop->conns_capacity; fd++) {
+        if (loop->conns[fd]) {
+            conn_cut_at_grace(loop->conns[fd], &cut);
+            loop_drop_conn(loop, loop->conns[fd]);
+        }
+    }
     /* Datagram connections have no entry, but every one still alive waits
      * on a timer, so the heap holds them all. */
     struct conn *c;
-    while ((c = timer_heap_pop_expired(&loop->timers, INT64_MAX)) != NULL)
-        loop_abort_conn(loop, c, "grace period over");
+    while ((c = timer_heap_pop_expired(&loop->timers, INT64_MAX)) != NULL) {
+        conn_cut_at_grace(c, &cut);
+        loop_drop_conn(loop, c);
+    }
+    conn_cut_log(&cut);
 }
 
 /* ---- Setup -------------------------------------------------------------- */
@@ -254,7 +263,7 @@ int loop_run(struct loop *loop, char *err, size_t errlen)
     }
     if (loop->hooks->quiesce)
         loop->hooks->quiesce(loop);
-    abort_all(loop);
+    cut_all(loop);
     return rc;
 }
 

@@ -33,9 +33,6 @@ struct loop_hooks {
     /* True for completion models: conn_write only queues, and the model
      * sends what conn_take_output hands it (struct conn_owner). */
     bool queue_writes;
-    /* Whether a stopping connection first reads what the peer sent before
-     * the stop (conn_begin_stop). */
-    bool drain_on_stop;
     /* Starts watching the stop signal's descriptor (core/stop.h) and, when
      * mail is set up, the hub's wake descriptor. 0, or -1 with errno set. */
     int (*watch_stop)(struct loop *loop);
