@@ -38,7 +38,8 @@ struct serve_options {
     struct service_config config;     /* What every service's connections obey. */
     struct service_settings settings; /* What one service alone reads (--delay). */
     int64_t grace_ms;
-    long max_conns; /* 0: the model's default. */
+    long max_conns;     /* 0: the model's default. */
+    long max_datagrams; /* 0: as many as max_conns. */
     enum log_level level;
     struct udp_rate udp_rate;
     long threads;        /* Event loops in the process. */
@@ -67,6 +68,8 @@ static void print_help(void)
            "      --max-conns N     connections served at once; more wait in the backlog\n"
            "                        (default: 1024 for thread and fork, 1 for iterative,\n"
            "                        the descriptor limit for the event loops)\n"
+           "      --max-datagrams N UDP requests served at once, apart from --max-conns;\n"
+           "                        more wait in the socket buffer (default: --max-conns)\n"
            "      --grace DURATION  how long a stop waits for open connections (default 5s)\n"
            "  -t, --threads N       run N event loops in the process (select, poll, epoll,\n"
            "                        uring)\n"
@@ -81,7 +84,8 @@ static void print_help(void)
            "      --max-queue BYTES unsent bytes one client may queue before it is\n"
            "                        dropped as too slow (default 256K)\n"
            "      --allow-amplification\n"
-           "                        let UDP chargen answer with more bytes than the request\n"
+           "                        let a UDP request get more than one reply, or one\n"
+           "                        longer than itself (chargen's random 0-512)\n"
            "  -q, --quiet           log only warnings and errors\n"
            "  -v, --verbose         also log each close, with bytes in and out\n"
            "  -h, --help            show this help\n"
@@ -126,6 +130,7 @@ static int parse_options(int argc, char **argv, struct serve_options *opt)
         {"model", required_argument, NULL, 'm'},
         {"delay", required_argument, NULL, 'd'},
         {"max-conns", required_argument, NULL, 'c'},
+        {"max-datagrams", required_argument, NULL, 'D'},
         {"grace", required_argument, NULL, 'g'},
         {"udp-rate", required_argument, NULL, 'u'},
         {"max-line", required_argument, NULL, 'L'},
@@ -162,6 +167,13 @@ static int parse_options(int argc, char **argv, struct serve_options *opt)
             if (parse_count(optarg, MAX_CONNS_CEILING, &opt->max_conns) != 0)
                 return cli_usage_error(
                            "serve", "bad --max-conns '%s': expected a whole number from 1", optarg),
+                       -1;
+            break;
+        case 'D':
+            if (parse_count(optarg, MAX_CONNS_CEILING, &opt->max_datagrams) != 0)
+                return cli_usage_error("serve",
+                                       "bad --max-datagrams '%s': expected a whole number from 1",
+                                       optarg),
                        -1;
             break;
         case 'u': {
@@ -404,6 +416,7 @@ int command_serve(int argc, char **argv)
 
     struct server srv = {
         .max_conns = opt.max_conns ? (size_t)opt.max_conns : default_max_conns(opt.model),
+        .max_datagrams = (size_t)opt.max_datagrams,
         .grace_ms = opt.grace_ms,
         .udp_rate = opt.udp_rate,
         .shared_listeners = opt.balance_shared,

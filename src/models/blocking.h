@@ -21,6 +21,9 @@ struct accepted {
     int fd;                  /* The TCP client; -1 for a datagram. */
     const uint8_t *datagram; /* The request, valid until the next wait. */
     size_t datagram_len;
+    /* Longest it may be served, in ms (0: no bound); past it the
+     * connection is aborted. */
+    int64_t serve_limit_ms;
 };
 
 /* The hooks through which blocking_accept_loop calls its model: what to do

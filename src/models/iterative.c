@@ -3,14 +3,26 @@
  * is served from accept to close before the next is accepted; the others
  * wait in the listen backlog. Correct, simple, and as slow as its slowest
  * client. Over UDP it is one datagram at a time.
+ *
+ * A datagram is served for at most ITERATIVE_DATAGRAM_MS: nobody is
+ * connected to wait for it, and while it is served every TCP client waits,
+ * so a request whose answer takes longer (upper with a longer --delay) is
+ * dropped unanswered at that bound rather than let a stream of them keep
+ * TCP waiting. The listeners take turns, so a TCP client waits for at most
+ * one datagram.
  */
 
 #include "models/blocking.h"
 
+#define ITERATIVE_DATAGRAM_MS 1000
+
 static void serve_now(void *ctx, const struct accepted *a)
 {
     struct server *srv = ctx;
-    blocking_serve(a, srv->grace_ms, &srv->listeners);
+    struct accepted bounded = *a;
+    if (a->fd < 0)
+        bounded.serve_limit_ms = ITERATIVE_DATAGRAM_MS;
+    blocking_serve(&bounded, srv->grace_ms, &srv->listeners);
 }
 
 static int run_iterative(struct server *srv, char *err, size_t errlen)

@@ -20,7 +20,10 @@
 /* Everything a model needs to serve: what sockserv serve parsed and bound. */
 struct server {
     struct listener_set listeners;
-    size_t max_conns;         /* Connections served at once; beyond, clients wait in the backlog. */
+    size_t max_conns; /* Connections served at once; beyond, clients wait in the backlog. */
+    /* UDP requests served at once, apart from max_conns so that slow
+     * datagrams never take TCP's capacity; 0: as many as max_conns. */
+    size_t max_datagrams;
     int64_t grace_ms;         /* How long a stop waits for open connections. */
     struct udp_rate udp_rate; /* Each receiving thread keeps its own buckets. */
     /* --balance shared: every loop and worker takes clients from the same

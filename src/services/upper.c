@@ -10,7 +10,8 @@
  * connection stops reading, which pushes back on the client. An overlong
  * line is answered with an error line in its place. At end of stream the
  * queued lines (and an unterminated last line) are still answered, then the
- * connection closes.
+ * connection closes. Over UDP, a datagram's lines come back together in
+ * one reply datagram after one delay.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,7 +129,10 @@ static void upper_timer(struct conn *c)
     struct upper_state *st = conn_state(c);
     const uint8_t *head = buffer_peek(&st->answers);
     size_t total = buffer_length(&st->answers);
-    const uint8_t *lf = head ? memchr(head, '\n', total) : NULL;
+    /* A datagram gets one reply (core/conn.h), so its lines are answered
+     * together after one delay: no longer than the request, and holding
+     * its connection for one delay rather than one per line. */
+    const uint8_t *lf = head && !conn_is_datagram(c) ? memchr(head, '\n', total) : NULL;
     size_t len = lf ? (size_t)(lf - head) + 1 : total;
     if (len > 0 && conn_write(c, head, len) != 0)
         return;
