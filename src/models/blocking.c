@@ -99,9 +99,17 @@ static bool take_client(struct acceptor *a, struct listener *l, struct accepted 
     return true;
 }
 
-static enum wait_result acceptor_wait(struct acceptor *a, bool accepting, int extra_fd,
+static bool accepting(const struct accept_hooks *hooks, enum transport transport)
+{
+    return !hooks->accepting || hooks->accepting(hooks->ctx, transport);
+}
+
+static enum wait_result acceptor_wait(struct acceptor *a, const struct accept_hooks *hooks,
                                       struct accepted *out)
 {
+    int extra_fd = hooks->extra_fd;
+    bool tcp = accepting(hooks, TRANSPORT_TCP);
+    bool udp = accepting(hooks, TRANSPORT_UDP);
     struct server *srv = a->srv;
     struct pollfd fds[MAX_WAIT_FDS];
     struct listener *owners[MAX_WAIT_FDS];
@@ -113,7 +121,9 @@ static enum wait_result acceptor_wait(struct acceptor *a, bool accepting, int ex
         if (extra_fd >= 0)
             fds[n++] = (struct pollfd){.fd = extra_fd, .events = POLLIN};
         nfds_t first_listener = n;
-        for (size_t i = 0; accepting && i < srv->listeners.count && n < MAX_WAIT_FDS; i++) {
+        for (size_t i = 0; i < srv->listeners.count && n < MAX_WAIT_FDS; i++) {
+            if (!(srv->listeners.items[i].transport == TRANSPORT_UDP ? udp : tcp))
+                continue;
             owners[n] = &srv->listeners.items[i];
             fds[n++] = (struct pollfd){.fd = srv->listeners.items[i].fd, .events = POLLIN};
         }
@@ -171,8 +181,7 @@ int blocking_accept_loop(struct server *srv, const struct accept_hooks *hooks, c
         error_set(err, errlen, "out of memory");
     while (rc == 0) {
         struct accepted a;
-        bool accepting = !hooks->accepting || hooks->accepting(hooks->ctx);
-        enum wait_result r = acceptor_wait(&acceptor, accepting, hooks->extra_fd, &a);
+        enum wait_result r = acceptor_wait(&acceptor, hooks, &a);
         if (r == WAIT_STOP)
             break;
         if (r == WAIT_ERROR) {

@@ -31,8 +31,9 @@ struct accepted {
  * descriptor of the model's becomes readable. */
 struct accept_hooks {
     void *ctx;
-    /* Whether to take more clients now (the model's bound). */
-    bool (*accepting)(void *ctx);
+    /* Whether to take more clients of transport now (the model's bound
+     * for that transport: --max-conns, or --max-datagrams for UDP). */
+    bool (*accepting)(void *ctx, enum transport transport);
     /* A client was accepted or an admitted datagram received. */
     void (*client)(void *ctx, const struct accepted *a);
     /* extra_fd (-1 for none) became readable: a thread or child ended. */

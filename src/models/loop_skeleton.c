@@ -131,11 +131,6 @@ void loop_set_receiving(struct loop *loop, bool on)
     loop->receiving = on;
 }
 
-size_t loop_datagram_limit(const struct loop *loop)
-{
-    return loop->srv->max_datagrams ? loop->srv->max_datagrams : loop->srv->max_conns;
-}
-
 static void datagram_started(void *ctx, struct conn *c)
 {
     /* A datagram connection has no descriptor entry, so this cannot fail. */
@@ -150,7 +145,7 @@ static void datagram_delivered(void *ctx, struct conn *c)
 
 void loop_receive_datagrams(struct loop *loop, struct listener *l, int max_batches)
 {
-    size_t limit = loop_datagram_limit(loop);
+    size_t limit = server_max_datagrams(loop->srv);
     for (int batch = 0; batch < max_batches && loop->datagram_count < limit; batch++) {
         size_t room = limit - loop->datagram_count;
         int max = room < DATAGRAM_BATCH ? (int)room : DATAGRAM_BATCH;
@@ -274,7 +269,7 @@ int loop_run(struct loop *loop, char *err, size_t errlen)
         if (!loop->grace.stopping && !loop->listening && loop->conn_count < loop->srv->max_conns)
             loop_set_listening(loop, true);
         if (!loop->grace.stopping && !loop->receiving &&
-            loop->datagram_count < loop_datagram_limit(loop))
+            loop->datagram_count < server_max_datagrams(loop->srv))
             loop_set_receiving(loop, true);
         if (loop->hooks->end_turn)
             loop->hooks->end_turn(loop);

@@ -139,9 +139,6 @@ void loop_set_listening(struct loop *loop, bool on);
 /* Starts or stops receiving datagrams (no-op when already so). */
 void loop_set_receiving(struct loop *loop, bool on);
 
-/* The most datagram connections this loop holds at once. */
-size_t loop_datagram_limit(const struct loop *loop);
-
 /* The stop signal fired: begin the graceful stop (once). */
 void loop_begin_stop(struct loop *loop);
 

@@ -36,6 +36,12 @@ struct server {
     int (*announce)(const struct server *srv, char *err, size_t errlen);
 };
 
+/* The datagram budget: --max-datagrams, or as many as --max-conns. */
+static inline size_t server_max_datagrams(const struct server *srv)
+{
+    return srv->max_datagrams ? srv->max_datagrams : srv->max_conns;
+}
+
 struct model {
     const char *name;
     const char *summary; /* One line for --help. */

@@ -60,7 +60,7 @@ static void arm_listener(struct uring_loop *u, size_t i)
     struct loop *loop = &u->loop;
     struct listener *l = &loop->srv->listeners.items[i];
     bool udp = l->transport == TRANSPORT_UDP;
-    size_t max = udp ? loop_datagram_limit(loop) : loop->srv->max_conns;
+    size_t max = udp ? server_max_datagrams(loop->srv) : loop->srv->max_conns;
     size_t count = udp ? loop->datagram_count : loop->conn_count;
     size_t room = max > count ? max - count : 0;
     if (u->listener_requests[i] != LISTENER_IDLE || l->fd < 0 || room == 0)

@@ -1,8 +1,8 @@
 """
-UDP work never takes TCP's capacity. Datagrams have a budget of their own
-(--max-datagrams, by default as many as --max-conns): slow upper datagrams
-that fill it only pause the UDP listeners, and a TCP echo client on the
-same server is served at once. Under iterative, which serves one client at
+UDP work never takes TCP's capacity, under every model. Datagrams have a
+budget of their own (--max-datagrams, by default as many as --max-conns):
+slow upper datagrams that fill it only pause the UDP listeners, and a TCP
+echo client on the same server is served at once. Under iterative, which serves one client at
 a time, a datagram is served for at most 1 s and the listeners take turns,
 so a TCP client waits for one datagram at most, never for a queue of them
 or for lines x --delay.
@@ -36,7 +36,7 @@ def assert_tcp_echo_prompt(server, model):
     assert took < PROMPT, f"{model}: TCP echo took {took:.2f}s while UDP work was queued"
 
 
-@pytest.mark.parametrize("model", ["epoll", "uring", "poll", "select"])
+@pytest.mark.parametrize("model", ["epoll", "uring", "poll", "select", "thread", "fork"])
 def test_full_datagram_budget_leaves_tcp_served(servers, model):
     server = start_udp(servers, "tcp://127.0.0.1:0/echo", "udp://127.0.0.1:0/upper",
                        model=model, options=SLOW + ["--max-conns", "4"])
@@ -52,7 +52,7 @@ def test_full_datagram_budget_leaves_tcp_served(servers, model):
             s.close()
 
 
-@pytest.mark.parametrize("model", ["epoll", "poll"])
+@pytest.mark.parametrize("model", ["epoll", "poll", "uring", "thread", "fork"])
 def test_max_datagrams_bounds_udp_alone(servers, model):
     # --max-datagrams 2 with a generous --max-conns: two datagrams are
     # served at once, the other two wait their turn rather than being lost.
