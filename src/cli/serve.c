@@ -25,6 +25,7 @@
 #define DEFAULT_MODEL "epoll"
 #define DEFAULT_DELAY_MS 5000
 #define DEFAULT_GRACE_MS 5000
+#define DEFAULT_DATAGRAM_TIME_MS 1000
 #define DEFAULT_MAX_LINE 4096
 #define DEFAULT_MAX_OUTPUT (256 * 1024)
 /* Descriptors kept back from the connection limit for listeners, the stop
@@ -38,8 +39,9 @@ struct serve_options {
     struct service_config config;     /* What every service's connections obey. */
     struct service_settings settings; /* What one service alone reads (--delay). */
     int64_t grace_ms;
-    long max_conns;     /* 0: the model's default. */
-    long max_datagrams; /* 0: as many as max_conns. */
+    int64_t datagram_time_ms; /* --datagram-time */
+    long max_conns;           /* 0: the model's default. */
+    long max_datagrams;       /* 0: as many as max_conns. */
     enum log_level level;
     struct udp_rate udp_rate;
     long threads;        /* Event loops in the process. */
@@ -70,6 +72,9 @@ static void print_help(void)
            "                        the descriptor limit for the event loops)\n"
            "      --max-datagrams N UDP requests served at once, apart from --max-conns;\n"
            "                        more wait in the socket buffer (default: --max-conns)\n"
+           "      --datagram-time DURATION\n"
+           "                        iterative with TCP listeners: longest one datagram is\n"
+           "                        served before it is dropped (default 1s)\n"
            "      --grace DURATION  how long a stop waits for open connections (default 5s)\n"
            "  -t, --threads N       run N event loops in the process (select, poll, epoll,\n"
            "                        uring)\n"
@@ -131,6 +136,7 @@ static int parse_options(int argc, char **argv, struct serve_options *opt)
         {"delay", required_argument, NULL, 'd'},
         {"max-conns", required_argument, NULL, 'c'},
         {"max-datagrams", required_argument, NULL, 'D'},
+        {"datagram-time", required_argument, NULL, 'T'},
         {"grace", required_argument, NULL, 'g'},
         {"udp-rate", required_argument, NULL, 'u'},
         {"max-line", required_argument, NULL, 'L'},
@@ -175,6 +181,10 @@ static int parse_options(int argc, char **argv, struct serve_options *opt)
                                        "bad --max-datagrams '%s': expected a whole number from 1",
                                        optarg),
                        -1;
+            break;
+        case 'T':
+            if (cli_parse_duration("serve", "--datagram-time", optarg, &opt->datagram_time_ms) != 0)
+                return -1;
             break;
         case 'u': {
             char why[128];
@@ -382,6 +392,7 @@ int command_serve(int argc, char **argv)
         .config = {.max_line = DEFAULT_MAX_LINE, .max_output = DEFAULT_MAX_OUTPUT},
         .settings = {.upper_delay_ms = DEFAULT_DELAY_MS},
         .grace_ms = DEFAULT_GRACE_MS,
+        .datagram_time_ms = DEFAULT_DATAGRAM_TIME_MS,
         .level = LOG_INFO,
         .udp_rate = {UDP_RATE_DEFAULT, UDP_BURST_DEFAULT},
         .threads = 1,
@@ -418,6 +429,7 @@ int command_serve(int argc, char **argv)
         .max_conns = opt.max_conns ? (size_t)opt.max_conns : default_max_conns(opt.model),
         .max_datagrams = (size_t)opt.max_datagrams,
         .grace_ms = opt.grace_ms,
+        .datagram_time_ms = opt.datagram_time_ms,
         .udp_rate = opt.udp_rate,
         .shared_listeners = opt.balance_shared,
     };

@@ -24,6 +24,9 @@ struct server {
     /* UDP requests served at once, apart from max_conns so that slow
      * datagrams never take TCP's capacity; 0: as many as max_conns. */
     size_t max_datagrams;
+    /* iterative: the longest one datagram is served while TCP clients may
+     * be waiting (--datagram-time). */
+    int64_t datagram_time_ms;
     int64_t grace_ms;         /* How long a stop waits for open connections. */
     struct udp_rate udp_rate; /* Each receiving thread keeps its own buckets. */
     /* --balance shared: every loop and worker takes clients from the same

@@ -3,9 +3,11 @@ UDP work never takes TCP's capacity, under every model. Datagrams have a
 budget of their own (--max-datagrams, by default as many as --max-conns):
 slow upper datagrams that fill it only pause the UDP listeners, and a TCP
 echo client on the same server is served at once. Under iterative, which serves one client at
-a time, a datagram is served for at most 1 s and the listeners take turns,
-so a TCP client waits for one datagram at most, never for a queue of them
-or for lines x --delay.
+a time, a datagram is served for at most --datagram-time (1 s) when TCP
+listeners share the server, and the listeners take turns, so a TCP client
+waits for one datagram at most, never for a queue of them or for lines x
+--delay. A UDP-only iterative server keeps no one waiting, and serves each
+datagram to its end.
 """
 
 import time
@@ -84,6 +86,29 @@ def test_iterative_serves_tcp_within_one_datagram_bound(servers):
     finally:
         for s in socks:
             s.close()
+
+
+def test_iterative_datagram_time_is_settable(servers):
+    server = start_udp(servers, "tcp://127.0.0.1:0/echo", "udp://127.0.0.1:0/upper",
+                       model="iterative", options=["--delay", "30s", "--datagram-time", "200ms"])
+    socks = fill_udp_budget(server, 3)
+    try:
+        time.sleep(0.1)
+        start = time.monotonic()
+        assert_tcp_echo_prompt(server, "iterative")
+        assert time.monotonic() - start < 1.0
+    finally:
+        for s in socks:
+            s.close()
+
+
+def test_udp_only_iterative_serves_a_slow_datagram_to_its_end(servers):
+    server = start_udp(servers, "udp://127.0.0.1:0/upper", model="iterative",
+                       options=["--delay", "1500ms"])
+    with udp_socket() as s:
+        s.sendto(b"slow but answered\n", udp_addr(server, "upper"))
+        replies = collect_replies([s], 1, timeout=4.0)
+    assert [r for r, _ in replies.values()] == [b"SLOW BUT ANSWERED\n"]
 
 
 def test_iterative_still_answers_a_datagram_within_the_bound(servers):
