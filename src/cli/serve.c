@@ -29,6 +29,7 @@
 #define DEFAULT_CHAT_BURST 40 /* Lines at once: a pasted paragraph. */
 #define CHAT_NOTICES_MAX_CEILING 10000000
 #define DEFAULT_GRACE_MS 5000
+#define DEFAULT_DATAGRAM_TIME_MS 1000
 #define DEFAULT_MAX_LINE 4096
 #define DEFAULT_MAX_OUTPUT (256 * 1024)
 /* Descriptors kept back from the connection limit for listeners, the stop
@@ -42,7 +43,9 @@ struct serve_options {
     struct service_config config;     /* What every service's connections obey. */
     struct service_settings settings; /* What one service alone reads (--delay). */
     int64_t grace_ms;
-    long max_conns; /* 0: the model's default. */
+    int64_t datagram_time_ms; /* --datagram-time */
+    long max_conns;           /* 0: the model's default. */
+    long max_datagrams;       /* 0: as many as max_conns. */
     enum log_level level;
     struct udp_rate udp_rate;
     long threads;        /* Event loops in the process. */
@@ -71,6 +74,11 @@ static void print_help(void)
            "      --max-conns N     connections served at once; more wait in the backlog\n"
            "                        (default: 1024 for thread and fork, 1 for iterative,\n"
            "                        the descriptor limit for the event loops)\n"
+           "      --max-datagrams N UDP requests served at once, apart from --max-conns;\n"
+           "                        more wait in the socket buffer (default: --max-conns)\n"
+           "      --datagram-time DURATION\n"
+           "                        iterative with TCP listeners: longest one datagram is\n"
+           "                        served before it is dropped (default 1s)\n"
            "      --grace DURATION  how long a stop waits for open connections (default 5s)\n"
            "  -t, --threads N       run N event loops in the process (select, poll, epoll,\n"
            "                        uring)\n"
@@ -85,7 +93,8 @@ static void print_help(void)
            "      --max-queue BYTES unsent bytes one client may queue before it is\n"
            "                        dropped as too slow (default 256K)\n"
            "      --allow-amplification\n"
-           "                        let UDP chargen answer with more bytes than the request\n"
+           "                        let a UDP request get more than one reply, or one\n"
+           "                        longer than itself (chargen's random 0-512)\n"
            "      --chat-notices-max N\n"
            "                        chat rooms of up to N members announce arrivals,\n"
            "                        departures and renames (default %d; 0: none)\n"
@@ -136,6 +145,8 @@ static int parse_options(int argc, char **argv, struct serve_options *opt)
         {"model", required_argument, NULL, 'm'},
         {"delay", required_argument, NULL, 'd'},
         {"max-conns", required_argument, NULL, 'c'},
+        {"max-datagrams", required_argument, NULL, 'D'},
+        {"datagram-time", required_argument, NULL, 'T'},
         {"grace", required_argument, NULL, 'g'},
         {"udp-rate", required_argument, NULL, 'u'},
         {"chat-notices-max", required_argument, NULL, 'N'},
@@ -175,6 +186,17 @@ static int parse_options(int argc, char **argv, struct serve_options *opt)
                 return cli_usage_error(
                            "serve", "bad --max-conns '%s': expected a whole number from 1", optarg),
                        -1;
+            break;
+        case 'D':
+            if (parse_count(optarg, MAX_CONNS_CEILING, &opt->max_datagrams) != 0)
+                return cli_usage_error("serve",
+                                       "bad --max-datagrams '%s': expected a whole number from 1",
+                                       optarg),
+                       -1;
+            break;
+        case 'T':
+            if (cli_parse_duration("serve", "--datagram-time", optarg, &opt->datagram_time_ms) != 0)
+                return -1;
             break;
         case 'u': {
             char why[128];
@@ -410,6 +432,7 @@ int command_serve(int argc, char **argv)
                      .chat_rate_per_second = DEFAULT_CHAT_RATE,
                      .chat_rate_burst = DEFAULT_CHAT_BURST},
         .grace_ms = DEFAULT_GRACE_MS,
+        .datagram_time_ms = DEFAULT_DATAGRAM_TIME_MS,
         .level = LOG_INFO,
         .udp_rate = {UDP_RATE_DEFAULT, UDP_BURST_DEFAULT},
         .threads = 1,
@@ -444,7 +467,9 @@ int command_serve(int argc, char **argv)
 
     struct server srv = {
         .max_conns = opt.max_conns ? (size_t)opt.max_conns : default_max_conns(opt.model),
+        .max_datagrams = (size_t)opt.max_datagrams,
         .grace_ms = opt.grace_ms,
+        .datagram_time_ms = opt.datagram_time_ms,
         .udp_rate = opt.udp_rate,
         .shared_listeners = opt.balance_shared,
     };

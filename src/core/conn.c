@@ -29,6 +29,16 @@
 /* Stopping, and the service answered what the peer sent after the stop:
  * the peer is mid-stream, so serve it until it half-closes. */
 #define CONN_STOP_AT_EOF 0x100u
+/* A datagram connection has sent its one reply. */
+#define CONN_REPLIED 0x200u
+
+/* Without --allow-amplification a request gets at most one reply datagram,
+ * no longer than the request, or than this many bytes: enough for daytime's
+ * line (26 bytes) and time's 4, which RFC 867 and 868 send in answer to any
+ * datagram, an empty one included. On the wire that is at most 54 bytes
+ * for 28 (IPv4 headers included), under twice the request, where chargen's
+ * RFC answer is 358 times it. */
+#define DATAGRAM_SMALL_REPLY 32
 
 /* A generator refills at most this many times per writable event, so one
  * fast reader cannot starve the other connections of an event loop. */
@@ -124,8 +134,30 @@ static ssize_t send_now(struct conn *c, const void *data, size_t len)
     }
 }
 
+/* True when the reply may leave: the amplification budget, enforced here
+ * whatever the service, bounds every request to one reply datagram of
+ * conn_reply_budget bytes (or DATAGRAM_SMALL_REPLY), so one request can
+ * never fan out into many datagrams. */
+static bool datagram_reply_allowed(struct conn *c, size_t len)
+{
+    if (c->listener->config->allow_amplification)
+        return true;
+    size_t budget = conn_reply_budget(c);
+    if (budget < DATAGRAM_SMALL_REPLY)
+        budget = DATAGRAM_SMALL_REPLY;
+    if ((c->flags & CONN_REPLIED) || len > budget) {
+        log_debug("%s: reply of %zu bytes not sent: over the amplification budget",
+                  c->listener->service->name, len);
+        return false;
+    }
+    c->flags |= CONN_REPLIED;
+    return true;
+}
+
 static int send_datagram(struct conn *c, const void *data, size_t len)
 {
+    if (!datagram_reply_allowed(c, len))
+        return 0;
     if (c->owner && c->owner->send_datagram) {
         c->owner->send_datagram(c->owner, c, data, len);
         c->bytes_out += len;

@@ -3,14 +3,33 @@
  * is served from accept to close before the next is accepted; the others
  * wait in the listen backlog. Correct, simple, and as slow as its slowest
  * client. Over UDP it is one datagram at a time.
+ *
+ * When the server has TCP listeners too, a datagram is served for at most
+ * --datagram-time: nobody is connected to wait for it, and while it is
+ * served every TCP client waits, so a request whose answer takes longer
+ * (upper with a longer --delay) is dropped unanswered at that bound rather
+ * than let a stream of them keep TCP waiting. The listeners take turns, so
+ * a TCP client waits for one datagram at most. A UDP-only server has no one
+ * else to keep waiting, and serves each datagram to its end.
  */
 
 #include "models/blocking.h"
 
+static bool has_tcp_listener(const struct server *srv)
+{
+    for (size_t i = 0; i < srv->listeners.count; i++)
+        if (srv->listeners.items[i].transport == TRANSPORT_TCP)
+            return true;
+    return false;
+}
+
 static void serve_now(void *ctx, const struct accepted *a)
 {
     struct server *srv = ctx;
-    blocking_serve(a, srv->grace_ms, &srv->listeners);
+    struct accepted bounded = *a;
+    if (a->fd < 0 && has_tcp_listener(srv))
+        bounded.serve_limit_ms = srv->datagram_time_ms;
+    blocking_serve(&bounded, srv->grace_ms, &srv->listeners);
 }
 
 static int run_iterative(struct server *srv, char *err, size_t errlen)

@@ -27,8 +27,10 @@ static int remember(struct loop *loop, struct conn *c)
             return -1;
         loop->conns = grown;
         loop->conns[c->fd] = c;
+        loop->conn_count++;
+    } else {
+        loop->datagram_count++;
     }
-    loop->conn_count++;
     return 0;
 }
 
@@ -38,9 +40,12 @@ void loop_drop_conn(struct loop *loop, struct conn *c)
     if (loop->hooks->forget)
         loop->hooks->forget(loop, c);
     timer_heap_remove(&loop->timers, c);
-    if (!conn_is_datagram(c))
+    if (conn_is_datagram(c)) {
+        loop->datagram_count--;
+    } else {
         loop->conns[c->fd] = NULL;
-    loop->conn_count--;
+        loop->conn_count--;
+    }
     conn_destroy(c);
 }
 
@@ -114,8 +119,16 @@ void loop_set_listening(struct loop *loop, bool on)
 {
     if (loop->listening == on)
         return;
-    loop->hooks->listen(loop, on);
+    loop->hooks->listen(loop, TRANSPORT_TCP, on);
     loop->listening = on;
+}
+
+void loop_set_receiving(struct loop *loop, bool on)
+{
+    if (loop->receiving == on || !loop->datagrams_in)
+        return;
+    loop->hooks->listen(loop, TRANSPORT_UDP, on);
+    loop->receiving = on;
 }
 
 static void datagram_started(void *ctx, struct conn *c)
@@ -132,15 +145,16 @@ static void datagram_delivered(void *ctx, struct conn *c)
 
 void loop_receive_datagrams(struct loop *loop, struct listener *l, int max_batches)
 {
-    for (int batch = 0; batch < max_batches && loop->conn_count < loop->srv->max_conns; batch++) {
-        size_t room = loop->srv->max_conns - loop->conn_count;
+    size_t limit = server_max_datagrams(loop->srv);
+    for (int batch = 0; batch < max_batches && loop->datagram_count < limit; batch++) {
+        size_t room = limit - loop->datagram_count;
         int max = room < DATAGRAM_BATCH ? (int)room : DATAGRAM_BATCH;
         if (datagram_intake(loop->datagrams_in, max, &loop->guard, l, &loop->owner,
                             datagram_started, datagram_delivered, loop) < max)
             break;
     }
-    if (loop->conn_count >= loop->srv->max_conns)
-        loop_set_listening(loop, false);
+    if (loop->datagram_count >= limit)
+        loop_set_receiving(loop, false);
 }
 
 /* ---- Stopping ----------------------------------------------------------- */
@@ -151,6 +165,7 @@ void loop_begin_stop(struct loop *loop)
         return;
     grace_begin(&loop->grace, loop->srv->grace_ms);
     loop_set_listening(loop, false);
+    loop_set_receiving(loop, false);
     if (loop->hooks->stop_listeners)
         loop->hooks->stop_listeners(loop);
     for (size_t fd = 0; fd < loop->conns_capacity; fd++) {
@@ -188,6 +203,8 @@ static void cut_all(struct loop *loop)
 static int setup_datagrams(struct loop *loop)
 {
     udp_guard_init(&loop->guard, loop->srv->udp_rate);
+    if (udp_guard_refuse_own_ports(&loop->guard, &loop->srv->listeners) != 0)
+        return -1;
     loop->datagrams_in = malloc(sizeof(*loop->datagrams_in));
     loop->datagrams_out = malloc(sizeof(*loop->datagrams_out));
     if (!loop->datagrams_in || !loop->datagrams_out || datagram_in_init(loop->datagrams_in) != 0 ||
@@ -226,6 +243,7 @@ static int setup(struct loop *loop, char *err, size_t errlen)
         return error_set(err, errlen, "%s cannot watch the stop signal: %s", loop->name,
                          strerror(errno));
     loop_set_listening(loop, true);
+    loop_set_receiving(loop, true);
     return 0;
 }
 
@@ -237,7 +255,8 @@ static bool finished(struct loop *loop)
 {
     if (!loop->grace.stopping)
         return false;
-    if (loop->conn_count == 0 && (!loop->hooks->may_finish || loop->hooks->may_finish(loop)))
+    if (loop->conn_count == 0 && loop->datagram_count == 0 &&
+        (!loop->hooks->may_finish || loop->hooks->may_finish(loop)))
         return true;
     return grace_over(&loop->grace);
 }
@@ -258,6 +277,9 @@ int loop_run(struct loop *loop, char *err, size_t errlen)
             datagram_flush(loop->datagrams_out);
         if (!loop->grace.stopping && !loop->listening && loop->conn_count < loop->srv->max_conns)
             loop_set_listening(loop, true);
+        if (!loop->grace.stopping && !loop->receiving &&
+            loop->datagram_count < server_max_datagrams(loop->srv))
+            loop_set_receiving(loop, true);
         if (loop->hooks->end_turn)
             loop->hooks->end_turn(loop);
     }

@@ -11,6 +11,11 @@
  * it brings its waiting in line with a connection, and how it starts and
  * stops listening. The model's own state follows struct loop in a struct of
  * its own that begins with it.
+ *
+ * Streams and datagrams have budgets of their own: TCP connections count
+ * against --max-conns and datagram connections against --max-datagrams, and
+ * each kind of listener is turned off only when its own budget is full, so
+ * slow UDP requests can never take TCP's capacity, nor TCP clients UDP's.
  */
 #ifndef SOCKSERV_LOOP_SKELETON_H
 #define SOCKSERV_LOOP_SKELETON_H
@@ -47,8 +52,8 @@ struct loop_hooks {
     /* Lets go of what the model holds for c, just before it is destroyed.
      * May be NULL. */
     void (*forget)(struct loop *loop, struct conn *c);
-    /* Starts or stops taking clients from every listener. */
-    void (*listen)(struct loop *loop, bool on);
+    /* Starts or stops taking clients from every listener of transport. */
+    void (*listen)(struct loop *loop, enum transport transport, bool on);
     /* The stop began and listening ended: what the model does next with
      * the listeners. May be NULL. */
     void (*stop_listeners)(struct loop *loop);
@@ -73,12 +78,14 @@ struct loop {
      * datagram connection shares its listener's socket and has no entry. */
     struct conn **conns;
     size_t conns_capacity;
-    size_t conn_count; /* Every connection, datagram ones included. */
+    size_t conn_count;     /* Stream connections, against --max-conns. */
+    size_t datagram_count; /* Datagram connections, against --max-datagrams. */
     struct timer_heap timers;
     /* Connections changed from outside their own callbacks. */
     struct changed_list changed;
     struct grace grace;
-    bool listening;
+    bool listening; /* The TCP listeners are watched. */
+    bool receiving; /* The UDP listeners are watched. */
     /* Set up only when some service shares state: bytes other loops'
      * threads post to this loop's connections. */
     struct mailbox_hub hub;
@@ -111,8 +118,10 @@ static inline struct conn *loop_conn_at(const struct loop *loop, int fd)
  * closes fd when memory runs out. Stops listening at the limit. */
 void loop_adopt_client(struct loop *loop, struct listener *l, int fd, const struct address *peer);
 
-/* Receives datagrams from l while the connection limit leaves room, at
- * most max_batches batches. Stops listening at the limit. */
+/* Receives datagrams from l while the datagram budget leaves room, at
+ * most max_batches batches. Stops receiving on every UDP listener when the
+ * budget is full: what arrives meanwhile waits in the sockets' bounded
+ * receive buffers, and the kernel drops (and counts) what overflows. */
 void loop_receive_datagrams(struct loop *loop, struct listener *l, int max_batches);
 
 /* Destroys c and forgets it everywhere. */
@@ -121,8 +130,11 @@ void loop_drop_conn(struct loop *loop, struct conn *c);
 /* Aborts and destroys c (conn_abort, then loop_drop_conn). */
 void loop_abort_conn(struct loop *loop, struct conn *c, const char *reason);
 
-/* Starts or stops taking clients (no-op when already so). */
+/* Starts or stops taking TCP clients (no-op when already so). */
 void loop_set_listening(struct loop *loop, bool on);
+
+/* Starts or stops receiving datagrams (no-op when already so). */
+void loop_set_receiving(struct loop *loop, bool on);
 
 /* The stop signal fired: begin the graceful stop (once). */
 void loop_begin_stop(struct loop *loop);

@@ -51,7 +51,7 @@ void uring_on_udp_readable(struct uring_loop *u, struct listener *l, const struc
         u->listener_requests[index] = LISTENER_IDLE;
     /* A multishot poll fires again only for new datagrams, so everything
      * waiting is read now. */
-    if (cqe->res >= 0 && u->loop.listening)
+    if (cqe->res >= 0 && u->loop.receiving)
         loop_receive_datagrams(&u->loop, l, INT_MAX);
 }
 
@@ -59,12 +59,14 @@ static void arm_listener(struct uring_loop *u, size_t i)
 {
     struct loop *loop = &u->loop;
     struct listener *l = &loop->srv->listeners.items[i];
-    size_t max = loop->srv->max_conns;
-    size_t room = max > loop->conn_count ? max - loop->conn_count : 0;
+    bool udp = l->transport == TRANSPORT_UDP;
+    size_t max = udp ? server_max_datagrams(loop->srv) : loop->srv->max_conns;
+    size_t count = udp ? loop->datagram_count : loop->conn_count;
+    size_t room = max > count ? max - count : 0;
     if (u->listener_requests[i] != LISTENER_IDLE || l->fd < 0 || room == 0)
         return;
     struct io_uring_sqe *sqe = uring_next_sqe(u);
-    if (l->transport == TRANSPORT_UDP) {
+    if (udp) {
         io_uring_prep_poll_multishot(sqe, l->fd, POLLIN);
         io_uring_sqe_set_data64(sqe, uring_user_data(l, REQUEST_UDP_POLL));
         u->listener_requests[i] = LISTENER_MULTISHOT;
@@ -92,10 +94,12 @@ static void disarm_listener(struct uring_loop *u, size_t i)
     io_uring_sqe_set_data64(sqe, REQUEST_IGNORED);
 }
 
-void uring_listen(struct loop *loop, bool on)
+void uring_listen(struct loop *loop, enum transport transport, bool on)
 {
     struct uring_loop *u = uring_loop_of(loop);
     for (size_t i = 0; i < loop->srv->listeners.count; i++) {
+        if (loop->srv->listeners.items[i].transport != transport)
+            continue;
         if (on)
             arm_listener(u, i);
         else
@@ -135,6 +139,9 @@ void uring_end_turn(struct loop *loop)
         return;
     }
     /* A listener whose multishot request ended (EMFILE, say) is re-armed. */
-    for (size_t i = 0; loop->listening && i < loop->srv->listeners.count; i++)
-        arm_listener(u, i);
+    for (size_t i = 0; i < loop->srv->listeners.count; i++) {
+        bool udp = loop->srv->listeners.items[i].transport == TRANSPORT_UDP;
+        if (udp ? loop->receiving : loop->listening)
+            arm_listener(u, i);
+    }
 }

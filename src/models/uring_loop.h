@@ -70,7 +70,7 @@ void uring_on_udp_readable(struct uring_loop *u, struct listener *l,
                            const struct io_uring_cqe *cqe);
 
 /* The skeleton's hooks for listening (struct loop_hooks). */
-void uring_listen(struct loop *loop, bool on);
+void uring_listen(struct loop *loop, enum transport transport, bool on);
 bool uring_may_finish(struct loop *loop);
 void uring_end_turn(struct loop *loop);
 

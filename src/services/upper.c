@@ -11,7 +11,8 @@
  * line is answered in its place with "error: line too long (max N bytes)",
  * sent as written: only answers are uppercased. At end of stream the
  * queued lines (and an unterminated last line) are still answered, then the
- * connection closes.
+ * connection closes. Over UDP, a datagram's lines come back together in
+ * one reply datagram after one delay.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,7 +133,10 @@ static void upper_timer(struct conn *c)
     struct upper_state *st = conn_state(c);
     const uint8_t *head = buffer_peek(&st->answers);
     size_t total = buffer_length(&st->answers);
-    const uint8_t *lf = head ? memchr(head, '\n', total) : NULL;
+    /* A datagram gets one reply (core/conn.h), so its lines are answered
+     * together after one delay: no longer than the request, and holding
+     * its connection for one delay rather than one per line. */
+    const uint8_t *lf = head && !conn_is_datagram(c) ? memchr(head, '\n', total) : NULL;
     size_t len = lf ? (size_t)(lf - head) + 1 : total;
     if (len > 0 && conn_write(c, head, len) != 0)
         return;
