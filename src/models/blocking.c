@@ -203,15 +203,38 @@ static short poll_events(unsigned interest)
                    ((interest & CONN_WANT_WRITE) ? POLLOUT : 0));
 }
 
+/* How often a connection past its time bound looks for a TCP client
+ * waiting behind it: the most such a client waits beyond the bound. */
+#define WAITING_CHECK_MS 100
+
+/* True when a client waits in the backlog of one of listeners' TCP
+ * sockets. */
+static bool tcp_client_waiting(const struct listener_set *listeners)
+{
+    struct pollfd fds[MAX_WAIT_FDS];
+    nfds_t n = 0;
+    for (size_t i = 0; listeners && i < listeners->count && n < MAX_WAIT_FDS; i++) {
+        const struct listener *l = &listeners->items[i];
+        if (l->transport == TRANSPORT_TCP && l->fd >= 0)
+            fds[n++] = (struct pollfd){.fd = l->fd, .events = POLLIN};
+    }
+    return n > 0 && poll(fds, n, 0) > 0;
+}
+
 static void drive(struct conn *c, struct mailbox_hub *hub, int64_t grace_ms, int64_t limit_ms,
                   struct listener_set *listeners)
 {
     struct grace grace = {0};
     int64_t give_up = limit_ms > 0 ? clock_now_ms() + limit_ms : 0;
     while (!conn_is_finished(c)) {
+        /* Past its bound, a connection is cut only for a TCP client that
+         * waits behind it; with nobody waiting it is served to its end. */
         if (give_up && clock_now_ms() >= give_up) {
-            conn_abort(c, "served past its time bound");
-            break;
+            if (tcp_client_waiting(listeners)) {
+                conn_abort(c, "served past its time bound while a client waited");
+                break;
+            }
+            give_up = clock_now_ms() + WAITING_CHECK_MS;
         }
         if (!grace.stopping && stop_requested()) {
             grace_begin(&grace, grace_ms);

@@ -21,8 +21,8 @@ struct accepted {
     int fd;                  /* The TCP client; -1 for a datagram. */
     const uint8_t *datagram; /* The request, valid until the next wait. */
     size_t datagram_len;
-    /* Longest it may be served, in ms (0: no bound); past it the
-     * connection is aborted. */
+    /* Longest it may keep a waiting TCP client waiting, in ms (0: no
+     * bound); past it the connection is aborted once a client waits. */
     int64_t serve_limit_ms;
 };
 

@@ -4,13 +4,13 @@
  * wait in the listen backlog. Correct, simple, and as slow as its slowest
  * client. Over UDP it is one datagram at a time.
  *
- * When the server has TCP listeners too, a datagram is served for at most
- * --datagram-time: nobody is connected to wait for it, and while it is
- * served every TCP client waits, so a request whose answer takes longer
- * (upper with a longer --delay) is dropped unanswered at that bound rather
- * than let a stream of them keep TCP waiting. The listeners take turns, so
- * a TCP client waits for one datagram at most. A UDP-only server has no one
- * else to keep waiting, and serves each datagram to its end.
+ * When the server has TCP listeners too, a datagram keeps a waiting TCP
+ * client waiting for at most --datagram-time: past that bound, once a
+ * client waits in a TCP backlog, the datagram (nobody is connected to wait
+ * for its answer) is dropped unanswered rather than let a stream of slow
+ * ones (upper with a long --delay) keep TCP waiting; while nobody waits it
+ * is served to its end. The listeners take turns, so a TCP client waits for
+ * one datagram at most.
  */
 
 #include "models/blocking.h"

@@ -3,11 +3,11 @@ UDP work never takes TCP's capacity, under every model. Datagrams have a
 budget of their own (--max-datagrams, by default as many as --max-conns):
 slow upper datagrams that fill it only pause the UDP listeners, and a TCP
 echo client on the same server is served at once. Under iterative, which serves one client at
-a time, a datagram is served for at most --datagram-time (1 s) when TCP
-listeners share the server, and the listeners take turns, so a TCP client
-waits for one datagram at most, never for a queue of them or for lines x
---delay. A UDP-only iterative server keeps no one waiting, and serves each
-datagram to its end.
+a time, a datagram keeps a waiting TCP client waiting for at most
+--datagram-time (1 s) when TCP listeners share the server, and the
+listeners take turns, so a TCP client waits for one datagram at most, never
+for a queue of them or for lines x --delay. With no TCP client waiting, and
+on a UDP-only iterative server, each datagram is served to its end.
 """
 
 import time
@@ -109,6 +109,15 @@ def test_udp_only_iterative_serves_a_slow_datagram_to_its_end(servers):
         s.sendto(b"slow but answered\n", udp_addr(server, "upper"))
         replies = collect_replies([s], 1, timeout=4.0)
     assert [r for r, _ in replies.values()] == [b"SLOW BUT ANSWERED\n"]
+
+
+def test_iterative_serves_a_slow_datagram_to_its_end_while_no_tcp_client_waits(servers):
+    server = start_udp(servers, "tcp://127.0.0.1:0/echo", "udp://127.0.0.1:0/upper",
+                       model="iterative", options=["--delay", "1500ms"])
+    with udp_socket() as s:
+        s.sendto(b"nobody is waiting\n", udp_addr(server, "upper"))
+        replies = collect_replies([s], 1, timeout=4.0)
+    assert [r for r, _ in replies.values()] == [b"NOBODY IS WAITING\n"]
 
 
 def test_iterative_still_answers_a_datagram_within_the_bound(servers):
