@@ -304,41 +304,66 @@ void listener_set_free(struct listener_set *set)
 
 /* ---- Accepting ---------------------------------------------------------- */
 
-static int reserve_fd = -1;
-static pthread_mutex_t reserve_lock = PTHREAD_MUTEX_INITIALIZER;
-static int64_t last_shed_log_ms;
+/* Each thread that accepts keeps a spare descriptor of its own. While a
+ * spare is closed to make room, another thread's accept could take its
+ * number, and then the spare could not be taken back; so every accept here
+ * holds descriptor_lock for reading and a shed holds it for writing. The
+ * lock cannot cover io_uring's accepts, which run in the kernel, nor any
+ * other descriptor the process opens meanwhile: that is why each thread has
+ * a spare of its own (one lost spare leaves the other loops theirs), and why
+ * a lost spare is taken back at the next shed rather than given up. */
+static __thread int reserve_fd = -1;
+static __thread int64_t last_shed_log_ms;
+static pthread_rwlock_t descriptor_lock = PTHREAD_RWLOCK_INITIALIZER;
 
 int listener_reserve_fd(void)
 {
-    reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (reserve_fd < 0)
+        reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     return reserve_fd < 0 ? -1 : 0;
+}
+
+void listener_release_reserve(void)
+{
+    if (reserve_fd >= 0)
+        close(reserve_fd);
+    reserve_fd = -1;
 }
 
 /* Out of descriptors: the waiting clients cannot be served, and leaving
  * them queued would make a level-triggered loop spin on the listener. Free
- * the reserve, accept and close each waiting client so it learns at once,
- * then take the reserve back. This is what libuv does. */
-void listener_shed_waiting(struct listener *l)
+ * the spare, accept and close each waiting client so it learns at once,
+ * then take the spare back. This is what libuv does. */
+bool listener_shed_waiting(struct listener *l)
 {
-    pthread_mutex_lock(&reserve_lock);
     int64_t now = clock_now_ms();
     if (now - last_shed_log_ms >= 1000) {
         last_shed_log_ms = now;
         log_warn("out of file descriptors: refusing new clients on %s", l->name);
     }
-    if (reserve_fd >= 0) {
-        close(reserve_fd);
-        reserve_fd = -1;
-        /* Bounded: clients arriving faster than this wait for the next turn. */
-        for (int i = 0; i < 256; i++) {
-            int fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
-            if (fd < 0)
-                break;
-            close(fd);
-        }
-        reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    pthread_rwlock_wrlock(&descriptor_lock);
+    /* A spare lost to another thread last time is taken back first. */
+    if (listener_reserve_fd() != 0) {
+        pthread_rwlock_unlock(&descriptor_lock);
+        return false;
     }
-    pthread_mutex_unlock(&reserve_lock);
+    close(reserve_fd);
+    reserve_fd = -1;
+    /* Bounded: clients arriving faster than this wait for the next turn. */
+    bool short_of_descriptors = false;
+    for (int i = 0; i < 256; i++) {
+        int fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd >= 0) {
+            close(fd);
+        } else if (errno != EINTR && errno != ECONNABORTED) {
+            /* EMFILE here: another thread took the spare's number. */
+            short_of_descriptors = errno == EMFILE || errno == ENFILE;
+            break;
+        }
+    }
+    bool spare_back = listener_reserve_fd() == 0;
+    pthread_rwlock_unlock(&descriptor_lock);
+    return spare_back && !short_of_descriptors;
 }
 
 void listener_adopt(const struct listener *l, int client_fd, const struct address *peer)
@@ -356,7 +381,11 @@ void listener_adopt(const struct listener *l, int client_fd, const struct addres
 enum accept_result listener_accept(struct listener *l, int *client_fd, struct address *peer)
 {
     socklen_t len = sizeof(peer->u);
+    pthread_rwlock_rdlock(&descriptor_lock);
     int fd = accept4(l->fd, &peer->u.sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    int accept_errno = errno;
+    pthread_rwlock_unlock(&descriptor_lock);
+    errno = accept_errno;
     if (fd >= 0) {
         peer->length = len;
         listener_adopt(l, fd, peer);
@@ -371,8 +400,7 @@ enum accept_result listener_accept(struct listener *l, int *client_fd, struct ad
         return ACCEPT_AGAIN;
     case EMFILE:
     case ENFILE:
-        listener_shed_waiting(l);
-        return ACCEPT_AGAIN;
+        return listener_shed_waiting(l) ? ACCEPT_AGAIN : ACCEPT_EXHAUSTED;
     case EINTR:
     case ECONNABORTED:
     case EPROTO:

@@ -13,6 +13,7 @@
 #ifndef SOCKSERV_LISTENER_H
 #define SOCKSERV_LISTENER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/address.h"
@@ -83,7 +84,7 @@ void listener_set_close(struct listener_set *set);
  * included: call it once no connection of them is left. */
 void listener_set_free(struct listener_set *set);
 
-enum accept_result { ACCEPT_OK, ACCEPT_AGAIN, ACCEPT_DROPPED };
+enum accept_result { ACCEPT_OK, ACCEPT_AGAIN, ACCEPT_DROPPED, ACCEPT_EXHAUSTED };
 
 /*
  * Accepts one client as a non-blocking, close-on-exec socket and logs its
@@ -91,20 +92,33 @@ enum accept_result { ACCEPT_OK, ACCEPT_AGAIN, ACCEPT_DROPPED };
  * but was lost (it aborted, or the process is out of descriptors, in which
  * case the waiting clients are accepted and closed at once so they learn of
  * it and the caller's loop never spins on a listener it cannot serve); the
- * caller just calls again.
+ * caller just calls again. ACCEPT_EXHAUSTED: out of descriptors, and too
+ * short of them even to turn the waiting clients away (listener_shed_waiting
+ * failed): the caller stops accepting until a descriptor is freed or a
+ * short while has passed, or it would spin.
  */
 enum accept_result listener_accept(struct listener *l, int *client_fd, struct address *peer);
 
 /*
  * For models whose kernel interface accepts for them (io_uring): the
  * bookkeeping listener_accept does for a new client (TCP_NODELAY, the
- * arrival log line), and its out-of-descriptors path.
+ * arrival log line), and its out-of-descriptors path. The latter uses the
+ * calling thread's spare (listener_reserve_fd) and returns true when every
+ * waiting client was accepted and closed and the spare is back; false when
+ * the spare could not be had (another thread took its number), and so some
+ * clients may still wait.
  */
 void listener_adopt(const struct listener *l, int client_fd, const struct address *peer);
-void listener_shed_waiting(struct listener *l);
+bool listener_shed_waiting(struct listener *l);
 
-/* Keeps one descriptor in reserve for listener_accept's out-of-descriptors
- * path. Call once at start-up, before the models open anything. */
+/* Keeps one descriptor in reserve for the out-of-descriptors path. Each
+ * thread that accepts keeps its own, so call it on that thread, before the
+ * process is short of descriptors: once at start-up, and once as each event
+ * loop starts. Does nothing when this thread already has one. 0, or -1 with
+ * errno set. */
 int listener_reserve_fd(void);
+
+/* Closes the calling thread's spare, if it has one. */
+void listener_release_reserve(void);
 
 #endif

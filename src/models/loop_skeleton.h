@@ -82,6 +82,9 @@ struct loop {
     struct changed_list changed;
     struct grace grace;
     bool listening;
+    /* Out of descriptors: no accepting before this time (0: not paused),
+     * or before a connection of this loop closes, whichever comes first. */
+    int64_t accept_paused_until_ms;
     /* Set up only when some service shares state: bytes other loops'
      * threads post to this loop's connections. */
     struct mailbox_hub hub;
@@ -126,6 +129,14 @@ void loop_abort_conn(struct loop *loop, struct conn *c, const char *reason);
 
 /* Starts or stops taking clients (no-op when already so). */
 void loop_set_listening(struct loop *loop, bool on);
+
+/* The process is out of descriptors and accepting now would fail at once
+ * (io_uring's accept takes a descriptor before it looks for a client) or
+ * find waiting clients it cannot even turn away: stops listening until a
+ * connection of this loop closes or LOOP_ACCEPT_BACKOFF_MS pass, so the
+ * loop never spins at the limit. */
+#define LOOP_ACCEPT_BACKOFF_MS 100
+void loop_pause_accepting(struct loop *loop);
 
 /* The stop signal fired: begin the graceful stop (once). */
 void loop_begin_stop(struct loop *loop);

@@ -22,10 +22,17 @@ void uring_on_accept(struct uring_loop *u, struct listener *l, const struct io_u
     size_t index = (size_t)(l - loop->srv->listeners.items);
     if (!(cqe->flags & IORING_CQE_F_MORE))
         u->listener_requests[index] = LISTENER_IDLE;
+    if (cqe->res == -EMFILE || cqe->res == -ENFILE) {
+        /* io_uring's accept takes a descriptor before it looks for a
+         * client, so at the limit a new accept fails at once whether or not
+         * anyone waits: tell those waiting, then wait for a descriptor to
+         * free up rather than re-arm. */
+        (void)listener_shed_waiting(l);
+        loop_pause_accepting(loop);
+        return;
+    }
     if (cqe->res < 0) {
-        if (cqe->res == -EMFILE || cqe->res == -ENFILE)
-            listener_shed_waiting(l);
-        else if (cqe->res != -ECANCELED && cqe->res != -ECONNABORTED && cqe->res != -EAGAIN)
+        if (cqe->res != -ECANCELED && cqe->res != -ECONNABORTED && cqe->res != -EAGAIN)
             log_warn("accept on %s: %s", l->name, strerror(-cqe->res));
     } else {
         int fd = cqe->res;
