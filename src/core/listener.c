@@ -304,51 +304,76 @@ void listener_set_free(struct listener_set *set)
 
 /* ---- Accepting ---------------------------------------------------------- */
 
-/* Each thread that accepts keeps a spare descriptor of its own. While a
- * spare is closed to make room, another thread's accept could take its
- * number, and then the spare could not be taken back; so every accept here
- * holds descriptor_lock for reading and a shed holds it for writing. The
- * lock cannot cover io_uring's accepts, which run in the kernel, nor any
- * other descriptor the process opens meanwhile: that is why each thread has
- * a spare of its own (one lost spare leaves the other loops theirs), and why
- * a lost spare is taken back at the next shed rather than given up. */
-static __thread int reserve_fd = -1;
-static __thread int64_t last_shed_log_ms;
+/*
+ * Spare descriptors, closed to make room for turning clients away: one for
+ * the process and one for each event loop, in one pool that any loop may
+ * use, all under descriptor_lock. While a spare is closed, another thread's
+ * accept could take its number, and the spare could not be taken back; so
+ * every accept here holds the lock for reading and a shed holds it for
+ * writing. The lock cannot cover io_uring's accepts, which run in the
+ * kernel, nor every other descriptor the process opens; so a spare lost
+ * that way leaves the others to shed with, and the pool is topped up again
+ * at each shed rather than given up on.
+ */
+#define SPARES_MAX 64
+
 static pthread_rwlock_t descriptor_lock = PTHREAD_RWLOCK_INITIALIZER;
+static int spares[SPARES_MAX];
+static int spare_count;  /* Open now. */
+static int spare_target; /* Wanted: one per listener_reserve_fd call. */
+static int64_t last_shed_log_ms;
+
+/* Opens spares until the pool is full or the process is out of
+ * descriptors. Called with descriptor_lock held for writing. */
+static void top_up_spares(void)
+{
+    while (spare_count < spare_target) {
+        int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            return;
+        spares[spare_count++] = fd;
+    }
+}
 
 int listener_reserve_fd(void)
 {
-    if (reserve_fd < 0)
-        reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    return reserve_fd < 0 ? -1 : 0;
+    pthread_rwlock_wrlock(&descriptor_lock);
+    if (spare_target < SPARES_MAX)
+        spare_target++;
+    top_up_spares();
+    bool full = spare_count == spare_target;
+    pthread_rwlock_unlock(&descriptor_lock);
+    return full ? 0 : -1;
 }
 
 void listener_release_reserve(void)
 {
-    if (reserve_fd >= 0)
-        close(reserve_fd);
-    reserve_fd = -1;
+    pthread_rwlock_wrlock(&descriptor_lock);
+    if (spare_target > 0)
+        spare_target--;
+    while (spare_count > spare_target)
+        close(spares[--spare_count]);
+    pthread_rwlock_unlock(&descriptor_lock);
 }
 
 /* Out of descriptors: the waiting clients cannot be served, and leaving
  * them queued would make a level-triggered loop spin on the listener. Free
- * the spare, accept and close each waiting client so it learns at once,
+ * a spare, accept and close each waiting client so it learns at once,
  * then take the spare back. This is what libuv does. */
 bool listener_shed_waiting(struct listener *l)
 {
+    pthread_rwlock_wrlock(&descriptor_lock);
     int64_t now = clock_now_ms();
     if (now - last_shed_log_ms >= 1000) {
         last_shed_log_ms = now;
         log_warn("out of file descriptors: refusing new clients on %s", l->name);
     }
-    pthread_rwlock_wrlock(&descriptor_lock);
-    /* A spare lost to another thread last time is taken back first. */
-    if (listener_reserve_fd() != 0) {
+    top_up_spares();
+    if (spare_count == 0) {
         pthread_rwlock_unlock(&descriptor_lock);
         return false;
     }
-    close(reserve_fd);
-    reserve_fd = -1;
+    close(spares[--spare_count]);
     /* Bounded: clients arriving faster than this wait for the next turn. */
     bool short_of_descriptors = false;
     for (int i = 0; i < 256; i++) {
@@ -356,14 +381,15 @@ bool listener_shed_waiting(struct listener *l)
         if (fd >= 0) {
             close(fd);
         } else if (errno != EINTR && errno != ECONNABORTED) {
-            /* EMFILE here: another thread took the spare's number. */
+            /* EMFILE here: something else took the spare's number. */
             short_of_descriptors = errno == EMFILE || errno == ENFILE;
             break;
         }
     }
-    bool spare_back = listener_reserve_fd() == 0;
+    top_up_spares();
+    bool have_spare = spare_count > 0;
     pthread_rwlock_unlock(&descriptor_lock);
-    return spare_back && !short_of_descriptors;
+    return have_spare && !short_of_descriptors;
 }
 
 void listener_adopt(const struct listener *l, int client_fd, const struct address *peer)

@@ -102,23 +102,21 @@ enum accept_result listener_accept(struct listener *l, int *client_fd, struct ad
 /*
  * For models whose kernel interface accepts for them (io_uring): the
  * bookkeeping listener_accept does for a new client (TCP_NODELAY, the
- * arrival log line), and its out-of-descriptors path. The latter uses the
- * calling thread's spare (listener_reserve_fd) and returns true when every
- * waiting client was accepted and closed and the spare is back; false when
- * the spare could not be had (another thread took its number), and so some
- * clients may still wait.
+ * arrival log line), and its out-of-descriptors path. The latter returns
+ * true when every waiting client was accepted and closed and a spare
+ * (listener_reserve_fd) is in hand again; false when no spare could be had
+ * (something else took their numbers), and so some clients may still wait.
  */
 void listener_adopt(const struct listener *l, int client_fd, const struct address *peer);
 bool listener_shed_waiting(struct listener *l);
 
-/* Keeps one descriptor in reserve for the out-of-descriptors path. Each
- * thread that accepts keeps its own, so call it on that thread, before the
- * process is short of descriptors: once at start-up, and once as each event
- * loop starts. Does nothing when this thread already has one. 0, or -1 with
- * errno set. */
+/* Adds one descriptor to the spares kept for the out-of-descriptors path,
+ * which any thread may use. Call once at start-up and once as each event
+ * loop starts, before the process is short of descriptors, so every loop
+ * can shed even when another's spare was lost. 0, or -1 with errno set. */
 int listener_reserve_fd(void);
 
-/* Closes the calling thread's spare, if it has one. */
+/* Gives back one spare, as a loop that called listener_reserve_fd ends. */
 void listener_release_reserve(void);
 
 #endif

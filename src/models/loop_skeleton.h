@@ -82,8 +82,9 @@ struct loop {
     struct changed_list changed;
     struct grace grace;
     bool listening;
-    /* Out of descriptors: no accepting before this time (0: not paused),
-     * or before a connection of this loop closes, whichever comes first. */
+    /* Set when the loop runs out of descriptors, cleared (0) when a
+     * connection of it closes and so frees one: no accepting before this
+     * time, and while it is set, a model may accept more carefully. */
     int64_t accept_paused_until_ms;
     /* Set up only when some service shares state: bytes other loops'
      * threads post to this loop's connections. */
