@@ -100,6 +100,10 @@ static void accept_clients(struct loop *loop, struct listener *l)
         enum accept_result r = listener_accept(l, &fd, &peer);
         if (r == ACCEPT_AGAIN)
             break;
+        if (r == ACCEPT_EXHAUSTED) {
+            loop_pause_accepting(loop);
+            break;
+        }
         if (r == ACCEPT_DROPPED)
             continue;
         loop_adopt_client(loop, l, fd, &peer);

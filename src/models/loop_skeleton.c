@@ -45,6 +45,7 @@ void loop_drop_conn(struct loop *loop, struct conn *c)
     } else {
         loop->conns[c->fd] = NULL;
         loop->conn_count--;
+        loop->accept_paused_until_ms = 0; /* Its descriptor is free now. */
     }
     conn_destroy(c);
 }
@@ -129,6 +130,29 @@ void loop_set_receiving(struct loop *loop, bool on)
         return;
     loop->hooks->listen(loop, TRANSPORT_UDP, on);
     loop->receiving = on;
+}
+
+void loop_pause_accepting(struct loop *loop)
+{
+    loop->accept_paused_until_ms = clock_now_ms() + LOOP_ACCEPT_BACKOFF_MS;
+    loop_set_listening(loop, false);
+}
+
+/* Whether listening, off for the connection limit or a pause, may resume. */
+static bool may_listen_again(const struct loop *loop)
+{
+    return !loop->grace.stopping && loop->conn_count < loop->srv->max_conns &&
+           (loop->accept_paused_until_ms == 0 || clock_now_ms() >= loop->accept_paused_until_ms);
+}
+
+/* The deadline of the loop's next wait: its timers', and the pause's end. */
+static int64_t next_deadline(const struct loop *loop)
+{
+    int64_t deadline = timer_heap_next_deadline(&loop->timers);
+    int64_t pause = loop->listening ? 0 : loop->accept_paused_until_ms;
+    if (pause != 0 && (deadline == 0 || pause < deadline))
+        deadline = pause;
+    return grace_bound(&loop->grace, deadline);
 }
 
 static void datagram_started(void *ctx, struct conn *c)
@@ -239,6 +263,9 @@ static int setup(struct loop *loop, char *err, size_t errlen)
             return error_set(err, errlen, "cannot set up cross-thread delivery: %s",
                              strerror(errno));
     }
+    if (listener_reserve_fd() != 0)
+        return error_set(err, errlen, "%s cannot keep a descriptor in reserve: %s", loop->name,
+                         strerror(errno));
     if (loop->hooks->watch_stop(loop) != 0)
         return error_set(err, errlen, "%s cannot watch the stop signal: %s", loop->name,
                          strerror(errno));
@@ -267,15 +294,14 @@ int loop_run(struct loop *loop, char *err, size_t errlen)
     if (rc == 0 && stop_requested())
         loop_begin_stop(loop);
     while (rc == 0 && !finished(loop)) {
-        int64_t deadline = grace_bound(&loop->grace, timer_heap_next_deadline(&loop->timers));
-        rc = loop->hooks->wait(loop, clock_timeout_until(deadline), err, errlen);
+        rc = loop->hooks->wait(loop, clock_timeout_until(next_deadline(loop)), err, errlen);
         if (rc != 0)
             break;
         run_timers(loop);
         reconcile_changed(loop);
         if (loop->datagrams_out)
             datagram_flush(loop->datagrams_out);
-        if (!loop->grace.stopping && !loop->listening && loop->conn_count < loop->srv->max_conns)
+        if (!loop->listening && may_listen_again(loop))
             loop_set_listening(loop, true);
         if (!loop->grace.stopping && !loop->receiving &&
             loop->datagram_count < server_max_datagrams(loop->srv))
@@ -286,6 +312,7 @@ int loop_run(struct loop *loop, char *err, size_t errlen)
     if (loop->hooks->quiesce)
         loop->hooks->quiesce(loop);
     cut_all(loop);
+    listener_release_reserve();
     return rc;
 }
 

@@ -86,6 +86,10 @@ struct loop {
     struct grace grace;
     bool listening; /* The TCP listeners are watched. */
     bool receiving; /* The UDP listeners are watched. */
+    /* Set when the loop runs out of descriptors, cleared (0) when a
+     * connection of it closes and so frees one: no accepting before this
+     * time, and while it is set, a model may accept more carefully. */
+    int64_t accept_paused_until_ms;
     /* Set up only when some service shares state: bytes other loops'
      * threads post to this loop's connections. */
     struct mailbox_hub hub;
@@ -135,6 +139,14 @@ void loop_set_listening(struct loop *loop, bool on);
 
 /* Starts or stops receiving datagrams (no-op when already so). */
 void loop_set_receiving(struct loop *loop, bool on);
+
+/* The process is out of descriptors and accepting now would fail at once
+ * (io_uring's accept takes a descriptor before it looks for a client) or
+ * find waiting clients it cannot even turn away: stops listening until a
+ * connection of this loop closes or LOOP_ACCEPT_BACKOFF_MS pass, so the
+ * loop never spins at the limit. */
+#define LOOP_ACCEPT_BACKOFF_MS 100
+void loop_pause_accepting(struct loop *loop);
 
 /* The stop signal fired: begin the graceful stop (once). */
 void loop_begin_stop(struct loop *loop);

@@ -278,6 +278,9 @@ static void handle_completion(struct uring_loop *u, const struct io_uring_cqe *c
     case REQUEST_ACCEPT:
         uring_on_accept(u, p, cqe);
         break;
+    case REQUEST_ACCEPT_READY:
+        uring_on_accept_ready(u, p, cqe);
+        break;
     case REQUEST_RECV:
         on_recv(u, p, cqe);
         break;

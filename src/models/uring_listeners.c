@@ -13,6 +13,9 @@
  * the cancel lands; so with less room than this left, a listener takes one
  * client per single-shot accept. */
 #define MULTISHOT_MIN_ROOM 256
+/* Clients accepted by hand from one listener per readiness, as the event
+ * loop does, so a storm cannot starve the connections already open. */
+#define ACCEPTS_PER_READY 64
 
 static void disarm_listener(struct uring_loop *u, size_t i);
 
@@ -22,10 +25,17 @@ void uring_on_accept(struct uring_loop *u, struct listener *l, const struct io_u
     size_t index = (size_t)(l - loop->srv->listeners.items);
     if (!(cqe->flags & IORING_CQE_F_MORE))
         u->listener_requests[index] = LISTENER_IDLE;
+    if (cqe->res == -EMFILE || cqe->res == -ENFILE) {
+        /* io_uring's accept takes a descriptor before it looks for a
+         * client, so at the limit a new accept fails at once whether or not
+         * anyone waits: tell those waiting, then wait for a descriptor to
+         * free up rather than re-arm. */
+        (void)listener_shed_waiting(l);
+        loop_pause_accepting(loop);
+        return;
+    }
     if (cqe->res < 0) {
-        if (cqe->res == -EMFILE || cqe->res == -ENFILE)
-            listener_shed_waiting(l);
-        else if (cqe->res != -ECANCELED && cqe->res != -ECONNABORTED && cqe->res != -EAGAIN)
+        if (cqe->res != -ECANCELED && cqe->res != -ECONNABORTED && cqe->res != -EAGAIN)
             log_warn("accept on %s: %s", l->name, strerror(-cqe->res));
     } else {
         int fd = cqe->res;
@@ -42,6 +52,36 @@ void uring_on_accept(struct uring_loop *u, struct listener *l, const struct io_u
     else if (u->listener_requests[index] == LISTENER_MULTISHOT &&
              loop->srv->max_conns - loop->conn_count <= MULTISHOT_MIN_ROOM)
         disarm_listener(u, index); /* Re-armed single-shot at the end of the turn. */
+}
+
+/*
+ * Once the loop has run out of descriptors, and until a connection of it
+ * closes, a TCP listener is watched with a poll and accepted from with
+ * listener_accept instead. A poll takes no descriptor, so it waits quietly
+ * at the limit where an accept would fail at once; and listener_accept's
+ * accepts hold the lock that keeps them from taking the number of a spare
+ * that another loop has closed to turn its clients away, where the
+ * kernel's would not.
+ */
+void uring_on_accept_ready(struct uring_loop *u, struct listener *l, const struct io_uring_cqe *cqe)
+{
+    struct loop *loop = &u->loop;
+    u->listener_requests[l - loop->srv->listeners.items] = LISTENER_IDLE;
+    for (int i = 0; cqe->res >= 0 && loop->listening && i < ACCEPTS_PER_READY &&
+                    loop->conn_count < loop->srv->max_conns;
+         i++) {
+        int fd;
+        struct address peer;
+        enum accept_result r = listener_accept(l, &fd, &peer);
+        if (r == ACCEPT_AGAIN)
+            break;
+        if (r == ACCEPT_EXHAUSTED) {
+            loop_pause_accepting(loop);
+            break;
+        }
+        if (r == ACCEPT_OK)
+            loop_adopt_client(loop, l, fd, &peer);
+    }
 }
 
 void uring_on_udp_readable(struct uring_loop *u, struct listener *l, const struct io_uring_cqe *cqe)
@@ -70,6 +110,10 @@ static void arm_listener(struct uring_loop *u, size_t i)
         io_uring_prep_poll_multishot(sqe, l->fd, POLLIN);
         io_uring_sqe_set_data64(sqe, uring_user_data(l, REQUEST_UDP_POLL));
         u->listener_requests[i] = LISTENER_MULTISHOT;
+    } else if (loop->accept_paused_until_ms != 0) {
+        io_uring_prep_poll_add(sqe, l->fd, POLLIN);
+        io_uring_sqe_set_data64(sqe, uring_user_data(l, REQUEST_ACCEPT_READY));
+        u->listener_requests[i] = LISTENER_POLL;
     } else if (room > MULTISHOT_MIN_ROOM) {
         io_uring_prep_multishot_accept(sqe, l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         io_uring_sqe_set_data64(sqe, uring_user_data(l, REQUEST_ACCEPT));
@@ -86,11 +130,12 @@ static void disarm_listener(struct uring_loop *u, size_t i)
     struct listener *l = &u->loop.srv->listeners.items[i];
     if (u->listener_requests[i] == LISTENER_IDLE || u->listener_requests[i] == LISTENER_CANCELLING)
         return;
+    enum request_kind kind = l->transport == TRANSPORT_UDP              ? REQUEST_UDP_POLL
+                             : u->listener_requests[i] == LISTENER_POLL ? REQUEST_ACCEPT_READY
+                                                                        : REQUEST_ACCEPT;
     u->listener_requests[i] = LISTENER_CANCELLING;
     struct io_uring_sqe *sqe = uring_next_sqe(u);
-    io_uring_prep_cancel64(
-        sqe, uring_user_data(l, l->transport == TRANSPORT_UDP ? REQUEST_UDP_POLL : REQUEST_ACCEPT),
-        0);
+    io_uring_prep_cancel64(sqe, uring_user_data(l, kind), 0);
     io_uring_sqe_set_data64(sqe, REQUEST_IGNORED);
 }
 
