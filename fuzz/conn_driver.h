@@ -255,7 +255,7 @@ static inline void driver_finish(struct driver *d)
 {
     for (size_t i = 0; i < d->count; i++)
         if (d->clients[i].conn)
-            conn_begin_stop(d->clients[i].conn, true);
+            conn_begin_stop(d->clients[i].conn);
     for (int round = 0; round < DRIVER_STOP_ROUNDS; round++) {
         bool live = false;
         for (size_t i = 0; i < d->count; i++) {

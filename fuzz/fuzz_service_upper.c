@@ -6,15 +6,15 @@
  * client receives is uppercased (no a-z), except the service's own error
  * line for an overlong one.
  */
-#include <strings.h>
+#include <string.h>
 
 #include "conn_driver.h"
 
-/* The service's own error line starts with "ERROR" today; issue 11 (item
- * 9) may stop uppercasing it, so any case of "error" is let through. */
+/* The service's own error line reads as written ("error: line too long"),
+ * never uppercased. */
 static bool is_error_line(const uint8_t *line, size_t len)
 {
-    return len >= 5 && strncasecmp((const char *)line, "error", 5) == 0;
+    return len >= 6 && memcmp(line, "error:", 6) == 0;
 }
 
 static void check_upper_line(const uint8_t *line, size_t len)
