@@ -174,7 +174,7 @@ include fuzz/fuzz.mk
 # uring and epoll --threads 2 in turn; 600 unless told.
 SOAK_SECONDS ?= 600
 .PHONY: soak
-soak: $(BUILD)/sockserv
+soak: $(BUILD)/sockserv | $(BUILD)/.deps-test
 	SOCKSERV=$(abspath $(BUILD)/sockserv) $(PYTHON) tests/soak/soak.py --seconds $(SOAK_SECONDS) $(SOAK_ARGS)
 
 -include $(OBJECTS:.o=.d)
