@@ -101,11 +101,25 @@ static size_t output_room(const struct conn *c)
     return owed < output_limit(c) ? output_limit(c) - owed : 0;
 }
 
+/* When the idle check is due, on the clock of clock_now_ms; 0: never. */
+static int64_t idle_check_at(const struct conn *c)
+{
+    int64_t after_open = ((int64_t)c->idle_check_high << 32) | c->idle_check_low;
+    return after_open == 0 ? 0 : c->opened_ms + after_open;
+}
+
+static void set_idle_check(struct conn *c, int64_t at_ms)
+{
+    int64_t after_open = at_ms == 0 ? 0 : at_ms - c->opened_ms;
+    c->idle_check_low = (uint32_t)after_open;
+    c->idle_check_high = (uint16_t)(after_open >> 32);
+}
+
 /* Bytes moved: the idle timeout starts again. One store; the idle check
  * reads it only when it comes due. */
 static void mark_active(struct conn *c)
 {
-    if (c->idle_check_ms != 0)
+    if (c->idle_check_low != 0 || c->idle_check_high != 0)
         c->last_active = (uint32_t)(clock_now_ms() - c->opened_ms);
 }
 
@@ -323,7 +337,7 @@ struct conn *conn_create(int fd, const struct address *peer, const struct listen
     c->peer = *peer;
     c->opened_ms = clock_now_ms();
     if (l->config->idle_timeout_ms > 0)
-        c->idle_check_ms = c->opened_ms + l->config->idle_timeout_ms;
+        set_idle_check(c, c->opened_ms + l->config->idle_timeout_ms);
     buffer_init(&c->output);
     return c;
 }
@@ -335,7 +349,7 @@ struct conn *conn_create_datagram(const struct address *peer, const struct liste
     /* A datagram is one request, served at once: it cannot sit idle. */
     if (c) {
         c->flags |= CONN_DATAGRAM;
-        c->idle_check_ms = 0;
+        set_idle_check(c, 0);
     }
     return c;
 }
@@ -572,10 +586,10 @@ static void check_idle(struct conn *c, int64_t now_ms)
     int64_t timeout = c->listener->config->idle_timeout_ms;
     uint32_t idle_for = (uint32_t)(now_ms - c->opened_ms) - c->last_active;
     if ((int64_t)idle_for < timeout) {
-        c->idle_check_ms = now_ms + (timeout - (int64_t)idle_for);
+        set_idle_check(c, now_ms + (timeout - (int64_t)idle_for));
         return;
     }
-    c->idle_check_ms = 0;
+    set_idle_check(c, 0);
     const struct service *s = c->listener->service;
     if (s->on_idle)
         RUN_CALLBACK(c, s->on_idle(c));
@@ -587,7 +601,8 @@ void conn_handle_timer(struct conn *c, int64_t now_ms)
 {
     if (c->flags & CONN_DEAD)
         return;
-    if (c->idle_check_ms != 0 && c->idle_check_ms <= now_ms) {
+    int64_t idle_check = idle_check_at(c);
+    if (idle_check != 0 && idle_check <= now_ms) {
         check_idle(c, now_ms);
         if (c->flags & CONN_DEAD)
             return;
@@ -669,8 +684,9 @@ int64_t conn_deadline(const struct conn *c)
 {
     if (c->flags & CONN_DEAD)
         return 0;
-    if (c->idle_check_ms != 0 && (c->deadline_ms == 0 || c->idle_check_ms < c->deadline_ms))
-        return c->idle_check_ms;
+    int64_t idle_check = idle_check_at(c);
+    if (idle_check != 0 && (c->deadline_ms == 0 || idle_check < c->deadline_ms))
+        return idle_check;
     return c->deadline_ms;
 }
 

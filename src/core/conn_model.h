@@ -57,18 +57,21 @@ struct conn {
     uint8_t watched_events;  /* models/event_loop.c: EVENT_* bits the backend watches. */
     uint8_t kernel_requests; /* models/uring.c: its requests the kernel holds. */
     uint32_t timer_slot;     /* models/timer_heap.c: the index of this timer. */
-    /* The last byte read or sent, in ms after opened_ms, modulo 2^32: only
-     * differences shorter than the idle timeout are ever taken, so the
-     * wrap after 49 days does no harm, and a read costs one store. */
+    /* The idle timeout's times, private to conn.c, in ms after opened_ms,
+     * sized to fill padding so that an idle connection costs no more. */
+    /* The last byte read or sent, modulo 2^32: only differences shorter
+     * than the idle timeout (at most a week) are ever taken, so the wrap
+     * after 49 days does no harm, and a read costs one store. */
     uint32_t last_active;
-    bool on_changed_list;    /* models/changed_list.c: listed to reconcile. */
+    /* When to look whether the connection has been idle for the timeout, a
+     * 48-bit count split in two (0: never). Moved only when it comes due,
+     * so bytes moving never touch a model's timer heap. */
+    uint32_t idle_check_low;
+    uint16_t idle_check_high;
+    bool on_changed_list; /* models/changed_list.c: listed to reconcile. */
     const struct listener *listener;
     struct conn_owner *owner;
     int64_t deadline_ms;     /* The service's timer expiry, 0 when none. */
-    /* When to look whether the connection has been idle for the idle
-     * timeout; 0 when there is none. Moved only when it comes due, so bytes
-     * moving never touch a model's timer heap. */
-    int64_t idle_check_ms;
     const char *drop_reason; /* Why it was aborted; static text, or NULL. */
     int64_t opened_ms;
     uint64_t bytes_in;
