@@ -28,8 +28,8 @@
 struct conn;
 
 /* Limits every connection of every service obeys, from sockserv serve; a
- * connection reads them with conn_config. max_output,
- * allow_amplification and idle_timeout_ms are enforced by core/conn.c whatever the service;
+ * connection reads them with conn_config. max_output, allow_amplification
+ * and idle_timeout_ms are enforced by core/conn.c whatever the service;
  * max_line is the one bound every line service (upper, chat) applies, from
  * one option, so it lives here rather than in a copy per service. */
 struct service_config {
