@@ -30,6 +30,14 @@
 #define CHAT_NOTICES_MAX_CEILING 10000000
 #define DEFAULT_GRACE_MS 5000
 #define DEFAULT_DATAGRAM_TIME_MS 1000
+/* Long enough that a person in a chat room, reading, rarely meets it. */
+#define DEFAULT_IDLE_TIMEOUT_MS (10 * 60 * 1000)
+/* A model that serves one client at a time (iterative) makes everyone wait
+ * behind an idle one, so it cuts much sooner. */
+#define DEFAULT_IDLE_TIMEOUT_ONE_AT_A_TIME_MS (30 * 1000)
+/* idle_timeout_ms before parsing: no --idle-timeout given, so the model's
+ * default applies. */
+#define IDLE_TIMEOUT_UNSET (-1)
 #define DEFAULT_MAX_LINE 4096
 #define DEFAULT_MAX_OUTPUT (256 * 1024)
 /* Descriptors kept back from the connection limit for listeners, the stop
@@ -80,6 +88,10 @@ static void print_help(void)
            "                        iterative with TCP listeners: longest one datagram\n"
            "                        keeps a waiting TCP client waiting (default 1s)\n"
            "      --grace DURATION  how long a stop waits for open connections (default 5s)\n"
+           "      --idle-timeout DURATION\n"
+           "                        close a TCP connection that moved no byte either way\n"
+           "                        for this long (default 10m; 30s for iterative, where\n"
+           "                        one idle client keeps everyone waiting; 'off' disables)\n"
            "  -t, --threads N       run N event loops in the process (select, poll, epoll,\n"
            "                        uring)\n"
            "  -w, --workers N       run N worker processes under a supervisor that replaces\n"
@@ -148,6 +160,7 @@ static int parse_options(int argc, char **argv, struct serve_options *opt)
         {"max-datagrams", required_argument, NULL, 'D'},
         {"datagram-time", required_argument, NULL, 'T'},
         {"grace", required_argument, NULL, 'g'},
+        {"idle-timeout", required_argument, NULL, 'I'},
         {"udp-rate", required_argument, NULL, 'u'},
         {"chat-notices-max", required_argument, NULL, 'N'},
         {"chat-rate", required_argument, NULL, 'r'},
@@ -181,6 +194,19 @@ static int parse_options(int argc, char **argv, struct serve_options *opt)
             if (cli_parse_duration("serve", "--grace", optarg, &opt->grace_ms) != 0)
                 return -1;
             break;
+        case 'I': {
+            char why[128];
+            if (strcmp(optarg, "off") == 0)
+                opt->config.idle_timeout_ms = 0;
+            else if (duration_parse(optarg, &opt->config.idle_timeout_ms, why, sizeof(why)) != 0 ||
+                     opt->config.idle_timeout_ms == 0)
+                return cli_usage_error("serve",
+                                       "bad --idle-timeout '%s': expected a duration above 0 "
+                                       "(e.g. 30s, 10m) or off",
+                                       optarg),
+                       -1;
+            break;
+        }
         case 'c':
             if (parse_count(optarg, MAX_CONNS_CEILING, &opt->max_conns) != 0)
                 return cli_usage_error(
@@ -426,7 +452,9 @@ int command_serve(int argc, char **argv)
 {
     struct serve_options opt = {
         .model = model_find(DEFAULT_MODEL),
-        .config = {.max_line = DEFAULT_MAX_LINE, .max_output = DEFAULT_MAX_OUTPUT},
+        .config = {.max_line = DEFAULT_MAX_LINE,
+                   .max_output = DEFAULT_MAX_OUTPUT,
+                   .idle_timeout_ms = IDLE_TIMEOUT_UNSET},
         .settings = {.upper_delay_ms = DEFAULT_DELAY_MS,
                      .chat_notices_max = DEFAULT_CHAT_NOTICES_MAX,
                      .chat_rate_per_second = DEFAULT_CHAT_RATE,
@@ -443,6 +471,10 @@ int command_serve(int argc, char **argv)
     if (first < 0)
         return EXIT_USAGE;
     log_set_level(opt.level);
+    if (opt.config.idle_timeout_ms == IDLE_TIMEOUT_UNSET)
+        opt.config.idle_timeout_ms = opt.model->default_max_conns == 1
+                                         ? DEFAULT_IDLE_TIMEOUT_ONE_AT_A_TIME_MS
+                                         : DEFAULT_IDLE_TIMEOUT_MS;
 
     struct endpoint *specs = NULL;
     size_t n = 0;

@@ -32,6 +32,10 @@
 /* A datagram connection has sent its one reply. */
 #define CONN_REPLIED 0x200u
 
+/* Why a connection idle for --idle-timeout is aborted; the close log and
+ * chat's departure notice show it. */
+#define CONN_IDLE_REASON "idle timeout"
+
 /* Without --allow-amplification a request gets at most one reply datagram,
  * no longer than the request, or than this many bytes: enough for daytime's
  * line (26 bytes) and time's 4, which RFC 867 and 868 send in answer to any
@@ -97,6 +101,28 @@ static size_t output_room(const struct conn *c)
     return owed < output_limit(c) ? output_limit(c) - owed : 0;
 }
 
+/* When the idle check is due, on the clock of clock_now_ms; 0: never. */
+static int64_t idle_check_at(const struct conn *c)
+{
+    int64_t after_open = ((int64_t)c->idle_check_high << 32) | c->idle_check_low;
+    return after_open == 0 ? 0 : c->opened_ms + after_open;
+}
+
+static void set_idle_check(struct conn *c, int64_t at_ms)
+{
+    int64_t after_open = at_ms == 0 ? 0 : at_ms - c->opened_ms;
+    c->idle_check_low = (uint32_t)after_open;
+    c->idle_check_high = (uint16_t)(after_open >> 32);
+}
+
+/* Bytes moved: the idle timeout starts again. One store; the idle check
+ * reads it only when it comes due. */
+static void mark_active(struct conn *c)
+{
+    if (c->idle_check_low != 0 || c->idle_check_high != 0)
+        c->last_active = (uint32_t)(clock_now_ms() - c->opened_ms);
+}
+
 static void mark_dead(struct conn *c, const char *reason)
 {
     if (c->flags & CONN_DEAD)
@@ -123,6 +149,8 @@ static ssize_t send_now(struct conn *c, const void *data, size_t len)
         ssize_t n = send(c->fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n >= 0) {
             c->bytes_out += (uint64_t)n;
+            if (n > 0)
+                mark_active(c);
             return n;
         }
         if (errno == EINTR)
@@ -308,6 +336,8 @@ struct conn *conn_create(int fd, const struct address *peer, const struct listen
     c->owner = owner;
     c->peer = *peer;
     c->opened_ms = clock_now_ms();
+    if (l->config->idle_timeout_ms > 0)
+        set_idle_check(c, c->opened_ms + l->config->idle_timeout_ms);
     buffer_init(&c->output);
     return c;
 }
@@ -316,8 +346,11 @@ struct conn *conn_create_datagram(const struct address *peer, const struct liste
                                   struct conn_owner *owner)
 {
     struct conn *c = conn_create(l->fd, peer, l, owner);
-    if (c)
+    /* A datagram is one request, served at once: it cannot sit idle. */
+    if (c) {
         c->flags |= CONN_DATAGRAM;
+        set_idle_check(c, 0);
+    }
     return c;
 }
 
@@ -372,6 +405,7 @@ static void deliver_input(struct conn *c, const uint8_t *data, size_t len)
         return;
     }
     c->bytes_in += len;
+    mark_active(c);
     const struct service *s = c->listener->service;
     if (!s->on_data)
         return;
@@ -526,6 +560,8 @@ void conn_take_output(struct conn *c, struct buffer *dst)
 void conn_sent(struct conn *c, size_t n)
 {
     c->bytes_out += n;
+    if (n > 0)
+        mark_active(c);
     c->output_in_flight -= n < c->output_in_flight ? n : c->output_in_flight;
     /* With writes queued, a generator's batch lands in the output buffer,
      * so one round is one batch to send. */
@@ -533,9 +569,45 @@ void conn_sent(struct conn *c, size_t n)
         refill(c, 1);
 }
 
+/* Sends what is queued now, from here, so a last word reaches the peer
+ * before an abort frees it: a completion model only queues writes, but
+ * with none of its sends in flight, sending here keeps the order. */
+static void flush_before_abort(struct conn *c)
+{
+    if (c->output_in_flight == 0)
+        flush_output(c);
+}
+
+/* The idle check is due: aborts c if no byte moved either way for the idle
+ * timeout, after its service's last word (on_idle); otherwise looks again
+ * when the timeout would end. */
+static void check_idle(struct conn *c, int64_t now_ms)
+{
+    int64_t timeout = c->listener->config->idle_timeout_ms;
+    uint32_t idle_for = (uint32_t)(now_ms - c->opened_ms) - c->last_active;
+    if ((int64_t)idle_for < timeout) {
+        set_idle_check(c, now_ms + (timeout - (int64_t)idle_for));
+        return;
+    }
+    set_idle_check(c, 0);
+    const struct service *s = c->listener->service;
+    if (s->on_idle)
+        RUN_CALLBACK(c, s->on_idle(c));
+    flush_before_abort(c);
+    mark_dead(c, CONN_IDLE_REASON);
+}
+
 void conn_handle_timer(struct conn *c, int64_t now_ms)
 {
-    if (c->deadline_ms == 0 || c->deadline_ms > now_ms || (c->flags & CONN_DEAD))
+    if (c->flags & CONN_DEAD)
+        return;
+    int64_t idle_check = idle_check_at(c);
+    if (idle_check != 0 && idle_check <= now_ms) {
+        check_idle(c, now_ms);
+        if (c->flags & CONN_DEAD)
+            return;
+    }
+    if (c->deadline_ms == 0 || c->deadline_ms > now_ms)
         return;
     c->deadline_ms = 0;
     const struct service *s = c->listener->service;
@@ -610,7 +682,12 @@ unsigned conn_interest(const struct conn *c)
 
 int64_t conn_deadline(const struct conn *c)
 {
-    return (c->flags & CONN_DEAD) ? 0 : c->deadline_ms;
+    if (c->flags & CONN_DEAD)
+        return 0;
+    int64_t idle_check = idle_check_at(c);
+    if (idle_check != 0 && (c->deadline_ms == 0 || idle_check < c->deadline_ms))
+        return idle_check;
+    return c->deadline_ms;
 }
 
 bool conn_is_finished(const struct conn *c)

@@ -57,10 +57,21 @@ struct conn {
     uint8_t watched_events;  /* models/event_loop.c: EVENT_* bits the backend watches. */
     uint8_t kernel_requests; /* models/uring.c: its requests the kernel holds. */
     uint32_t timer_slot;     /* models/timer_heap.c: the index of this timer. */
-    bool on_changed_list;    /* models/changed_list.c: listed to reconcile. */
+    /* The idle timeout's times, private to conn.c, in ms after opened_ms,
+     * sized to fill padding so that an idle connection costs no more. */
+    /* The last byte read or sent, modulo 2^32: only differences shorter
+     * than the idle timeout (at most a week) are ever taken, so the wrap
+     * after 49 days does no harm, and a read costs one store. */
+    uint32_t last_active;
+    /* When to look whether the connection has been idle for the timeout, a
+     * 48-bit count split in two (0: never). Moved only when it comes due,
+     * so bytes moving never touch a model's timer heap. */
+    uint32_t idle_check_low;
+    uint16_t idle_check_high;
+    bool on_changed_list; /* models/changed_list.c: listed to reconcile. */
     const struct listener *listener;
     struct conn_owner *owner;
-    int64_t deadline_ms;     /* Timer expiry, 0 when none. */
+    int64_t deadline_ms;     /* The service's timer expiry, 0 when none. */
     const char *drop_reason; /* Why it was aborted; static text, or NULL. */
     int64_t opened_ms;
     uint64_t bytes_in;
@@ -155,7 +166,9 @@ void conn_take_output(struct conn *c, struct buffer *dst);
  * may queue its next batch: call with n = 0 to ask for one. */
 void conn_sent(struct conn *c, size_t n);
 
-/* Runs the service's timer if its deadline has passed. */
+/* Runs what is due at now_ms: the service's timer, and the idle check,
+ * which aborts a stream connection that has moved no byte for the idle
+ * timeout. Re-read conn_deadline afterwards: either may have moved it. */
 void conn_handle_timer(struct conn *c, int64_t now_ms);
 
 /*
@@ -192,7 +205,7 @@ struct conn_status {
     bool dropped;          /* Aborted (conn_abort or a failure): nothing more is owed. */
     unsigned interest;     /* CONN_WANT_* bits to wait for now. */
     size_t output_pending; /* Bytes queued and not yet sent. */
-    int64_t deadline_ms;   /* The timer, or 0 when none is armed. */
+    int64_t deadline_ms;   /* The next timer (service or idle), or 0 when none. */
 };
 
 struct conn_status conn_status(const struct conn *c);
@@ -203,7 +216,8 @@ struct conn_status conn_status(const struct conn *c);
 /* CONN_WANT_* bits the model should wait for now. */
 unsigned conn_interest(const struct conn *c);
 
-/* The timer deadline, or 0 when none is armed. */
+/* When conn_handle_timer next has something to do: the earlier of the
+ * service's timer and the idle check, or 0 when neither is armed. */
 int64_t conn_deadline(const struct conn *c);
 
 /* True once the connection has nothing left to do and must be destroyed. */

@@ -30,6 +30,7 @@
 
 #include "core/clock.h"
 #include "core/conn.h"
+#include "core/duration.h"
 #include "core/error.h"
 #include "core/text.h"
 #include "core/token_bucket.h"
@@ -483,6 +484,18 @@ static void chat_timer(struct conn *c)
     conn_pause_reading(c, false);
 }
 
+/* Idle past --idle-timeout: the member hears why before the close. */
+static void chat_idle(struct conn *c)
+{
+    struct chat_member *m = conn_state(c);
+    char idle[32];
+    duration_format(conn_config(c)->idle_timeout_ms, idle, sizeof(idle));
+    struct chat *chat = chat_of(c);
+    pthread_mutex_lock(&chat->lock);
+    reply(m, "*** closing: idle for %s", idle);
+    pthread_mutex_unlock(&chat->lock);
+}
+
 static void chat_close(struct conn *c)
 {
     struct chat_member *m = conn_state(c);
@@ -514,5 +527,6 @@ const struct service service_chat = {
     .on_open = chat_open,
     .on_data = chat_data,
     .on_timer = chat_timer,
+    .on_idle = chat_idle,
     .on_close = chat_close,
 };
