@@ -166,4 +166,15 @@ format-check:
 clean:
 	rm -rf build
 
+# Fuzzing: make fuzz, fuzz-repro (fuzz/README.md).
+include fuzz/fuzz.mk
+
+# Connection churn against real servers, watched for leaks and drift
+# (tests/soak/soak.py says what fails it). SOAK_SECONDS per model: epoll,
+# uring and epoll --threads 2 in turn; 600 unless told.
+SOAK_SECONDS ?= 600
+.PHONY: soak
+soak: $(BUILD)/sockserv | $(BUILD)/.deps-test
+	SOCKSERV=$(abspath $(BUILD)/sockserv) $(PYTHON) tests/soak/soak.py --seconds $(SOAK_SECONDS) $(SOAK_ARGS)
+
 -include $(OBJECTS:.o=.d)

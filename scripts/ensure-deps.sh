@@ -3,13 +3,15 @@
 # As root it installs what is missing with apt-get; otherwise it names the
 # packages and fails, so no build step ever half-works on a missing library.
 #
-# Usage: scripts/ensure-deps.sh build|test|bench|format
+# Usage: scripts/ensure-deps.sh build|test|bench|format|fuzz
 set -eu
 
 build_pkgs="gcc make pkg-config libc6-dev liburing-dev"
 test_pkgs="$build_pkgs libcmocka-dev python3 python3-pytest netcat-openbsd tmux"
 bench_pkgs="$build_pkgs gnuplot-nox"
 format_pkgs="clang-format"
+# make fuzz: clang with libFuzzer and the sanitizer runtimes (compiler-rt).
+fuzz_pkgs="$build_pkgs clang libclang-rt-14-dev"
 # bench/run.py drives the experiments; taskset (util-linux) pins server and load.
 bench_pkgs="$bench_pkgs python3 util-linux"
 
@@ -18,8 +20,9 @@ build) wanted=$build_pkgs ;;
 test) wanted=$test_pkgs ;;
 bench) wanted=$bench_pkgs ;;
 format) wanted=$format_pkgs ;;
+fuzz) wanted=$fuzz_pkgs ;;
 *)
-    echo "usage: $0 build|test|bench|format" >&2
+    echo "usage: $0 build|test|bench|format|fuzz" >&2
     exit 2
     ;;
 esac

@@ -13,7 +13,9 @@ and in order and takes each delivery's latency; the server's CPU time over
 each phase (utime+stime from /proc/PID/stat) is read here, so deliveries
 per server CPU-second estimates what the server alone would do."""
 
+import functools
 import multiprocessing as mp
+import subprocess
 import time
 
 from bench.experiments import chat_sender
@@ -41,9 +43,19 @@ PHASES = ["fixed", "saturate1", "saturate2", "saturate3"]
 SATURATE = PHASES[1:]
 
 
+@functools.lru_cache(maxsize=None)
+def flood_limit_off(sockserv):
+    """The option that lifts chat's per-sender flood limit, which the
+    senders here pass on purpose; none for a build from before it existed
+    (bench/paired.py compares against older builds)."""
+    helptext = subprocess.run([sockserv, "serve", "--help"], capture_output=True,
+                              text=True).stdout
+    return ["--chat-rate", "off"] if "--chat-rate" in helptext else []
+
+
 def server_argv(sockserv, label, cfg):
     model, extra = MODELS[label]
-    options = list(extra)
+    options = list(extra) + flood_limit_off(sockserv)
     conns = cfg["receivers"] + cfg["senders"]
     if model == "thread":
         options += ["--max-conns", str(conns + 100)]

@@ -163,9 +163,11 @@ enum long_only {
     OPT_PROGRESS_FILE,
 };
 
-/* Reads one option into o. Returns 0, -1 after a usage error, or 1 when
- * --help or --version was answered. */
-static int take_option(int ch, const char *arg, char **argv, struct bench_options *o)
+/* What an option function returns for an option of another group. */
+#define OPTION_NOT_MINE 1
+
+/* -c, -t and -p: how many connections, loops and requests in flight. */
+static int take_width_option(int ch, const char *arg, struct bench_options *o)
 {
     struct bench_config *cfg = &o->cfg;
     uint64_t n;
@@ -180,10 +182,46 @@ static int take_option(int ch, const char *arg, char **argv, struct bench_option
             return -1;
         cfg->threads = (uint32_t)n;
         return 0;
+    case 'p':
+        if (parse_whole("--pipeline", arg, 1, BENCH_PIPELINE_MAX, &n) != 0)
+            return -1;
+        cfg->pipeline = (uint32_t)n;
+        return 0;
+    default:
+        return OPTION_NOT_MINE;
+    }
+}
+
+/* How long the run lasts and how fast it goes. */
+static int take_pace_option(int ch, const char *arg, struct bench_options *o)
+{
+    struct bench_config *cfg = &o->cfg;
+    switch (ch) {
     case 'd':
         return parse_span("--duration", arg, false, &cfg->duration_ns);
     case 'n':
         return parse_whole("--requests", arg, 1, UINT64_MAX / 2, &cfg->requests);
+    case OPT_RATE:
+        return parse_rate("--rate", arg, &cfg->rate);
+    case OPT_CONNECT_RATE:
+        return parse_rate("--connect-rate", arg, &cfg->connect_rate);
+    case OPT_DRIBBLE:
+        return parse_span("--dribble", arg, false, &cfg->dribble_ns);
+    case OPT_TIMEOUT:
+        return parse_span("--timeout", arg, false, &cfg->timeout_ns);
+    case OPT_WARMUP:
+        return parse_span("--warmup", arg, true, &cfg->warmup_ns);
+    default:
+        return OPTION_NOT_MINE;
+    }
+}
+
+/* -s, -m and --expect: what each request is and what its reply must be. */
+static int take_message_option(int ch, const char *arg, struct bench_options *o)
+{
+    struct bench_config *cfg = &o->cfg;
+    uint64_t n;
+    switch (ch) {
     case 's':
         if (parse_whole("--size", arg, 1, BENCH_MESSAGE_MAX, &n) != 0)
             return -1;
@@ -193,29 +231,22 @@ static int take_option(int ch, const char *arg, char **argv, struct bench_option
     case 'm':
         cfg->message_text = arg;
         return 0;
-    case 'p':
-        if (parse_whole("--pipeline", arg, 1, BENCH_PIPELINE_MAX, &n) != 0)
-            return -1;
-        cfg->pipeline = (uint32_t)n;
-        return 0;
-    case OPT_RATE:
-        return parse_rate("--rate", arg, &cfg->rate);
-    case OPT_CONNECT_RATE:
-        return parse_rate("--connect-rate", arg, &cfg->connect_rate);
-    case OPT_DRIBBLE:
-        return parse_span("--dribble", arg, false, &cfg->dribble_ns);
     case OPT_EXPECT:
         if (!bench_expect_parse(arg, &cfg->expect))
             return usage_error("bad --expect '%s': use echo, upper or none", arg);
         o->expect_given = true;
         return 0;
-    case OPT_TIMEOUT:
-        return parse_span("--timeout", arg, false, &cfg->timeout_ns);
-    case OPT_WARMUP:
-        return parse_span("--warmup", arg, true, &cfg->warmup_ns);
-    case OPT_JSON:
-        o->json = true;
-        return 0;
+    default:
+        return OPTION_NOT_MINE;
+    }
+}
+
+/* --hold and --chat-receive, which open connections and keep them. */
+static int take_hold_option(int ch, const char *arg, struct bench_options *o)
+{
+    struct bench_config *cfg = &o->cfg;
+    uint64_t n;
+    switch (ch) {
     case OPT_HOLD:
         cfg->hold = true;
         return 0;
@@ -225,6 +256,23 @@ static int take_option(int ch, const char *arg, char **argv, struct bench_option
         cfg->hold_requests = (uint32_t)n;
         o->hold_requests_given = true;
         return 0;
+    case OPT_CHAT_RECEIVE:
+        o->chat_receive = true;
+        return 0;
+    case OPT_PROGRESS_FILE:
+        o->progress_path = arg;
+        return 0;
+    default:
+        return OPTION_NOT_MINE;
+    }
+}
+
+/* --source-from and --per-source: the addresses connections come from. */
+static int take_source_option(int ch, const char *arg, struct bench_options *o)
+{
+    struct bench_config *cfg = &o->cfg;
+    uint64_t n;
+    switch (ch) {
     case OPT_SOURCE_FROM:
         if (inet_pton(AF_INET, arg, &cfg->source_from) != 1)
             return usage_error("bad --source-from '%s': expected an IPv4 address", arg);
@@ -236,22 +284,46 @@ static int take_option(int ch, const char *arg, char **argv, struct bench_option
         cfg->per_source = (uint32_t)n;
         o->per_source_given = true;
         return 0;
-    case OPT_CHAT_RECEIVE:
-        o->chat_receive = true;
-        return 0;
-    case OPT_PROGRESS_FILE:
-        o->progress_path = arg;
+    default:
+        return OPTION_NOT_MINE;
+    }
+}
+
+/* --json, -h and -V: how to report, or an answer instead of a run. Returns
+ * -2 when --help or --version was answered. */
+static int take_output_option(int ch, const char *arg, struct bench_options *o)
+{
+    (void)arg;
+    switch (ch) {
+    case OPT_JSON:
+        o->json = true;
         return 0;
     case 'h':
         print_help();
-        return 1;
+        return -2;
     case 'V':
         printf("sockserv %s\n", SOCKSERV_VERSION);
-        return 1;
+        return -2;
     default:
-        cli_option_error("bench", ch, argv);
-        return -1;
+        return OPTION_NOT_MINE;
     }
+}
+
+/* Hands one option to the group that knows it. Returns 0, -1 after a usage
+ * error, or -2 when --help or --version was answered. */
+static int take_option(int ch, const char *arg, char **argv, struct bench_options *o)
+{
+    static int (*const groups[])(int, const char *, struct bench_options *) = {
+        take_width_option, take_pace_option,   take_message_option,
+        take_hold_option,  take_source_option, take_output_option,
+    };
+    for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
+        int rc = groups[i](ch, arg, o);
+        if (rc != OPTION_NOT_MINE)
+            return rc;
+    }
+    cli_option_error("bench", ch, argv);
+    return -1;
 }
 
 /* Returns the index of the URL, -1 after a usage error, -2 after --help. */
@@ -288,7 +360,7 @@ static int parse_options(int argc, char **argv, struct bench_options *o)
     while ((ch = getopt_long(argc, argv, ":c:t:d:n:s:m:p:hV", longopts, NULL)) != -1) {
         int rc = take_option(ch, optarg, argv, o);
         if (rc != 0)
-            return rc > 0 ? -2 : -1;
+            return rc;
     }
     if (argc - optind != 1)
         return usage_error(argc == optind ? "missing URL" : "expected one URL, got %d",
@@ -431,9 +503,9 @@ static bool run_succeeded(const struct bench_config *cfg, const struct bench_sta
     return false;
 }
 
-int command_bench(int argc, char **argv)
+static void init_options(struct bench_options *o)
 {
-    struct bench_options o = {
+    *o = (struct bench_options){
         .cfg = {.expect = BENCH_EXPECT_ECHO,
                 .message_size = DEFAULT_SIZE,
                 .connections = DEFAULT_CONNECTIONS,
@@ -442,30 +514,38 @@ int command_bench(int argc, char **argv)
                 .per_source = BENCH_PER_SOURCE_DEFAULT,
                 .timeout_ns = DEFAULT_TIMEOUT_MS * NS_PER_MS},
     };
-    o.cfg.on_held = announce_held;
-    o.cfg.on_held_arg = &o;
-    int first = parse_options(argc, argv, &o);
-    if (first == -2)
-        return 0;
-    if (first < 0)
-        return EXIT_USAGE;
+    o->cfg.on_held = announce_held;
+    o->cfg.on_held_arg = o;
+}
+
+/* Reads the URL and runs every check on the command line as a whole.
+ * Returns 0 or EXIT_USAGE. */
+static int check_command_line(struct bench_options *o, const char *url)
+{
     char err[256];
-    if (bench_target_parse(argv[first], &o.cfg.target, err, sizeof(err)) != 0) {
-        usage_error("bad URL '%s': %s", argv[first], err);
+    if (bench_target_parse(url, &o->cfg.target, err, sizeof(err)) != 0) {
+        usage_error("bad URL '%s': %s", url, err);
         return EXIT_USAGE;
     }
-    if (infer_expect(&o) != 0 || check_combination(&o) != 0)
+    if (infer_expect(o) != 0 || check_combination(o) != 0)
         return EXIT_USAGE;
-    if (bench_target_resolve(&o.cfg.target, err, sizeof(err)) != 0) {
+    return 0;
+}
+
+/* Resolves the target and readies what the run needs before it starts. */
+static int prepare_run(struct bench_options *o)
+{
+    char err[256];
+    if (bench_target_resolve(&o->cfg.target, err, sizeof(err)) != 0) {
         fprintf(stderr, "sockserv bench: %s\n", err);
         return EXIT_RUNTIME;
     }
-    if (o.cfg.source_given && o.cfg.target.address.u.sa.sa_family != AF_INET) {
-        usage_error("--source-from is an IPv4 address, but %s is not IPv4", o.cfg.target.text);
+    if (o->cfg.source_given && o->cfg.target.address.u.sa.sa_family != AF_INET) {
+        usage_error("--source-from is an IPv4 address, but %s is not IPv4", o->cfg.target.text);
         return EXIT_USAGE;
     }
     /* A chat member sends nothing: its message_bytes stays 0. */
-    if (!o.chat_receive && measure_message(&o.cfg) != 0) {
+    if (!o->chat_receive && measure_message(&o->cfg) != 0) {
         fputs("sockserv bench: out of memory\n", stderr);
         return EXIT_RUNTIME;
     }
@@ -474,48 +554,83 @@ int command_bench(int argc, char **argv)
         return EXIT_RUNTIME;
     }
     if (isatty(STDERR_FILENO))
-        o.cfg.progress = stderr;
+        o->cfg.progress = stderr;
+    return 0;
+}
 
-    uint64_t *progress = NULL;
-    if (o.progress_path) {
-        progress = progress_file_open(o.progress_path, err, sizeof(err));
-        if (!progress) {
+/* With --chat-receive: the tally of lines received, and the progress file
+ * that shows its count. The caller frees both whatever this returns. */
+static int open_tally(struct bench_options *o, uint64_t **progress)
+{
+    char err[256];
+    if (o->progress_path) {
+        *progress = progress_file_open(o->progress_path, err, sizeof(err));
+        if (!*progress) {
             fprintf(stderr, "sockserv bench: %s\n", err);
             return EXIT_RUNTIME;
         }
     }
-    if (o.chat_receive) {
-        o.cfg.chat = chat_tally_create(o.cfg.connections, progress);
-        if (!o.cfg.chat) {
+    if (o->chat_receive) {
+        o->cfg.chat = chat_tally_create(o->cfg.connections, *progress);
+        if (!o->cfg.chat) {
             fputs("sockserv bench: out of memory for the chat tally\n", stderr);
-            progress_file_close(progress);
             return EXIT_RUNTIME;
         }
     }
+    return 0;
+}
+
+/* Prints the report, then says whether the run did what it was for. */
+static int report(const struct bench_options *o, const struct bench_stats *stats)
+{
+    if (o->json)
+        bench_report_json(stdout, &o->cfg, stats);
+    else
+        bench_report_text(stdout, &o->cfg, stats);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "sockserv bench: cannot write the report: %s\n", strerror(errno));
+        return EXIT_RUNTIME;
+    }
+    return run_succeeded(&o->cfg, stats) ? 0 : EXIT_RUNTIME;
+}
+
+static int run_and_report(struct bench_options *o)
+{
     struct bench_stats *stats = malloc(sizeof(*stats));
     if (!stats) {
         fputs("sockserv bench: out of memory\n", stderr);
-        chat_tally_free(o.cfg.chat);
-        progress_file_close(progress);
         return EXIT_RUNTIME;
     }
-    int rc = 0;
-    if (bench_run(&o.cfg, stats, err, sizeof(err)) != 0) {
+    char err[256];
+    int rc;
+    if (bench_run(&o->cfg, stats, err, sizeof(err)) != 0) {
         fprintf(stderr, "sockserv bench: %s\n", err);
         rc = EXIT_RUNTIME;
     } else {
-        if (o.json)
-            bench_report_json(stdout, &o.cfg, stats);
-        else
-            bench_report_text(stdout, &o.cfg, stats);
-        if (fflush(stdout) != 0 || ferror(stdout)) {
-            fprintf(stderr, "sockserv bench: cannot write the report: %s\n", strerror(errno));
-            rc = EXIT_RUNTIME;
-        } else if (!run_succeeded(&o.cfg, stats)) {
-            rc = EXIT_RUNTIME;
-        }
+        rc = report(o, stats);
     }
     free(stats);
+    return rc;
+}
+
+int command_bench(int argc, char **argv)
+{
+    struct bench_options o;
+    init_options(&o);
+    int first = parse_options(argc, argv, &o);
+    if (first == -2)
+        return 0;
+    if (first < 0)
+        return EXIT_USAGE;
+    int rc = check_command_line(&o, argv[first]);
+    if (rc == 0)
+        rc = prepare_run(&o);
+    if (rc != 0)
+        return rc;
+    uint64_t *progress = NULL;
+    rc = open_tally(&o, &progress);
+    if (rc == 0)
+        rc = run_and_report(&o);
     chat_tally_free(o.cfg.chat);
     progress_file_close(progress);
     return rc;

@@ -24,7 +24,20 @@
 
 #define DEFAULT_MODEL "epoll"
 #define DEFAULT_DELAY_MS 5000
+#define DEFAULT_CHAT_NOTICES_MAX 100
+#define DEFAULT_CHAT_RATE 20  /* Lines a second: more than anyone types. */
+#define DEFAULT_CHAT_BURST 40 /* Lines at once: a pasted paragraph. */
+#define CHAT_NOTICES_MAX_CEILING 10000000
 #define DEFAULT_GRACE_MS 5000
+#define DEFAULT_DATAGRAM_TIME_MS 1000
+/* Long enough that a person in a chat room, reading, rarely meets it. */
+#define DEFAULT_IDLE_TIMEOUT_MS (10 * 60 * 1000)
+/* A model that serves one client at a time (iterative) makes everyone wait
+ * behind an idle one, so it cuts much sooner. */
+#define DEFAULT_IDLE_TIMEOUT_ONE_AT_A_TIME_MS (30 * 1000)
+/* idle_timeout_ms before parsing: no --idle-timeout given, so the model's
+ * default applies. */
+#define IDLE_TIMEOUT_UNSET (-1)
 #define DEFAULT_MAX_LINE 4096
 #define DEFAULT_MAX_OUTPUT (256 * 1024)
 /* Descriptors kept back from the connection limit for listeners, the stop
@@ -38,7 +51,9 @@ struct serve_options {
     struct service_config config;     /* What every service's connections obey. */
     struct service_settings settings; /* What one service alone reads (--delay). */
     int64_t grace_ms;
-    long max_conns; /* 0: the model's default. */
+    int64_t datagram_time_ms; /* --datagram-time */
+    long max_conns;           /* 0: the model's default. */
+    long max_datagrams;       /* 0: as many as max_conns. */
     enum log_level level;
     struct udp_rate udp_rate;
     long threads;        /* Event loops in the process. */
@@ -67,7 +82,16 @@ static void print_help(void)
            "      --max-conns N     connections served at once; more wait in the backlog\n"
            "                        (default: 1024 for thread and fork, 1 for iterative,\n"
            "                        the descriptor limit for the event loops)\n"
+           "      --max-datagrams N UDP requests served at once, apart from --max-conns;\n"
+           "                        more wait in the socket buffer (default: --max-conns)\n"
+           "      --datagram-time DURATION\n"
+           "                        iterative with TCP listeners: longest one datagram\n"
+           "                        keeps a waiting TCP client waiting (default 1s)\n"
            "      --grace DURATION  how long a stop waits for open connections (default 5s)\n"
+           "      --idle-timeout DURATION\n"
+           "                        close a TCP connection that moved no byte either way\n"
+           "                        for this long (default 10m; 30s for iterative, where\n"
+           "                        one idle client keeps everyone waiting; 'off' disables)\n"
            "  -t, --threads N       run N event loops in the process (select, poll, epoll,\n"
            "                        uring)\n"
            "  -w, --workers N       run N worker processes under a supervisor that replaces\n"
@@ -81,12 +105,19 @@ static void print_help(void)
            "      --max-queue BYTES unsent bytes one client may queue before it is\n"
            "                        dropped as too slow (default 256K)\n"
            "      --allow-amplification\n"
-           "                        let UDP chargen answer with more bytes than the request\n"
+           "                        let a UDP request get more than one reply, or one\n"
+           "                        longer than itself (chargen's random 0-512)\n"
+           "      --chat-notices-max N\n"
+           "                        chat rooms of up to N members announce arrivals,\n"
+           "                        departures and renames (default %d; 0: none)\n"
+           "      --chat-rate R[/B] lines per second (and burst) one chat member may send\n"
+           "                        (default %d/%d; 'off' disables)\n"
            "  -q, --quiet           log only warnings and errors\n"
            "  -v, --verbose         also log each close, with bytes in and out\n"
            "  -h, --help            show this help\n"
            "  -V, --version         show the version\n",
-           UDP_RATE_DEFAULT, UDP_BURST_DEFAULT);
+           UDP_RATE_DEFAULT, UDP_BURST_DEFAULT, DEFAULT_CHAT_NOTICES_MAX, DEFAULT_CHAT_RATE,
+           DEFAULT_CHAT_BURST);
 }
 
 /* A count option: a whole number from 1 to max. */
@@ -118,6 +149,199 @@ static int parse_size(const char *text, long *out)
     return 0;
 }
 
+/* What an option function returns for an option of another group. */
+#define OPTION_NOT_MINE 1
+
+/* -m, -t, -w and --balance: which model runs, and in how many copies. */
+static int take_scaling_option(int ch, const char *arg, struct serve_options *opt)
+{
+    long n;
+    switch (ch) {
+    case 'm':
+        opt->model = model_find(arg);
+        if (!opt->model)
+            return cli_usage_error("serve", "unknown model '%s'", arg), -1;
+        return 0;
+    case 't':
+    case 'w':
+        if (parse_count(arg, MAX_THREADS_OR_WORKERS, &n) != 0)
+            return cli_usage_error("serve",
+                                   ch == 't' ? "bad --threads '%s': expected 1 to 256"
+                                             : "bad --workers '%s': expected 1 to 256",
+                                   arg),
+                   -1;
+        if (ch == 't')
+            opt->threads = n;
+        else
+            opt->workers = n;
+        return 0;
+    case 'b':
+        if (strcmp(arg, "reuseport") != 0 && strcmp(arg, "shared") != 0)
+            return cli_usage_error("serve", "bad --balance '%s': expected reuseport or shared",
+                                   arg),
+                   -1;
+        opt->balance_shared = strcmp(arg, "shared") == 0;
+        opt->balance_given = true;
+        return 0;
+    default:
+        return OPTION_NOT_MINE;
+    }
+}
+
+/* The bounds on connections and the waits: how many at once, how long.
+ * cli_parse_duration returns 0, or -1 after its own usage error. */
+/* --idle-timeout: a duration above 0, or off. */
+static int parse_idle_timeout(const char *arg, struct serve_options *opt)
+{
+    char why[128];
+    if (strcmp(arg, "off") == 0) {
+        opt->config.idle_timeout_ms = 0;
+        return 0;
+    }
+    if (duration_parse(arg, &opt->config.idle_timeout_ms, why, sizeof(why)) != 0 ||
+        opt->config.idle_timeout_ms == 0)
+        return cli_usage_error("serve",
+                               "bad --idle-timeout '%s': expected a duration above 0 "
+                               "(e.g. 30s, 10m) or off",
+                               arg),
+               -1;
+    return 0;
+}
+
+static int take_limit_option(int ch, const char *arg, struct serve_options *opt)
+{
+    switch (ch) {
+    case 'I':
+        return parse_idle_timeout(arg, opt);
+    case 'd':
+        return cli_parse_duration("serve", "--delay", arg, &opt->settings.upper_delay_ms);
+    case 'g':
+        return cli_parse_duration("serve", "--grace", arg, &opt->grace_ms);
+    case 'c':
+        if (parse_count(arg, MAX_CONNS_CEILING, &opt->max_conns) != 0)
+            return cli_usage_error("serve", "bad --max-conns '%s': expected a whole number from 1",
+                                   arg),
+                   -1;
+        return 0;
+    case 'D':
+        if (parse_count(arg, MAX_CONNS_CEILING, &opt->max_datagrams) != 0)
+            return cli_usage_error("serve",
+                                   "bad --max-datagrams '%s': expected a whole number from 1", arg),
+                   -1;
+        return 0;
+    case 'T':
+        return cli_parse_duration("serve", "--datagram-time", arg, &opt->datagram_time_ms);
+    default:
+        return OPTION_NOT_MINE;
+    }
+}
+
+/* --max-line and --max-queue: the bytes one client may make the server hold. */
+static int take_size_option(int ch, const char *arg, struct serve_options *opt)
+{
+    if (ch != 'L' && ch != 'Q')
+        return OPTION_NOT_MINE;
+    long bytes;
+    if (parse_size(arg, &bytes) != 0)
+        return cli_usage_error("serve", "bad size '%s': expected bytes, or a number with K or M",
+                               arg),
+               -1;
+    if (ch == 'L')
+        opt->config.max_line = (size_t)bytes;
+    else
+        opt->config.max_output = (size_t)bytes;
+    return 0;
+}
+
+/* --udp-rate and --allow-amplification: what a UDP source may get. */
+static int take_udp_option(int ch, const char *arg, struct serve_options *opt)
+{
+    char why[128];
+    switch (ch) {
+    case 'u':
+        if (udp_rate_parse(arg, &opt->udp_rate, why, sizeof(why)) != 0) {
+            fprintf(stderr, "sockserv serve: bad --udp-rate '%s': %s\n", arg, why);
+            return -1;
+        }
+        return 0;
+    case 'a':
+        opt->config.allow_amplification = true;
+        return 0;
+    default:
+        return OPTION_NOT_MINE;
+    }
+}
+
+/* --chat-notices-max and --chat-rate: what a chat room announces and allows. */
+static int take_chat_option(int ch, const char *arg, struct serve_options *opt)
+{
+    unsigned long long n;
+    struct udp_rate rate;
+    char why[128];
+    switch (ch) {
+    case 'N':
+        if (cli_parse_number(arg, 0, CHAT_NOTICES_MAX_CEILING, &n) != 0)
+            return cli_usage_error(
+                       "serve", "bad --chat-notices-max '%s': expected a whole number from 0", arg),
+                   -1;
+        opt->settings.chat_notices_max = (size_t)n;
+        return 0;
+    case 'r':
+        /* The same RATE[/BURST] or off as --udp-rate, counting lines; its
+         * reason speaks of datagrams, so the message is our own. */
+        if (udp_rate_parse(arg, &rate, why, sizeof(why)) != 0)
+            return cli_usage_error("serve",
+                                   "bad --chat-rate '%s': expected RATE, RATE/BURST (lines "
+                                   "per second) or off",
+                                   arg),
+                   -1;
+        opt->settings.chat_rate_per_second = rate.per_second;
+        opt->settings.chat_rate_burst = rate.burst;
+        return 0;
+    default:
+        return OPTION_NOT_MINE;
+    }
+}
+
+/* -q, -v, -h and -V: how much to log, or an answer instead of a server.
+ * Returns -2 when --help or --version was answered. */
+static int take_output_option(int ch, const char *arg, struct serve_options *opt)
+{
+    (void)arg;
+    switch (ch) {
+    case 'q':
+        opt->level = LOG_WARN;
+        return 0;
+    case 'v':
+        opt->level = LOG_DEBUG;
+        return 0;
+    case 'h':
+        print_help();
+        return -2;
+    case 'V':
+        printf("sockserv %s\n", SOCKSERV_VERSION);
+        return -2;
+    default:
+        return OPTION_NOT_MINE;
+    }
+}
+
+/* Hands one option to the group that knows it. Returns 0, -1 after a usage
+ * error, or -2 when --help or --version was answered. */
+static int take_option(int ch, const char *arg, char **argv, struct serve_options *opt)
+{
+    static int (*const groups[])(int, const char *, struct serve_options *) = {
+        take_scaling_option, take_limit_option, take_size_option,
+        take_udp_option,     take_chat_option,  take_output_option,
+    };
+    for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
+        int rc = groups[i](ch, arg, opt);
+        if (rc != OPTION_NOT_MINE)
+            return rc;
+    }
+    return cli_option_error("serve", ch, argv), -1;
+}
+
 /* Returns the index of the first listener argument, or -1 after reporting a
  * usage error, or -2 when --help or --version was answered. */
 static int parse_options(int argc, char **argv, struct serve_options *opt)
@@ -126,8 +350,13 @@ static int parse_options(int argc, char **argv, struct serve_options *opt)
         {"model", required_argument, NULL, 'm'},
         {"delay", required_argument, NULL, 'd'},
         {"max-conns", required_argument, NULL, 'c'},
+        {"max-datagrams", required_argument, NULL, 'D'},
+        {"datagram-time", required_argument, NULL, 'T'},
         {"grace", required_argument, NULL, 'g'},
+        {"idle-timeout", required_argument, NULL, 'I'},
         {"udp-rate", required_argument, NULL, 'u'},
+        {"chat-notices-max", required_argument, NULL, 'N'},
+        {"chat-rate", required_argument, NULL, 'r'},
         {"max-line", required_argument, NULL, 'L'},
         {"max-queue", required_argument, NULL, 'Q'},
         {"threads", required_argument, NULL, 't'},
@@ -144,89 +373,9 @@ static int parse_options(int argc, char **argv, struct serve_options *opt)
     optind = 1;
     int ch;
     while ((ch = getopt_long(argc, argv, ":m:t:w:qvhV", longopts, NULL)) != -1) {
-        switch (ch) {
-        case 'm':
-            opt->model = model_find(optarg);
-            if (!opt->model)
-                return cli_usage_error("serve", "unknown model '%s'", optarg), -1;
-            break;
-        case 'd':
-            if (cli_parse_duration("serve", "--delay", optarg, &opt->settings.upper_delay_ms) != 0)
-                return -1;
-            break;
-        case 'g':
-            if (cli_parse_duration("serve", "--grace", optarg, &opt->grace_ms) != 0)
-                return -1;
-            break;
-        case 'c':
-            if (parse_count(optarg, MAX_CONNS_CEILING, &opt->max_conns) != 0)
-                return cli_usage_error(
-                           "serve", "bad --max-conns '%s': expected a whole number from 1", optarg),
-                       -1;
-            break;
-        case 'u': {
-            char why[128];
-            if (udp_rate_parse(optarg, &opt->udp_rate, why, sizeof(why)) != 0) {
-                fprintf(stderr, "sockserv serve: bad --udp-rate '%s': %s\n", optarg, why);
-                return -1;
-            }
-            break;
-        }
-        case 'a':
-            opt->config.allow_amplification = true;
-            break;
-        case 'L':
-        case 'Q': {
-            long bytes;
-            if (parse_size(optarg, &bytes) != 0)
-                return cli_usage_error("serve",
-                                       "bad size '%s': expected bytes, or a number with K or M",
-                                       optarg),
-                       -1;
-            if (ch == 'L')
-                opt->config.max_line = (size_t)bytes;
-            else
-                opt->config.max_output = (size_t)bytes;
-            break;
-        }
-        case 't':
-        case 'w': {
-            long n;
-            if (parse_count(optarg, MAX_THREADS_OR_WORKERS, &n) != 0)
-                return cli_usage_error("serve",
-                                       ch == 't' ? "bad --threads '%s': expected 1 to 256"
-                                                 : "bad --workers '%s': expected 1 to 256",
-                                       optarg),
-                       -1;
-            if (ch == 't')
-                opt->threads = n;
-            else
-                opt->workers = n;
-            break;
-        }
-        case 'b':
-            if (strcmp(optarg, "reuseport") != 0 && strcmp(optarg, "shared") != 0)
-                return cli_usage_error("serve", "bad --balance '%s': expected reuseport or shared",
-                                       optarg),
-                       -1;
-            opt->balance_shared = strcmp(optarg, "shared") == 0;
-            opt->balance_given = true;
-            break;
-        case 'q':
-            opt->level = LOG_WARN;
-            break;
-        case 'v':
-            opt->level = LOG_DEBUG;
-            break;
-        case 'h':
-            print_help();
-            return -2;
-        case 'V':
-            printf("sockserv %s\n", SOCKSERV_VERSION);
-            return -2;
-        default:
-            return cli_option_error("serve", ch, argv), -1;
-        }
+        int rc = take_option(ch, optarg, argv, opt);
+        if (rc != 0)
+            return rc;
     }
     return optind;
 }
@@ -363,68 +512,117 @@ static int serve(const struct serve_options *opt, struct server *srv)
     return 0;
 }
 
-int command_serve(int argc, char **argv)
+static struct serve_options default_options(void)
 {
-    struct serve_options opt = {
+    return (struct serve_options){
         .model = model_find(DEFAULT_MODEL),
-        .config = {.max_line = DEFAULT_MAX_LINE, .max_output = DEFAULT_MAX_OUTPUT},
-        .settings = {.upper_delay_ms = DEFAULT_DELAY_MS},
+        .config = {.max_line = DEFAULT_MAX_LINE,
+                   .max_output = DEFAULT_MAX_OUTPUT,
+                   .idle_timeout_ms = IDLE_TIMEOUT_UNSET},
+        .settings = {.upper_delay_ms = DEFAULT_DELAY_MS,
+                     .chat_notices_max = DEFAULT_CHAT_NOTICES_MAX,
+                     .chat_rate_per_second = DEFAULT_CHAT_RATE,
+                     .chat_rate_burst = DEFAULT_CHAT_BURST},
         .grace_ms = DEFAULT_GRACE_MS,
+        .datagram_time_ms = DEFAULT_DATAGRAM_TIME_MS,
         .level = LOG_INFO,
         .udp_rate = {UDP_RATE_DEFAULT, UDP_BURST_DEFAULT},
         .threads = 1,
     };
+}
+
+/* The listeners to open and the service behind each, all checked. The
+ * caller frees *specs and *services whatever this returns. */
+static int plan_listeners(const struct serve_options *opt, int count, char **args,
+                          struct endpoint **specs, const struct service ***services, size_t *n)
+{
+    int rc = collect_specs(opt, count, args, specs, n);
+    if (rc != 0)
+        return rc;
+    *services = calloc(*n, sizeof(**services));
+    if (!*services)
+        return EXIT_RUNTIME;
+    return resolve_services(*specs, *n, opt, *services);
+}
+
+/* Checks that --threads and --balance fit the model and each other. */
+static int check_scaling(const struct serve_options *opt)
+{
+    if (opt->threads > 1 && !opt->model->event_loop) {
+        fprintf(stderr,
+                "sockserv serve: --threads needs an event-loop model (select, poll, epoll or"
+                " uring); %s already runs its own threads or processes\n",
+                opt->model->name);
+        return EXIT_USAGE;
+    }
+    if (opt->balance_given && opt->threads <= 1 && opt->workers <= 1) {
+        fprintf(stderr, "sockserv serve: --balance needs --threads or --workers above 1: with"
+                        " one loop there is nothing to balance\n");
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
+static struct server build_server(const struct serve_options *opt)
+{
+    struct server srv = {
+        .max_conns = opt->max_conns ? (size_t)opt->max_conns : default_max_conns(opt->model),
+        .max_datagrams = (size_t)opt->max_datagrams,
+        .grace_ms = opt->grace_ms,
+        .datagram_time_ms = opt->datagram_time_ms,
+        .udp_rate = opt->udp_rate,
+        .shared_listeners = opt->balance_shared,
+    };
+    /* Unless they share one, each loop and each worker binds sockets of its
+     * own on the same ports. */
+    srv.listeners.reuseport = (opt->threads > 1 || opt->workers > 1) && !opt->balance_shared;
+    return srv;
+}
+
+/* Probes the model, sets up the signals, then binds every listener. */
+static int open_listeners(const struct serve_options *opt, struct server *srv,
+                          const struct endpoint *specs, const struct service **services, size_t n)
+{
+    char err[256];
+    if (opt->model->probe && opt->model->probe(err, sizeof(err)) != 0) {
+        log_error("%s", err);
+        return EXIT_RUNTIME;
+    }
+    if (stop_install() != 0 || listener_reserve_fd() != 0) {
+        log_error("cannot set up signals: %s", strerror(errno));
+        return EXIT_RUNTIME;
+    }
+    if (listener_set_open(&srv->listeners, specs, n, services, &opt->config, &opt->settings, err,
+                          sizeof(err)) != 0) {
+        log_error("%s", err);
+        return EXIT_RUNTIME;
+    }
+    return 0;
+}
+
+int command_serve(int argc, char **argv)
+{
+    struct serve_options opt = default_options();
     int first = parse_options(argc, argv, &opt);
     if (first == -2)
         return 0;
     if (first < 0)
         return EXIT_USAGE;
     log_set_level(opt.level);
+    if (opt.config.idle_timeout_ms == IDLE_TIMEOUT_UNSET)
+        opt.config.idle_timeout_ms = opt.model->default_max_conns == 1
+                                         ? DEFAULT_IDLE_TIMEOUT_ONE_AT_A_TIME_MS
+                                         : DEFAULT_IDLE_TIMEOUT_MS;
 
     struct endpoint *specs = NULL;
+    const struct service **services = NULL;
     size_t n = 0;
-    int rc = collect_specs(&opt, argc - first, argv + first, &specs, &n);
-    const struct service **services = rc == 0 ? calloc(n, sizeof(*services)) : NULL;
-    if (rc == 0 && !services)
-        rc = EXIT_RUNTIME;
+    int rc = plan_listeners(&opt, argc - first, argv + first, &specs, &services, &n);
     if (rc == 0)
-        rc = resolve_services(specs, n, &opt, services);
-    if (rc == 0 && opt.threads > 1 && !opt.model->event_loop) {
-        fprintf(stderr,
-                "sockserv serve: --threads needs an event-loop model (select, poll, epoll or"
-                " uring); %s already runs its own threads or processes\n",
-                opt.model->name);
-        rc = EXIT_USAGE;
-    }
-    if (rc == 0 && opt.balance_given && opt.threads <= 1 && opt.workers <= 1) {
-        fprintf(stderr, "sockserv serve: --balance needs --threads or --workers above 1: with"
-                        " one loop there is nothing to balance\n");
-        rc = EXIT_USAGE;
-    }
-
-    struct server srv = {
-        .max_conns = opt.max_conns ? (size_t)opt.max_conns : default_max_conns(opt.model),
-        .grace_ms = opt.grace_ms,
-        .udp_rate = opt.udp_rate,
-        .shared_listeners = opt.balance_shared,
-    };
-    /* Unless they share one, each loop and each worker binds sockets of its
-     * own on the same ports. */
-    srv.listeners.reuseport = (opt.threads > 1 || opt.workers > 1) && !opt.balance_shared;
-    char err[256];
-    if (rc == 0 && opt.model->probe && opt.model->probe(err, sizeof(err)) != 0) {
-        log_error("%s", err);
-        rc = EXIT_RUNTIME;
-    }
-    if (rc == 0 && (stop_install() != 0 || listener_reserve_fd() != 0)) {
-        log_error("cannot set up signals: %s", strerror(errno));
-        rc = EXIT_RUNTIME;
-    }
-    if (rc == 0 && listener_set_open(&srv.listeners, specs, n, services, &opt.config, &opt.settings,
-                                     err, sizeof(err)) != 0) {
-        log_error("%s", err);
-        rc = EXIT_RUNTIME;
-    }
+        rc = check_scaling(&opt);
+    struct server srv = build_server(&opt);
+    if (rc == 0)
+        rc = open_listeners(&opt, &srv, specs, services, n);
     if (rc == 0)
         rc = serve(&opt, &srv);
     listener_set_free(&srv.listeners);

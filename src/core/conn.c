@@ -1,8 +1,10 @@
 #include "core/conn_model.h"
 
 #include <errno.h>
+#include <linux/sockios.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -24,6 +26,23 @@
 #define CONN_IN_CALLBACK 0x40u
 /* One UDP request on the listener's socket. */
 #define CONN_DATAGRAM 0x80u
+/* Stopping, and the service answered what the peer sent after the stop:
+ * the peer is mid-stream, so serve it until it half-closes. */
+#define CONN_STOP_AT_EOF 0x100u
+/* A datagram connection has sent its one reply. */
+#define CONN_REPLIED 0x200u
+
+/* Why a connection idle for --idle-timeout is aborted; the close log and
+ * chat's departure notice show it. */
+#define CONN_IDLE_REASON "idle timeout"
+
+/* Without --allow-amplification a request gets at most one reply datagram,
+ * no longer than the request, or than this many bytes: enough for daytime's
+ * line (26 bytes) and time's 4, which RFC 867 and 868 send in answer to any
+ * datagram, an empty one included. On the wire that is at most 54 bytes
+ * for 28 (IPv4 headers included), under twice the request, where chargen's
+ * RFC answer is 358 times it. */
+#define DATAGRAM_SMALL_REPLY 32
 
 /* A generator refills at most this many times per writable event, so one
  * fast reader cannot starve the other connections of an event loop. */
@@ -63,6 +82,47 @@ static size_t output_limit(const struct conn *c)
     return c->listener->config->max_output;
 }
 
+/* Output the connection still owes its peer: queued, or in a send in
+ * flight. This, not the queue alone, is what the limit bounds. */
+static size_t output_owed(const struct conn *c)
+{
+    return buffer_length(&c->output) + c->output_in_flight;
+}
+
+static size_t input_held(const struct conn *c)
+{
+    return c->held ? buffer_length(&c->held->bytes) : 0;
+}
+
+/* How much more output the limit allows. */
+static size_t output_room(const struct conn *c)
+{
+    size_t owed = output_owed(c);
+    return owed < output_limit(c) ? output_limit(c) - owed : 0;
+}
+
+/* When the idle check is due, on the clock of clock_now_ms; 0: never. */
+static int64_t idle_check_at(const struct conn *c)
+{
+    int64_t after_open = ((int64_t)c->idle_check_high << 32) | c->idle_check_low;
+    return after_open == 0 ? 0 : c->opened_ms + after_open;
+}
+
+static void set_idle_check(struct conn *c, int64_t at_ms)
+{
+    int64_t after_open = at_ms == 0 ? 0 : at_ms - c->opened_ms;
+    c->idle_check_low = (uint32_t)after_open;
+    c->idle_check_high = (uint16_t)(after_open >> 32);
+}
+
+/* Bytes moved: the idle timeout starts again. One store; the idle check
+ * reads it only when it comes due. */
+static void mark_active(struct conn *c)
+{
+    if (c->idle_check_low != 0 || c->idle_check_high != 0)
+        c->last_active = (uint32_t)(clock_now_ms() - c->opened_ms);
+}
+
 static void mark_dead(struct conn *c, const char *reason)
 {
     if (c->flags & CONN_DEAD)
@@ -89,6 +149,8 @@ static ssize_t send_now(struct conn *c, const void *data, size_t len)
         ssize_t n = send(c->fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n >= 0) {
             c->bytes_out += (uint64_t)n;
+            if (n > 0)
+                mark_active(c);
             return n;
         }
         if (errno == EINTR)
@@ -100,8 +162,30 @@ static ssize_t send_now(struct conn *c, const void *data, size_t len)
     }
 }
 
+/* True when the reply may leave: the amplification budget, enforced here
+ * whatever the service, bounds every request to one reply datagram of
+ * conn_reply_budget bytes (or DATAGRAM_SMALL_REPLY), so one request can
+ * never fan out into many datagrams. */
+static bool datagram_reply_allowed(struct conn *c, size_t len)
+{
+    if (c->listener->config->allow_amplification)
+        return true;
+    size_t budget = conn_reply_budget(c);
+    if (budget < DATAGRAM_SMALL_REPLY)
+        budget = DATAGRAM_SMALL_REPLY;
+    if ((c->flags & CONN_REPLIED) || len > budget) {
+        log_debug("%s: reply of %zu bytes not sent: over the amplification budget",
+                  c->listener->service->name, len);
+        return false;
+    }
+    c->flags |= CONN_REPLIED;
+    return true;
+}
+
 static int send_datagram(struct conn *c, const void *data, size_t len)
 {
+    if (!datagram_reply_allowed(c, len))
+        return 0;
     if (c->owner && c->owner->send_datagram) {
         c->owner->send_datagram(c->owner, c, data, len);
         c->bytes_out += len;
@@ -144,7 +228,8 @@ static int write_bytes(struct conn *c, const void *data, size_t len, bool may_se
         if (len == 0)
             return 0;
     }
-    if (buffer_append(&c->output, bytes, len, output_limit(c)) != 0) {
+    size_t queue_limit = buffer_length(&c->output) + output_room(c);
+    if (buffer_append(&c->output, bytes, len, queue_limit) != 0) {
         mark_dead(c, "too slow: output queue full");
         return -1;
     }
@@ -251,6 +336,8 @@ struct conn *conn_create(int fd, const struct address *peer, const struct listen
     c->owner = owner;
     c->peer = *peer;
     c->opened_ms = clock_now_ms();
+    if (l->config->idle_timeout_ms > 0)
+        set_idle_check(c, c->opened_ms + l->config->idle_timeout_ms);
     buffer_init(&c->output);
     return c;
 }
@@ -259,8 +346,11 @@ struct conn *conn_create_datagram(const struct address *peer, const struct liste
                                   struct conn_owner *owner)
 {
     struct conn *c = conn_create(l->fd, peer, l, owner);
-    if (c)
+    /* A datagram is one request, served at once: it cannot sit idle. */
+    if (c) {
         c->flags |= CONN_DATAGRAM;
+        set_idle_check(c, 0);
+    }
     return c;
 }
 
@@ -315,9 +405,17 @@ static void deliver_input(struct conn *c, const uint8_t *data, size_t len)
         return;
     }
     c->bytes_in += len;
+    mark_active(c);
     const struct service *s = c->listener->service;
-    if (s->on_data)
-        RUN_CALLBACK(c, s->on_data(c, data, len));
+    if (!s->on_data)
+        return;
+    uint64_t answered = c->bytes_out + output_owed(c);
+    RUN_CALLBACK(c, s->on_data(c, data, len));
+    /* A peer still sending after the stop, and being answered, is in the
+     * middle of a stream: a pause in it must not end the connection, or
+     * what it sends next would meet a closed socket and a reset. */
+    if ((c->flags & CONN_STOPPING) && c->bytes_out + output_owed(c) > answered)
+        c->flags |= CONN_STOP_AT_EOF;
 }
 
 void conn_handle_readable(struct conn *c)
@@ -328,7 +426,7 @@ void conn_handle_readable(struct conn *c)
         return;
     /* Never read more than the output queue could absorb if the service
      * answered every byte, so echo cannot pass the limit. */
-    size_t room = output_limit(c) - buffer_length(&c->output);
+    size_t room = output_room(c);
     uint8_t chunk[CONN_READ_CHUNK];
     size_t want = room < sizeof(chunk) ? room : sizeof(chunk);
     if (want == 0)
@@ -347,7 +445,7 @@ void conn_handle_readable(struct conn *c)
 
 static bool input_paused(const struct conn *c)
 {
-    return (c->flags & CONN_READ_PAUSED) || buffer_length(&c->output) >= output_limit(c) / 2;
+    return (c->flags & CONN_READ_PAUSED) || output_owed(c) >= output_limit(c) / 2;
 }
 
 static void hold_input(struct conn *c, const uint8_t *data, size_t len)
@@ -374,10 +472,20 @@ static void free_held_input(struct conn *c)
 void conn_receive(struct conn *c, const uint8_t *data, size_t len)
 {
     /* Bytes held earlier go first, so new ones wait behind them. */
-    if (c->held || input_paused(c))
+    if (c->held || input_paused(c)) {
         hold_input(c, data, len);
-    else
-        deliver_input(c, data, len);
+        return;
+    }
+    if (len == 0) {
+        deliver_input(c, NULL, 0);
+        return;
+    }
+    size_t room = output_room(c);
+    size_t now = len < room ? len : room;
+    if (now > 0)
+        deliver_input(c, data, now);
+    if (now < len)
+        hold_input(c, data + now, len - now);
 }
 
 void conn_release_held_input(struct conn *c)
@@ -389,6 +497,10 @@ void conn_release_held_input(struct conn *c)
         size_t len = buffer_length(&h->bytes);
         if (len > CONN_READ_CHUNK)
             len = CONN_READ_CHUNK;
+        if (len > output_room(c))
+            len = output_room(c);
+        if (len == 0)
+            break;
         /* The service may queue output but never touches held input. */
         deliver_input(c, buffer_peek(&h->bytes), len);
         buffer_consume(&h->bytes, len);
@@ -440,6 +552,7 @@ void conn_handle_writable(struct conn *c)
 
 void conn_take_output(struct conn *c, struct buffer *dst)
 {
+    c->output_in_flight += buffer_length(&c->output);
     *dst = c->output;
     buffer_init(&c->output);
 }
@@ -447,15 +560,54 @@ void conn_take_output(struct conn *c, struct buffer *dst)
 void conn_sent(struct conn *c, size_t n)
 {
     c->bytes_out += n;
+    if (n > 0)
+        mark_active(c);
+    c->output_in_flight -= n < c->output_in_flight ? n : c->output_in_flight;
     /* With writes queued, a generator's batch lands in the output buffer,
      * so one round is one batch to send. */
     if (!(c->flags & CONN_DEAD) && buffer_is_empty(&c->output))
         refill(c, 1);
 }
 
+/* Sends what is queued now, from here, so a last word reaches the peer
+ * before an abort frees it: a completion model only queues writes, but
+ * with none of its sends in flight, sending here keeps the order. */
+static void flush_before_abort(struct conn *c)
+{
+    if (c->output_in_flight == 0)
+        flush_output(c);
+}
+
+/* The idle check is due: aborts c if no byte moved either way for the idle
+ * timeout, after its service's last word (on_idle); otherwise looks again
+ * when the timeout would end. */
+static void check_idle(struct conn *c, int64_t now_ms)
+{
+    int64_t timeout = c->listener->config->idle_timeout_ms;
+    uint32_t idle_for = (uint32_t)(now_ms - c->opened_ms) - c->last_active;
+    if ((int64_t)idle_for < timeout) {
+        set_idle_check(c, now_ms + (timeout - (int64_t)idle_for));
+        return;
+    }
+    set_idle_check(c, 0);
+    const struct service *s = c->listener->service;
+    if (s->on_idle)
+        RUN_CALLBACK(c, s->on_idle(c));
+    flush_before_abort(c);
+    mark_dead(c, CONN_IDLE_REASON);
+}
+
 void conn_handle_timer(struct conn *c, int64_t now_ms)
 {
-    if (c->deadline_ms == 0 || c->deadline_ms > now_ms || (c->flags & CONN_DEAD))
+    if (c->flags & CONN_DEAD)
+        return;
+    int64_t idle_check = idle_check_at(c);
+    if (idle_check != 0 && idle_check <= now_ms) {
+        check_idle(c, now_ms);
+        if (c->flags & CONN_DEAD)
+            return;
+    }
+    if (c->deadline_ms == 0 || c->deadline_ms > now_ms)
         return;
     c->deadline_ms = 0;
     const struct service *s = c->listener->service;
@@ -463,13 +615,50 @@ void conn_handle_timer(struct conn *c, int64_t now_ms)
         RUN_CALLBACK(c, s->on_timer(c));
 }
 
-void conn_begin_stop(struct conn *c, bool drain_socket)
+/* Bytes waiting in the socket's receive queue, not yet read; 0 when the
+ * kernel cannot say. */
+static size_t unread_in_socket(const struct conn *c)
 {
-    /* Bytes the peer sent before the stop are already in the socket: read
-     * them, so a request that raced the signal is still answered. */
-    if (drain_socket)
-        conn_handle_readable(c);
+    int n = 0;
+    if ((c->flags & CONN_DATAGRAM) || ioctl(c->fd, SIOCINQ, &n) != 0 || n < 0)
+        return 0;
+    return (size_t)n;
+}
+
+void conn_begin_stop(struct conn *c)
+{
     c->flags |= CONN_STOPPING;
+}
+
+/* True while a stopping connection is still in a conversation: its peer has
+ * sent bytes not yet read (and not half-closed), or input is held. Closing
+ * then would lose those bytes and, with bytes unread, reset the peer. */
+static bool peer_still_sending(const struct conn *c)
+{
+    if (input_held(c) > 0)
+        return true;
+    /* A paused connection cannot read them; its service decided. */
+    if (c->flags & (CONN_EOF_SEEN | CONN_CLOSING | CONN_READ_PAUSED))
+        return false;
+    return unread_in_socket(c) > 0;
+}
+
+void conn_cut_at_grace(struct conn *c, struct conn_cut *cut)
+{
+    if (!(c->flags & CONN_DEAD)) {
+        cut->connections++;
+        cut->unread += unread_in_socket(c) + input_held(c);
+        cut->unsent += output_owed(c);
+    }
+    mark_dead(c, "grace period over");
+}
+
+void conn_cut_log(const struct conn_cut *cut)
+{
+    if (cut->connections > 0)
+        log_warn("grace period over: %zu connection%s cut, %llu bytes unread, %llu unsent",
+                 cut->connections, cut->connections == 1 ? "" : "s",
+                 (unsigned long long)cut->unread, (unsigned long long)cut->unsent);
 }
 
 unsigned conn_interest(const struct conn *c)
@@ -478,8 +667,11 @@ unsigned conn_interest(const struct conn *c)
     if (c->flags & (CONN_DEAD | CONN_DATAGRAM))
         return 0;
     unsigned mask = 0;
-    bool no_input = c->flags & (CONN_EOF_SEEN | CONN_CLOSING | CONN_READ_PAUSED | CONN_STOPPING);
-    if (!no_input && buffer_length(&c->output) < output_limit(c) / 2)
+    /* A stopping connection still reads: what its peer sent is answered
+     * (conn_begin_stop). */
+    bool no_input = c->flags & (CONN_EOF_SEEN | CONN_CLOSING | CONN_READ_PAUSED);
+    /* Held input goes to the service before anything new is read. */
+    if (!no_input && input_held(c) == 0 && output_owed(c) < output_limit(c) / 2)
         mask |= CONN_WANT_READ;
     if (!buffer_is_empty(&c->output))
         mask |= CONN_WANT_WRITE;
@@ -490,7 +682,12 @@ unsigned conn_interest(const struct conn *c)
 
 int64_t conn_deadline(const struct conn *c)
 {
-    return (c->flags & CONN_DEAD) ? 0 : c->deadline_ms;
+    if (c->flags & CONN_DEAD)
+        return 0;
+    int64_t idle_check = idle_check_at(c);
+    if (idle_check != 0 && (c->deadline_ms == 0 || idle_check < c->deadline_ms))
+        return idle_check;
+    return c->deadline_ms;
 }
 
 bool conn_is_finished(const struct conn *c)
@@ -503,8 +700,10 @@ bool conn_is_finished(const struct conn *c)
     if ((c->flags & CONN_CLOSING) && drained)
         return true;
     /* While stopping, a connection is done once it owes the peer nothing:
-     * no queued bytes and no timer (a pending slow answer). */
-    if ((c->flags & CONN_STOPPING) && drained && c->deadline_ms == 0)
+     * no queued bytes, no timer (a pending slow answer), and nothing the
+     * peer sent is left to read and answer. */
+    if ((c->flags & CONN_STOPPING) && output_owed(c) == 0 && c->deadline_ms == 0 &&
+        !peer_still_sending(c) && (!(c->flags & CONN_STOP_AT_EOF) || (c->flags & CONN_EOF_SEEN)))
         return true;
     /* The peer closed its side and the service neither closed nor has
      * anything more coming: nothing can ever happen again. */

@@ -20,7 +20,11 @@
  * listener's socket, receives exactly one on_data (the datagram) followed by
  * on_eof, and each conn_write sends one reply datagram to the sender. It
  * lives for as long as its service keeps a timer armed (upper's delay), so
- * the same service code answers over TCP and UDP.
+ * the same service code answers over TCP and UDP. Unless
+ * --allow-amplification, only the first conn_write of a request is sent,
+ * and only when it fits conn_reply_budget (or is at most 32 bytes, for
+ * daytime and time): later or longer replies are dropped, so a service
+ * that may answer in parts answers a datagram in one write.
  */
 #ifndef SOCKSERV_CONN_H
 #define SOCKSERV_CONN_H
@@ -92,7 +96,8 @@ bool conn_is_datagram(const struct conn *c);
 /*
  * The most bytes the service may send in reply to this datagram without
  * making the server an amplifier: the request's own size, or SIZE_MAX with
- * --allow-amplification. SIZE_MAX for stream connections.
+ * --allow-amplification. SIZE_MAX for stream connections. A datagram gets
+ * one reply in all (see above).
  */
 size_t conn_reply_budget(const struct conn *c);
 

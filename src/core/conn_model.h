@@ -57,10 +57,21 @@ struct conn {
     uint8_t watched_events;  /* models/event_loop.c: EVENT_* bits the backend watches. */
     uint8_t kernel_requests; /* models/uring.c: its requests the kernel holds. */
     uint32_t timer_slot;     /* models/timer_heap.c: the index of this timer. */
-    bool on_changed_list;    /* models/changed_list.c: listed to reconcile. */
+    /* The idle timeout's times, private to conn.c, in ms after opened_ms,
+     * sized to fill padding so that an idle connection costs no more. */
+    /* The last byte read or sent, modulo 2^32: only differences shorter
+     * than the idle timeout (at most a week) are ever taken, so the wrap
+     * after 49 days does no harm, and a read costs one store. */
+    uint32_t last_active;
+    /* When to look whether the connection has been idle for the timeout, a
+     * 48-bit count split in two (0: never). Moved only when it comes due,
+     * so bytes moving never touch a model's timer heap. */
+    uint32_t idle_check_low;
+    uint16_t idle_check_high;
+    bool on_changed_list; /* models/changed_list.c: listed to reconcile. */
     const struct listener *listener;
     struct conn_owner *owner;
-    int64_t deadline_ms;     /* Timer expiry, 0 when none. */
+    int64_t deadline_ms;     /* The service's timer expiry, 0 when none. */
     const char *drop_reason; /* Why it was aborted; static text, or NULL. */
     int64_t opened_ms;
     uint64_t bytes_in;
@@ -68,6 +79,9 @@ struct conn {
     void *model_data;        /* The model's own, or NULL; conn.c never touches it. */
     struct mailbox *mailbox; /* Bytes posted from other threads (core/mailbox.h). */
     struct buffer output;
+    /* Output a completion model took (conn_take_output) and has not yet
+     * reported sent: it still counts against the output limit. */
+    size_t output_in_flight;
     struct address peer;
     /* Input received while paused (conn_receive), or NULL: allocated only
      * while holding, so an idle connection costs nothing. */
@@ -119,16 +133,18 @@ void conn_handle_writable(struct conn *c);
 
 /*
  * The most input conn_receive holds for a paused connection before it
- * drops it: as much as a completion model can have had in flight when the
- * pause began (the uring model's ring of receive buffers).
+ * drops it. A completion model keeps at most one receive in flight per
+ * connection, so what can arrive after the pause is one receive buffer.
  */
-#define CONN_HELD_INPUT_MAX ((size_t)8 * 1024 * 1024)
+#define CONN_HELD_INPUT_MAX ((size_t)CONN_READ_CHUNK)
 
 /*
  * Bytes the model received for c; len 0 is the end of the stream. Accepted
  * at any time: while input is paused (the service paused reading, or half
- * the output limit is queued) they are held, in order, and handed on by
- * conn_release_held_input once input resumes.
+ * the output limit is queued or in flight) they are held, in order, and
+ * handed on by conn_release_held_input once input resumes. The service is
+ * handed no more than the output limit has room for, as a readiness model
+ * reads no more; the rest is held.
  */
 void conn_receive(struct conn *c, const uint8_t *data, size_t len);
 
@@ -140,7 +156,9 @@ void conn_release_held_input(struct conn *c);
 /*
  * Moves everything queued for sending into dst, which must be empty, so the
  * model can send it from memory that later writes will not move. Until the
- * model reports it with conn_sent, the connection sees it as sent.
+ * model reports it with conn_sent it is in flight: no longer queued, but
+ * still counted against the output limit, so a peer that does not read
+ * pauses input however the bytes are split between queue and send.
  */
 void conn_take_output(struct conn *c, struct buffer *dst);
 
@@ -148,16 +166,37 @@ void conn_take_output(struct conn *c, struct buffer *dst);
  * may queue its next batch: call with n = 0 to ask for one. */
 void conn_sent(struct conn *c, size_t n);
 
-/* Runs the service's timer if its deadline has passed. */
+/* Runs what is due at now_ms: the service's timer, and the idle check,
+ * which aborts a stream connection that has moved no byte for the idle
+ * timeout. Re-read conn_deadline afterwards: either may have moved it. */
 void conn_handle_timer(struct conn *c, int64_t now_ms);
 
 /*
- * The server is stopping: take no new input, and close as soon as nothing
- * the peer asked for is pending. Readiness models pass drain_socket to read
- * what the peer sent before the stop; a completion model receives that
- * through its completions already in flight.
+ * The server is stopping. The connection goes on reading and answering, and
+ * is finished once it owes the peer nothing (no output queued or in flight,
+ * no timer) and nothing the peer sent waits to be read (its socket's receive
+ * queue is empty, as SIOCINQ tells, and no input is held). Once the service
+ * answers something the peer sent after the stop, the peer is mid-stream and
+ * the connection is served until it half-closes, so a pause in the stream
+ * cannot close it under the peer. So a client streaming into echo is
+ * answered to the end and sees a FIN, not a reset; an idle one is finished
+ * at once; one that sends forever is cut when the grace period ends.
  */
-void conn_begin_stop(struct conn *c, bool drain_socket);
+void conn_begin_stop(struct conn *c);
+
+/* What connections cut at the end of the grace period left undone. */
+struct conn_cut {
+    size_t connections;
+    uint64_t unread; /* Bytes the peer sent that were never answered. */
+    uint64_t unsent; /* Answers that never left. */
+};
+
+/* The grace period is over: adds what c leaves undone to cut, then aborts
+ * c. The model destroys it as after conn_abort. */
+void conn_cut_at_grace(struct conn *c, struct conn_cut *cut);
+
+/* Logs what the cut connections left undone, when there were any. */
+void conn_cut_log(const struct conn_cut *cut);
 
 /* Everything a model asks a connection after anything that may have
  * changed it, answered together. */
@@ -166,7 +205,7 @@ struct conn_status {
     bool dropped;          /* Aborted (conn_abort or a failure): nothing more is owed. */
     unsigned interest;     /* CONN_WANT_* bits to wait for now. */
     size_t output_pending; /* Bytes queued and not yet sent. */
-    int64_t deadline_ms;   /* The timer, or 0 when none is armed. */
+    int64_t deadline_ms;   /* The next timer (service or idle), or 0 when none. */
 };
 
 struct conn_status conn_status(const struct conn *c);
@@ -177,7 +216,8 @@ struct conn_status conn_status(const struct conn *c);
 /* CONN_WANT_* bits the model should wait for now. */
 unsigned conn_interest(const struct conn *c);
 
-/* The timer deadline, or 0 when none is armed. */
+/* When conn_handle_timer next has something to do: the earlier of the
+ * service's timer and the idle check, or 0 when neither is armed. */
 int64_t conn_deadline(const struct conn *c);
 
 /* True once the connection has nothing left to do and must be destroyed. */

@@ -304,41 +304,92 @@ void listener_set_free(struct listener_set *set)
 
 /* ---- Accepting ---------------------------------------------------------- */
 
-static int reserve_fd = -1;
-static pthread_mutex_t reserve_lock = PTHREAD_MUTEX_INITIALIZER;
+/*
+ * Spare descriptors, closed to make room for turning clients away: one for
+ * the process and one for each event loop, in one pool that any loop may
+ * use, all under descriptor_lock. While a spare is closed, another thread's
+ * accept could take its number, and the spare could not be taken back; so
+ * every accept here holds the lock for reading and a shed holds it for
+ * writing. The lock cannot cover io_uring's accepts, which run in the
+ * kernel, nor every other descriptor the process opens; so a spare lost
+ * that way leaves the others to shed with, and the pool is topped up again
+ * at each shed rather than given up on.
+ */
+#define SPARES_MAX 64
+
+static pthread_rwlock_t descriptor_lock = PTHREAD_RWLOCK_INITIALIZER;
+static int spares[SPARES_MAX];
+static int spare_count;  /* Open now. */
+static int spare_target; /* Wanted: one per listener_reserve_fd call. */
 static int64_t last_shed_log_ms;
+
+/* Opens spares until the pool is full or the process is out of
+ * descriptors. Called with descriptor_lock held for writing. */
+static void top_up_spares(void)
+{
+    while (spare_count < spare_target) {
+        int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            return;
+        spares[spare_count++] = fd;
+    }
+}
 
 int listener_reserve_fd(void)
 {
-    reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    return reserve_fd < 0 ? -1 : 0;
+    pthread_rwlock_wrlock(&descriptor_lock);
+    if (spare_target < SPARES_MAX)
+        spare_target++;
+    top_up_spares();
+    bool full = spare_count == spare_target;
+    pthread_rwlock_unlock(&descriptor_lock);
+    return full ? 0 : -1;
+}
+
+void listener_release_reserve(void)
+{
+    pthread_rwlock_wrlock(&descriptor_lock);
+    if (spare_target > 0)
+        spare_target--;
+    while (spare_count > spare_target)
+        close(spares[--spare_count]);
+    pthread_rwlock_unlock(&descriptor_lock);
 }
 
 /* Out of descriptors: the waiting clients cannot be served, and leaving
  * them queued would make a level-triggered loop spin on the listener. Free
- * the reserve, accept and close each waiting client so it learns at once,
- * then take the reserve back. This is what libuv does. */
-void listener_shed_waiting(struct listener *l)
+ * a spare, accept and close each waiting client so it learns at once,
+ * then take the spare back. This is what libuv does. */
+bool listener_shed_waiting(struct listener *l)
 {
-    pthread_mutex_lock(&reserve_lock);
+    pthread_rwlock_wrlock(&descriptor_lock);
     int64_t now = clock_now_ms();
     if (now - last_shed_log_ms >= 1000) {
         last_shed_log_ms = now;
         log_warn("out of file descriptors: refusing new clients on %s", l->name);
     }
-    if (reserve_fd >= 0) {
-        close(reserve_fd);
-        reserve_fd = -1;
-        /* Bounded: clients arriving faster than this wait for the next turn. */
-        for (int i = 0; i < 256; i++) {
-            int fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
-            if (fd < 0)
-                break;
-            close(fd);
-        }
-        reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    top_up_spares();
+    if (spare_count == 0) {
+        pthread_rwlock_unlock(&descriptor_lock);
+        return false;
     }
-    pthread_mutex_unlock(&reserve_lock);
+    close(spares[--spare_count]);
+    /* Bounded: clients arriving faster than this wait for the next turn. */
+    bool short_of_descriptors = false;
+    for (int i = 0; i < 256; i++) {
+        int fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd >= 0) {
+            close(fd);
+        } else if (errno != EINTR && errno != ECONNABORTED) {
+            /* EMFILE here: something else took the spare's number. */
+            short_of_descriptors = errno == EMFILE || errno == ENFILE;
+            break;
+        }
+    }
+    top_up_spares();
+    bool have_spare = spare_count > 0;
+    pthread_rwlock_unlock(&descriptor_lock);
+    return have_spare && !short_of_descriptors;
 }
 
 void listener_adopt(const struct listener *l, int client_fd, const struct address *peer)
@@ -356,7 +407,11 @@ void listener_adopt(const struct listener *l, int client_fd, const struct addres
 enum accept_result listener_accept(struct listener *l, int *client_fd, struct address *peer)
 {
     socklen_t len = sizeof(peer->u);
+    pthread_rwlock_rdlock(&descriptor_lock);
     int fd = accept4(l->fd, &peer->u.sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    int accept_errno = errno;
+    pthread_rwlock_unlock(&descriptor_lock);
+    errno = accept_errno;
     if (fd >= 0) {
         peer->length = len;
         listener_adopt(l, fd, peer);
@@ -371,8 +426,7 @@ enum accept_result listener_accept(struct listener *l, int *client_fd, struct ad
         return ACCEPT_AGAIN;
     case EMFILE:
     case ENFILE:
-        listener_shed_waiting(l);
-        return ACCEPT_AGAIN;
+        return listener_shed_waiting(l) ? ACCEPT_AGAIN : ACCEPT_EXHAUSTED;
     case EINTR:
     case ECONNABORTED:
     case EPROTO:

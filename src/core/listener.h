@@ -13,6 +13,7 @@
 #ifndef SOCKSERV_LISTENER_H
 #define SOCKSERV_LISTENER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/address.h"
@@ -83,7 +84,7 @@ void listener_set_close(struct listener_set *set);
  * included: call it once no connection of them is left. */
 void listener_set_free(struct listener_set *set);
 
-enum accept_result { ACCEPT_OK, ACCEPT_AGAIN, ACCEPT_DROPPED };
+enum accept_result { ACCEPT_OK, ACCEPT_AGAIN, ACCEPT_DROPPED, ACCEPT_EXHAUSTED };
 
 /*
  * Accepts one client as a non-blocking, close-on-exec socket and logs its
@@ -91,20 +92,31 @@ enum accept_result { ACCEPT_OK, ACCEPT_AGAIN, ACCEPT_DROPPED };
  * but was lost (it aborted, or the process is out of descriptors, in which
  * case the waiting clients are accepted and closed at once so they learn of
  * it and the caller's loop never spins on a listener it cannot serve); the
- * caller just calls again.
+ * caller just calls again. ACCEPT_EXHAUSTED: out of descriptors, and too
+ * short of them even to turn the waiting clients away (listener_shed_waiting
+ * failed): the caller stops accepting until a descriptor is freed or a
+ * short while has passed, or it would spin.
  */
 enum accept_result listener_accept(struct listener *l, int *client_fd, struct address *peer);
 
 /*
  * For models whose kernel interface accepts for them (io_uring): the
  * bookkeeping listener_accept does for a new client (TCP_NODELAY, the
- * arrival log line), and its out-of-descriptors path.
+ * arrival log line), and its out-of-descriptors path. The latter returns
+ * true when every waiting client was accepted and closed and a spare
+ * (listener_reserve_fd) is in hand again; false when no spare could be had
+ * (something else took their numbers), and so some clients may still wait.
  */
 void listener_adopt(const struct listener *l, int client_fd, const struct address *peer);
-void listener_shed_waiting(struct listener *l);
+bool listener_shed_waiting(struct listener *l);
 
-/* Keeps one descriptor in reserve for listener_accept's out-of-descriptors
- * path. Call once at start-up, before the models open anything. */
+/* Adds one descriptor to the spares kept for the out-of-descriptors path,
+ * which any thread may use. Call once at start-up and once as each event
+ * loop starts, before the process is short of descriptors, so every loop
+ * can shed even when another's spare was lost. 0, or -1 with errno set. */
 int listener_reserve_fd(void);
+
+/* Gives back one spare, as a loop that called listener_reserve_fd ends. */
+void listener_release_reserve(void);
 
 #endif

@@ -28,14 +28,17 @@
 struct conn;
 
 /* Limits every connection of every service obeys, from sockserv serve; a
- * connection reads them with conn_config. max_output and
- * allow_amplification are enforced by core/conn.c whatever the service;
+ * connection reads them with conn_config. max_output, allow_amplification
+ * and idle_timeout_ms are enforced by core/conn.c whatever the service;
  * max_line is the one bound every line service (upper, chat) applies, from
  * one option, so it lives here rather than in a copy per service. */
 struct service_config {
     size_t max_line;          /* Longest line a line service accepts. */
     size_t max_output;        /* Unsent bytes one connection may queue. */
     bool allow_amplification; /* UDP replies may exceed their request. */
+    /* --idle-timeout: a stream connection with no bytes either way for this
+     * long is closed by core/conn.c; 0: never. */
+    int64_t idle_timeout_ms;
 };
 
 /* What the command line says to one service alone, handed to its create
@@ -43,6 +46,12 @@ struct service_config {
  * name begins with, and by no other. */
 struct service_settings {
     int64_t upper_delay_ms; /* --delay: the lengthy action of upper. */
+    /* --chat-notices-max: rooms of at most this many members announce
+     * arrivals, departures and renames; 0: none does. */
+    size_t chat_notices_max;
+    /* --chat-rate: lines a second, and at once, that one chat member may
+     * send; a rate of 0 is no limit. */
+    uint32_t chat_rate_per_second, chat_rate_burst;
 };
 
 /* The connections of one listener share its instance's state, so a model
@@ -80,6 +89,11 @@ struct service {
     void (*on_writable)(struct conn *c);
     /* The timer set with conn_set_timer expired. */
     void (*on_timer)(struct conn *c);
+    /* No byte moved either way for --idle-timeout: the connection is
+     * aborted as soon as this returns, so it is the last chance to tell the
+     * peer why (what it writes is sent if the socket takes it at once).
+     * NULL for most services. */
+    void (*on_idle)(struct conn *c);
     /* Last call before the connection is freed: release what state holds. */
     void (*on_close)(struct conn *c);
 };

@@ -6,12 +6,14 @@
 
 static const char replacement[] = "\xEF\xBF\xBD";
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 when invalid. */
-static size_t valid_sequence(const uint8_t *s, size_t len)
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 when invalid; its
+ * code point goes to *code_point. */
+static size_t valid_sequence(const uint8_t *s, size_t len, uint32_t *code_point)
 {
     uint8_t b = s[0];
     size_t need;
     uint32_t min, cp;
+    *code_point = b;
     if (b < 0x80)
         return 1;
     if (b >= 0xC2 && b <= 0xDF) {
@@ -33,15 +35,24 @@ static size_t valid_sequence(const uint8_t *s, size_t len)
     /* Overlong forms, UTF-16 surrogates and values past U+10FFFF. */
     if (cp < min || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
         return 0;
+    *code_point = cp;
     return need;
 }
 
-static int is_control(const uint8_t *s, size_t n)
+/* The characters text_sanitize removes (see text.h for why). */
+static bool is_removed(uint32_t cp)
 {
-    if (n == 1)
-        return (s[0] < 0x20 && s[0] != '\t') || s[0] == 0x7F;
-    /* C1 controls, U+0080..U+009F, are encoded as C2 80..C2 9F. */
-    return n == 2 && s[0] == 0xC2 && s[1] <= 0x9F;
+    /* C0 controls but TAB, DEL, and the C1 controls. */
+    if ((cp < 0x20 && cp != '\t') || (cp >= 0x7F && cp <= 0x9F))
+        return true;
+    /* Every character with the Bidi_Control property (Unicode PropList.txt):
+     * ALM, LRM and RLM, the embeddings and overrides U+202A..U+202E, the
+     * isolates U+2066..U+2069. */
+    if (cp == 0x061C || cp == 0x200E || cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) ||
+        (cp >= 0x2066 && cp <= 0x2069))
+        return true;
+    /* LINE SEPARATOR and PARAGRAPH SEPARATOR: line breaks to some readers. */
+    return cp == 0x2028 || cp == 0x2029;
 }
 
 static bool is_continuation(uint8_t b)
@@ -70,14 +81,15 @@ size_t text_sanitize(const char *in, size_t len, char *out)
     const uint8_t *s = (const uint8_t *)in;
     size_t used = 0;
     for (size_t i = 0; i < len;) {
-        size_t n = valid_sequence(s + i, len - i);
+        uint32_t cp;
+        size_t n = valid_sequence(s + i, len - i, &cp);
         if (n == 0) {
             memcpy(out + used, replacement, 3);
             used += 3;
             i++;
             continue;
         }
-        if (!is_control(s + i, n)) {
+        if (!is_removed(cp)) {
             memcpy(out + used, s + i, n);
             used += n;
         }

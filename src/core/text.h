@@ -7,7 +7,14 @@
  * replacement character, so the receiver always gets valid UTF-8. Control
  * characters other than TAB (C0, DEL and C1) are removed, because they
  * would let one user drive another's terminal (escape sequences, bells,
- * cursor moves).
+ * cursor moves). So are the bidirectional controls (every character with
+ * the Bidi_Control property: U+061C, U+200E, U+200F, U+202A..U+202E,
+ * U+2066..U+2069), with which one line could reorder what the reader sees
+ * around it ("Trojan Source", CVE-2021-42574), and U+2028 and U+2029, the
+ * line and paragraph separators, which some readers show as a line break
+ * and so could forge a line. The marks U+200E, U+200F and U+061C go too:
+ * they are invisible, and left-to-right text around right-to-left words
+ * still reads correctly without them, by the Unicode bidi algorithm.
  */
 #ifndef SOCKSERV_TEXT_H
 #define SOCKSERV_TEXT_H

@@ -45,6 +45,40 @@ void udp_guard_free(struct udp_guard *g)
 {
     free(g->buckets);
     g->buckets = NULL;
+    free(g->own_ports);
+    g->own_ports = NULL;
+    g->own_port_count = 0;
+}
+
+static bool is_own_port(const struct udp_guard *g, uint16_t port)
+{
+    for (size_t i = 0; i < g->own_port_count; i++)
+        if (g->own_ports[i] == port)
+            return true;
+    return false;
+}
+
+int udp_guard_refuse_port(struct udp_guard *g, uint16_t port)
+{
+    if (is_own_port(g, port))
+        return 0;
+    uint16_t *grown = realloc(g->own_ports, (g->own_port_count + 1) * sizeof(*grown));
+    if (!grown)
+        return -1;
+    g->own_ports = grown;
+    g->own_ports[g->own_port_count++] = port;
+    return 0;
+}
+
+int udp_guard_refuse_own_ports(struct udp_guard *g, const struct listener_set *set)
+{
+    for (size_t i = 0; i < set->count; i++) {
+        const struct listener *l = &set->items[i];
+        if (l->transport == TRANSPORT_UDP &&
+            udp_guard_refuse_port(g, address_port(&l->address)) != 0)
+            return -1;
+    }
+    return 0;
 }
 
 static const char *udp_drop_reason_text(enum udp_drop_reason reason)
@@ -52,6 +86,8 @@ static const char *udp_drop_reason_text(enum udp_drop_reason reason)
     switch (reason) {
     case UDP_DROP_SOURCE_PORT:
         return "source port 0 or a small-service port (loop defence)";
+    case UDP_DROP_OWN_PORT:
+        return "source port is one of this server's UDP ports (loop defence)";
     case UDP_DROP_SOURCE_ADDRESS:
         return "unspecified, broadcast or multicast source address";
     case UDP_DROP_RATE:
@@ -179,6 +215,8 @@ bool udp_guard_admit(struct udp_guard *g, const struct address *source, int64_t 
     enum udp_drop_reason reason;
     if (is_small_service_port(address_port(source)))
         reason = UDP_DROP_SOURCE_PORT;
+    else if (is_own_port(g, address_port(source)))
+        reason = UDP_DROP_OWN_PORT;
     else if (bad_source_address(source))
         reason = UDP_DROP_SOURCE_ADDRESS;
     else if (!take_token(g, source, now_ms))

@@ -6,8 +6,10 @@
  * (US-CERT TA14-017A), and echo and chargen aimed at each other bounce
  * forever (CERT CA-1996-01). Before a datagram reaches its service the guard
  * drops it when:
- *   - its source port is 0, or a small-service port (7, 9, 13, 19, 37), so
- *     two such services can never talk to each other;
+ *   - its source port is 0, a small-service port (7, 9, 13, 19, 37), or
+ *     one of this server's own UDP listening ports (on any address), so
+ *     neither two such services nor two of sockserv's own listeners (nor a
+ *     listener and itself, by a forged source) can talk to each other;
  *   - its source address is unspecified, broadcast or multicast, which no
  *     real client has;
  *   - its source address has used up its token bucket (a rate and a burst
@@ -24,6 +26,7 @@
 #include <stdint.h>
 
 #include "core/address.h"
+#include "core/listener.h"
 
 #define UDP_RATE_DEFAULT 100  /* Datagrams per second per source address. */
 #define UDP_BURST_DEFAULT 200 /* Datagrams a quiet source may send at once. */
@@ -40,6 +43,7 @@ int udp_rate_parse(const char *text, struct udp_rate *out, char *err, size_t err
 
 enum udp_drop_reason {
     UDP_DROP_SOURCE_PORT,
+    UDP_DROP_OWN_PORT,
     UDP_DROP_SOURCE_ADDRESS,
     UDP_DROP_RATE,
     UDP_DROP_REASON_COUNT
@@ -56,6 +60,8 @@ struct udp_bucket {
 
 struct udp_guard {
     struct udp_rate rate;
+    uint16_t *own_ports; /* This server's UDP listening ports. */
+    size_t own_port_count;
     struct udp_bucket *buckets; /* UDP_GUARD_SOURCES slots, allocated on first use. */
     uint64_t dropped[UDP_DROP_REASON_COUNT];
     uint64_t unlogged[UDP_DROP_REASON_COUNT];
@@ -64,6 +70,16 @@ struct udp_guard {
 
 void udp_guard_init(struct udp_guard *g, struct udp_rate rate);
 void udp_guard_free(struct udp_guard *g);
+
+/* Refuses datagrams from source port port, whatever their address. 0, or -1
+ * when memory runs out. */
+int udp_guard_refuse_port(struct udp_guard *g, uint16_t port);
+
+/* Refuses datagrams from the bound port of every UDP listener of set: a
+ * forged source naming one of them would start a loop between two of this
+ * server's own services, or between a service and itself. 0, or -1 when
+ * memory runs out. */
+int udp_guard_refuse_own_ports(struct udp_guard *g, const struct listener_set *set);
 
 /* True when a datagram from source may be served now; otherwise the drop is
  * counted and, at most once a second per reason, logged. */

@@ -23,6 +23,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "core/error.h"
 #include "core/stop.h"
 #include "loadgen/clock_ns.h"
 #include "loadgen/loop_internal.h"
@@ -454,7 +455,7 @@ struct bench_loop *bench_loop_create(const struct bench_config *cfg,
 {
     struct bench_loop *l = calloc(1, sizeof(*l));
     if (!l) {
-        snprintf(err, errlen, "out of memory");
+        error_set(err, errlen, "out of memory");
         return NULL;
     }
     l->cfg = cfg;
@@ -473,13 +474,13 @@ struct bench_loop *bench_loop_create(const struct bench_config *cfg,
         l->clients[i].fd = -1;
     }
     if (l->epfd < 0) {
-        snprintf(err, errlen, "cannot create an epoll instance: %s", strerror(errno));
+        error_set(err, errlen, "cannot create an epoll instance: %s", strerror(errno));
         bench_loop_free(l);
         return NULL;
     }
     if (!l->clients || !l->ring_store || !l->scratch || !l->connect_queue || !l->ready_queue ||
         timers_rc != 0) {
-        snprintf(err, errlen, "out of memory for %u connections", (unsigned)l->count);
+        error_set(err, errlen, "out of memory for %u connections", (unsigned)l->count);
         bench_loop_free(l);
         return NULL;
     }
@@ -489,7 +490,7 @@ struct bench_loop *bench_loop_create(const struct bench_config *cfg,
         c->sent_ns = l->ring_store + (size_t)i * cfg->pipeline;
     }
     if (build_messages(l) != 0) {
-        snprintf(err, errlen, "out of memory for the messages");
+        error_set(err, errlen, "out of memory for the messages");
         bench_loop_free(l);
         return NULL;
     }
@@ -512,7 +513,7 @@ struct bench_loop *bench_loop_create(const struct bench_config *cfg,
     if (stop_fd() >= 0) {
         struct epoll_event ev = {.events = EPOLLIN, .data.u64 = STOP_TAG};
         if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, stop_fd(), &ev) != 0) {
-            snprintf(err, errlen, "cannot watch the stop signal: %s", strerror(errno));
+            error_set(err, errlen, "cannot watch the stop signal: %s", strerror(errno));
             bench_loop_free(l);
             return NULL;
         }

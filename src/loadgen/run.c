@@ -54,8 +54,7 @@ static int ensure_descriptors(uint32_t connections, char *err, size_t errlen)
 {
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
-        snprintf(err, errlen, "cannot read the descriptor limit: %s", strerror(errno));
-        return -1;
+        return error_set(err, errlen, "cannot read the descriptor limit: %s", strerror(errno));
     }
     rlim_t need = (rlim_t)connections + RESERVED_FDS;
     if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
@@ -65,10 +64,10 @@ static int ensure_descriptors(uint32_t connections, char *err, size_t errlen)
             rl.rlim_cur = want;
     }
     if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
-        snprintf(err, errlen,
-                 "%u connections need %llu descriptors, but the limit is %llu (see ulimit -n)",
-                 (unsigned)connections, (unsigned long long)need, (unsigned long long)rl.rlim_cur);
-        return -1;
+        return error_set(
+            err, errlen,
+            "%u connections need %llu descriptors, but the limit is %llu (see ulimit -n)",
+            (unsigned)connections, (unsigned long long)need, (unsigned long long)rl.rlim_cur);
     }
     return 0;
 }
@@ -140,7 +139,7 @@ int bench_run(const struct bench_config *cfg, struct bench_stats *out, char *err
     struct worker *workers = calloc(cfg->threads, sizeof(*workers));
     int done_fd = eventfd(0, EFD_CLOEXEC);
     if (!workers || done_fd < 0) {
-        snprintf(err, errlen, "cannot set up the workers: %s", strerror(errno));
+        error_set(err, errlen, "cannot set up the workers: %s", strerror(errno));
         free(workers);
         if (done_fd >= 0)
             close(done_fd);
@@ -170,8 +169,7 @@ int bench_run(const struct bench_config *cfg, struct bench_stats *out, char *err
     for (uint32_t t = 0; t < cfg->threads && rc == 0; t++) {
         int e = pthread_create(&workers[t].thread, NULL, worker_main, &workers[t]);
         if (e != 0) {
-            snprintf(err, errlen, "cannot start thread %u: %s", (unsigned)t + 1, strerror(e));
-            rc = -1;
+            rc = error_set(err, errlen, "cannot start thread %u: %s", (unsigned)t + 1, strerror(e));
             /* The loops already running end as at Ctrl-C. */
             stop_request();
             break;
@@ -182,8 +180,8 @@ int bench_run(const struct bench_config *cfg, struct bench_stats *out, char *err
     wait_workers(cfg, workers, started, done_fd, start_ns);
     for (uint32_t t = 0; t < cfg->threads; t++) {
         if (rc == 0 && workers[t].rc != 0) {
-            snprintf(err, errlen, "an event loop failed: %s", strerror(workers[t].loop_errno));
-            rc = -1;
+            rc =
+                error_set(err, errlen, "an event loop failed: %s", strerror(workers[t].loop_errno));
         }
         if (workers[t].loop && workers[t].started)
             bench_stats_merge(out, bench_loop_stats(workers[t].loop));

@@ -1,5 +1,6 @@
 /* Bench targets: the shared endpoint parser, then one getaddrinfo. */
 #include "loadgen/target.h"
+#include "core/error.h"
 
 #include <netdb.h>
 #include <stdbool.h>
@@ -32,8 +33,7 @@ int bench_target_resolve(struct bench_target *t, char *err, size_t errlen)
     struct addrinfo *res = NULL;
     int rc = getaddrinfo(t->spec.host, port, &hints, &res);
     if (rc != 0) {
-        snprintf(err, errlen, "cannot resolve %s: %s", t->spec.host, gai_strerror(rc));
-        return -1;
+        return error_set(err, errlen, "cannot resolve %s: %s", t->spec.host, gai_strerror(rc));
     }
     int result = -1;
     for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
@@ -47,6 +47,6 @@ int bench_target_resolve(struct bench_target *t, char *err, size_t errlen)
     }
     freeaddrinfo(res);
     if (result != 0)
-        snprintf(err, errlen, "cannot resolve %s: no IPv4 or IPv6 address", t->spec.host);
+        error_set(err, errlen, "cannot resolve %s: no IPv4 or IPv6 address", t->spec.host);
     return result;
 }

@@ -31,6 +31,7 @@ enum wait_result {
  * received into, owned by the one accepting thread. */
 struct acceptor {
     struct server *srv;
+    size_t turn; /* The listener looked at first after the next wait. */
     struct udp_guard guard;
     uint8_t *datagram_buffer;
 };
@@ -40,6 +41,8 @@ static int acceptor_init(struct acceptor *a, struct server *srv)
     memset(a, 0, sizeof(*a));
     a->srv = srv;
     udp_guard_init(&a->guard, srv->udp_rate);
+    if (udp_guard_refuse_own_ports(&a->guard, &srv->listeners) != 0)
+        return -1;
     for (size_t i = 0; i < srv->listeners.count; i++) {
         if (srv->listeners.items[i].transport == TRANSPORT_UDP) {
             a->datagram_buffer = malloc(DATAGRAM_MAX);
@@ -77,6 +80,7 @@ static bool receive_one(struct acceptor *a, struct listener *l, struct accepted 
     out->fd = -1;
     out->datagram = a->datagram_buffer;
     out->datagram_len = (size_t)n;
+    out->serve_limit_ms = 0;
     return true;
 }
 
@@ -91,12 +95,21 @@ static bool take_client(struct acceptor *a, struct listener *l, struct accepted 
     out->listener = l;
     out->datagram = NULL;
     out->datagram_len = 0;
+    out->serve_limit_ms = 0;
     return true;
 }
 
-static enum wait_result acceptor_wait(struct acceptor *a, bool accepting, int extra_fd,
+static bool accepting(const struct accept_hooks *hooks, enum transport transport)
+{
+    return !hooks->accepting || hooks->accepting(hooks->ctx, transport);
+}
+
+static enum wait_result acceptor_wait(struct acceptor *a, const struct accept_hooks *hooks,
                                       struct accepted *out)
 {
+    int extra_fd = hooks->extra_fd;
+    bool tcp = accepting(hooks, TRANSPORT_TCP);
+    bool udp = accepting(hooks, TRANSPORT_UDP);
     struct server *srv = a->srv;
     struct pollfd fds[MAX_WAIT_FDS];
     struct listener *owners[MAX_WAIT_FDS];
@@ -108,7 +121,9 @@ static enum wait_result acceptor_wait(struct acceptor *a, bool accepting, int ex
         if (extra_fd >= 0)
             fds[n++] = (struct pollfd){.fd = extra_fd, .events = POLLIN};
         nfds_t first_listener = n;
-        for (size_t i = 0; accepting && i < srv->listeners.count && n < MAX_WAIT_FDS; i++) {
+        for (size_t i = 0; i < srv->listeners.count && n < MAX_WAIT_FDS; i++) {
+            if (!(srv->listeners.items[i].transport == TRANSPORT_UDP ? udp : tcp))
+                continue;
             owners[n] = &srv->listeners.items[i];
             fds[n++] = (struct pollfd){.fd = srv->listeners.items[i].fd, .events = POLLIN};
         }
@@ -121,9 +136,16 @@ static enum wait_result acceptor_wait(struct acceptor *a, bool accepting, int ex
             return WAIT_STOP;
         if (extra_fd >= 0 && fds[1].revents)
             return WAIT_EXTRA;
-        for (nfds_t i = first_listener; i < n; i++)
-            if (fds[i].revents && take_client(a, owners[i], out))
+        /* Listeners take turns, so a stream of datagrams on one never
+         * keeps the clients of another waiting. */
+        nfds_t listeners = n - first_listener;
+        for (nfds_t k = 0; k < listeners; k++) {
+            nfds_t i = first_listener + (a->turn + k) % listeners;
+            if (fds[i].revents && take_client(a, owners[i], out)) {
+                a->turn = (size_t)(i - first_listener) + 1;
                 return WAIT_CLIENT;
+            }
+        }
     }
 }
 
@@ -159,8 +181,7 @@ int blocking_accept_loop(struct server *srv, const struct accept_hooks *hooks, c
         error_set(err, errlen, "out of memory");
     while (rc == 0) {
         struct accepted a;
-        bool accepting = !hooks->accepting || hooks->accepting(hooks->ctx);
-        enum wait_result r = acceptor_wait(&acceptor, accepting, hooks->extra_fd, &a);
+        enum wait_result r = acceptor_wait(&acceptor, hooks, &a);
         if (r == WAIT_STOP)
             break;
         if (r == WAIT_ERROR) {
@@ -182,24 +203,56 @@ static short poll_events(unsigned interest)
                    ((interest & CONN_WANT_WRITE) ? POLLOUT : 0));
 }
 
-static void drive(struct conn *c, struct mailbox_hub *hub, int64_t grace_ms,
+/* How often a connection past its time bound looks for a TCP client
+ * waiting behind it: the most such a client waits beyond the bound. */
+#define WAITING_CHECK_MS 100
+
+/* True when a client waits in the backlog of one of listeners' TCP
+ * sockets. */
+static bool tcp_client_waiting(const struct listener_set *listeners)
+{
+    struct pollfd fds[MAX_WAIT_FDS];
+    nfds_t n = 0;
+    for (size_t i = 0; listeners && i < listeners->count && n < MAX_WAIT_FDS; i++) {
+        const struct listener *l = &listeners->items[i];
+        if (l->transport == TRANSPORT_TCP && l->fd >= 0)
+            fds[n++] = (struct pollfd){.fd = l->fd, .events = POLLIN};
+    }
+    return n > 0 && poll(fds, n, 0) > 0;
+}
+
+static void drive(struct conn *c, struct mailbox_hub *hub, int64_t grace_ms, int64_t limit_ms,
                   struct listener_set *listeners)
 {
     struct grace grace = {0};
+    int64_t give_up = limit_ms > 0 ? clock_now_ms() + limit_ms : 0;
     while (!conn_is_finished(c)) {
+        /* Past its bound, a connection is cut only for a TCP client that
+         * waits behind it; with nobody waiting it is served to its end. */
+        if (give_up && clock_now_ms() >= give_up) {
+            if (tcp_client_waiting(listeners)) {
+                conn_abort(c, "served past its time bound while a client waited");
+                break;
+            }
+            give_up = clock_now_ms() + WAITING_CHECK_MS;
+        }
         if (!grace.stopping && stop_requested()) {
             grace_begin(&grace, grace_ms);
             if (listeners)
                 listener_set_stop(listeners);
-            conn_begin_stop(c, true);
+            conn_begin_stop(c);
             continue;
         }
         if (grace_over(&grace)) {
-            conn_abort(c, "grace period over");
+            struct conn_cut cut = {0};
+            conn_cut_at_grace(c, &cut);
+            conn_cut_log(&cut);
             break;
         }
         unsigned interest = conn_interest(c);
         int64_t deadline = grace_bound(&grace, conn_deadline(c));
+        if (give_up && (deadline == 0 || give_up < deadline))
+            deadline = give_up;
         /* A connection that wants nothing from its socket is left out of
          * the wait: poll would report a hang-up on it over and over. */
         struct pollfd fds[3] = {
@@ -247,7 +300,7 @@ void blocking_serve(const struct accepted *a, int64_t grace_ms, struct listener_
         conn_start(c);
     else
         conn_deliver_datagram(c, a->datagram, a->datagram_len);
-    drive(c, boxed ? &to.hub : NULL, grace_ms, listeners);
+    drive(c, boxed ? &to.hub : NULL, grace_ms, a->serve_limit_ms, listeners);
     conn_destroy(c);
     if (boxed)
         mailbox_hub_free(&to.hub);

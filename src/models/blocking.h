@@ -21,6 +21,9 @@ struct accepted {
     int fd;                  /* The TCP client; -1 for a datagram. */
     const uint8_t *datagram; /* The request, valid until the next wait. */
     size_t datagram_len;
+    /* Longest it may keep a waiting TCP client waiting, in ms (0: no
+     * bound); past it the connection is aborted once a client waits. */
+    int64_t serve_limit_ms;
 };
 
 /* The hooks through which blocking_accept_loop calls its model: what to do
@@ -28,8 +31,9 @@ struct accepted {
  * descriptor of the model's becomes readable. */
 struct accept_hooks {
     void *ctx;
-    /* Whether to take more clients now (the model's bound). */
-    bool (*accepting)(void *ctx);
+    /* Whether to take more clients of transport now (the model's bound
+     * for that transport: --max-conns, or --max-datagrams for UDP). */
+    bool (*accepting)(void *ctx, enum transport transport);
     /* A client was accepted or an admitted datagram received. */
     void (*client)(void *ctx, const struct accepted *a);
     /* extra_fd (-1 for none) became readable: a thread or child ended. */

@@ -79,13 +79,13 @@ static void reconcile(struct loop *loop, struct conn *c)
 
 /* ---- Listeners ---------------------------------------------------------- */
 
-static void listen_all(struct loop *loop, bool on)
+static void listen_all(struct loop *loop, enum transport transport, bool on)
 {
     struct listener_set *set = &loop->srv->listeners;
     /* With other loops on the same sockets, one wake-up per client. */
     unsigned mask = EVENT_READ | (loop->srv->shared_listeners ? EVENT_EXCLUSIVE : 0);
     for (size_t i = 0; i < set->count; i++) {
-        if (set->items[i].fd < 0)
+        if (set->items[i].fd < 0 || set->items[i].transport != transport)
             continue;
         if (watch(loop, set->items[i].fd, on ? 0 : mask, on ? mask : 0) != 0)
             log_warn("%s cannot watch %s: %s", loop->name, set->items[i].name, strerror(errno));
@@ -100,6 +100,10 @@ static void accept_clients(struct loop *loop, struct listener *l)
         enum accept_result r = listener_accept(l, &fd, &peer);
         if (r == ACCEPT_AGAIN)
             break;
+        if (r == ACCEPT_EXHAUSTED) {
+            loop_pause_accepting(loop);
+            break;
+        }
         if (r == ACCEPT_DROPPED)
             continue;
         loop_adopt_client(loop, l, fd, &peer);
@@ -148,11 +152,12 @@ static void dispatch(struct loop *loop, const struct fired_event *ev)
         loop_begin_stop(loop);
     } else if (loop->has_hub && ev->fd == loop->hub.wake_fd) {
         mailbox_deliver(&loop->hub);
-    } else if (loop->listening) {
+    } else {
+        /* A listener turned off earlier in this batch may still report. */
         struct listener *l = listener_on(loop, ev->fd);
-        if (l && l->transport == TRANSPORT_UDP)
+        if (l && l->transport == TRANSPORT_UDP && loop->receiving)
             loop_receive_datagrams(loop, l, DATAGRAM_BATCHES_PER_WAKEUP);
-        else if (l)
+        else if (l && l->transport == TRANSPORT_TCP && loop->listening)
             accept_clients(loop, l);
     }
 }
@@ -170,7 +175,6 @@ static int wait_and_dispatch(struct loop *loop, int timeout_ms, char *err, size_
 
 static const struct loop_hooks event_loop_hooks = {
     .queue_writes = false,
-    .drain_on_stop = true,
     .watch_stop = watch_stop,
     .watch_mail = watch_mail,
     .wait = wait_and_dispatch,

@@ -6,8 +6,9 @@
  * passed on to every child with SIGTERM, and each child honours the grace
  * period itself; any child still alive after it is killed.
  *
- * Over UDP it is a process per datagram, as in the tutorials, under the
- * same --max-conns bound; the child answers through the listener's socket.
+ * Over UDP it is a process per datagram, as in the tutorials, under a
+ * bound of its own (--max-datagrams), so slow datagrams never take TCP's
+ * processes; the child answers through the listener's socket.
  */
 #include <errno.h>
 #include <signal.h>
@@ -23,11 +24,24 @@
 
 /* A connection process that ended: one killed by anything but the stop
  * (SIGTERM, or SIGKILL past the grace) is worth a warning. */
-static void connection_process_ended(void *ctx, pid_t pid, int status)
+struct forker;
+static void count_out(struct forker *f, bool datagram);
+
+static void process_ended(void *ctx, pid_t pid, int status, bool datagram)
 {
-    (void)ctx;
+    count_out(ctx, datagram);
     if (WIFSIGNALED(status) && WTERMSIG(status) != SIGTERM && WTERMSIG(status) != SIGKILL)
         log_warn("connection process %d died of signal %d", (int)pid, WTERMSIG(status));
+}
+
+static void connection_process_ended(void *ctx, pid_t pid, int status)
+{
+    process_ended(ctx, pid, status, false);
+}
+
+static void datagram_process_ended(void *ctx, pid_t pid, int status)
+{
+    process_ended(ctx, pid, status, true);
 }
 
 /* The child keeps only the socket it serves: a datagram is answered
@@ -59,13 +73,27 @@ serve_child(struct server *srv, const struct accepted *a, const struct children 
 /* What the accept loop needs to fork and reap connection processes. */
 struct forker {
     struct server *srv;
-    struct children kids; /* At most max_conns. */
+    struct children kids; /* At most max_conns + the datagram budget. */
+    size_t streams;       /* Children serving a TCP client. */
+    size_t datagrams;     /* Children serving a datagram. */
 };
 
-static bool below_limit(void *ctx)
+static void count_out(struct forker *f, bool datagram)
+{
+    if (datagram)
+        f->datagrams--;
+    else
+        f->streams--;
+}
+
+static bool below_limit(void *ctx, enum transport transport)
 {
     struct forker *f = ctx;
-    return !children_full(&f->kids);
+    if (children_full(&f->kids))
+        return false;
+    if (transport == TRANSPORT_UDP)
+        return f->datagrams < server_max_datagrams(f->srv);
+    return f->streams < f->srv->max_conns;
 }
 
 static void child_ended(void *ctx)
@@ -77,10 +105,16 @@ static void child_ended(void *ctx)
 static void spawn(void *ctx, const struct accepted *a)
 {
     struct forker *f = ctx;
-    pid_t pid = children_fork(&f->kids, connection_process_ended, NULL);
+    bool datagram = a->fd < 0;
+    pid_t pid =
+        children_fork(&f->kids, datagram ? datagram_process_ended : connection_process_ended, f);
     if (pid == 0)
         serve_child(f->srv, a, &f->kids);
     int saved = errno;
+    if (pid > 0 && datagram)
+        f->datagrams++;
+    else if (pid > 0)
+        f->streams++;
     if (a->fd >= 0)
         close(a->fd);
     if (pid < 0)
@@ -90,7 +124,7 @@ static void spawn(void *ctx, const struct accepted *a)
 static int run_fork(struct server *srv, char *err, size_t errlen)
 {
     struct forker forker = {.srv = srv};
-    if (children_init(&forker.kids, srv->max_conns, err, errlen) != 0)
+    if (children_init(&forker.kids, srv->max_conns + server_max_datagrams(srv), err, errlen) != 0)
         return -1;
     struct accept_hooks hooks = {
         .ctx = &forker,

@@ -64,6 +64,7 @@ int model_run_in_process(const struct model *model, struct server *srv, unsigned
         loops[i].model = model;
         loops[i].srv = *srv;
         loops[i].srv.max_conns = share;
+        loops[i].srv.max_datagrams = (srv->max_datagrams + threads - 1) / threads;
         loops[i].srv.announce = NULL;
         if (i == 0)
             continue;

@@ -3,14 +3,33 @@
  * is served from accept to close before the next is accepted; the others
  * wait in the listen backlog. Correct, simple, and as slow as its slowest
  * client. Over UDP it is one datagram at a time.
+ *
+ * When the server has TCP listeners too, a datagram keeps a waiting TCP
+ * client waiting for at most --datagram-time: past that bound, once a
+ * client waits in a TCP backlog, the datagram (nobody is connected to wait
+ * for its answer) is dropped unanswered rather than let a stream of slow
+ * ones (upper with a long --delay) keep TCP waiting; while nobody waits it
+ * is served to its end. The listeners take turns, so a TCP client waits for
+ * one datagram at most.
  */
 
 #include "models/blocking.h"
 
+static bool has_tcp_listener(const struct server *srv)
+{
+    for (size_t i = 0; i < srv->listeners.count; i++)
+        if (srv->listeners.items[i].transport == TRANSPORT_TCP)
+            return true;
+    return false;
+}
+
 static void serve_now(void *ctx, const struct accepted *a)
 {
     struct server *srv = ctx;
-    blocking_serve(a, srv->grace_ms, &srv->listeners);
+    struct accepted bounded = *a;
+    if (a->fd < 0 && has_tcp_listener(srv))
+        bounded.serve_limit_ms = srv->datagram_time_ms;
+    blocking_serve(&bounded, srv->grace_ms, &srv->listeners);
 }
 
 static int run_iterative(struct server *srv, char *err, size_t errlen)

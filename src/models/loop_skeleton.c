@@ -27,8 +27,10 @@ static int remember(struct loop *loop, struct conn *c)
             return -1;
         loop->conns = grown;
         loop->conns[c->fd] = c;
+        loop->conn_count++;
+    } else {
+        loop->datagram_count++;
     }
-    loop->conn_count++;
     return 0;
 }
 
@@ -38,9 +40,13 @@ void loop_drop_conn(struct loop *loop, struct conn *c)
     if (loop->hooks->forget)
         loop->hooks->forget(loop, c);
     timer_heap_remove(&loop->timers, c);
-    if (!conn_is_datagram(c))
+    if (conn_is_datagram(c)) {
+        loop->datagram_count--;
+    } else {
         loop->conns[c->fd] = NULL;
-    loop->conn_count--;
+        loop->conn_count--;
+        loop->accept_paused_until_ms = 0; /* Its descriptor is free now. */
+    }
     conn_destroy(c);
 }
 
@@ -114,8 +120,39 @@ void loop_set_listening(struct loop *loop, bool on)
 {
     if (loop->listening == on)
         return;
-    loop->hooks->listen(loop, on);
+    loop->hooks->listen(loop, TRANSPORT_TCP, on);
     loop->listening = on;
+}
+
+void loop_set_receiving(struct loop *loop, bool on)
+{
+    if (loop->receiving == on || !loop->datagrams_in)
+        return;
+    loop->hooks->listen(loop, TRANSPORT_UDP, on);
+    loop->receiving = on;
+}
+
+void loop_pause_accepting(struct loop *loop)
+{
+    loop->accept_paused_until_ms = clock_now_ms() + LOOP_ACCEPT_BACKOFF_MS;
+    loop_set_listening(loop, false);
+}
+
+/* Whether listening, off for the connection limit or a pause, may resume. */
+static bool may_listen_again(const struct loop *loop)
+{
+    return !loop->grace.stopping && loop->conn_count < loop->srv->max_conns &&
+           (loop->accept_paused_until_ms == 0 || clock_now_ms() >= loop->accept_paused_until_ms);
+}
+
+/* The deadline of the loop's next wait: its timers', and the pause's end. */
+static int64_t next_deadline(const struct loop *loop)
+{
+    int64_t deadline = timer_heap_next_deadline(&loop->timers);
+    int64_t pause = loop->listening ? 0 : loop->accept_paused_until_ms;
+    if (pause != 0 && (deadline == 0 || pause < deadline))
+        deadline = pause;
+    return grace_bound(&loop->grace, deadline);
 }
 
 static void datagram_started(void *ctx, struct conn *c)
@@ -132,15 +169,16 @@ static void datagram_delivered(void *ctx, struct conn *c)
 
 void loop_receive_datagrams(struct loop *loop, struct listener *l, int max_batches)
 {
-    for (int batch = 0; batch < max_batches && loop->conn_count < loop->srv->max_conns; batch++) {
-        size_t room = loop->srv->max_conns - loop->conn_count;
+    size_t limit = server_max_datagrams(loop->srv);
+    for (int batch = 0; batch < max_batches && loop->datagram_count < limit; batch++) {
+        size_t room = limit - loop->datagram_count;
         int max = room < DATAGRAM_BATCH ? (int)room : DATAGRAM_BATCH;
         if (datagram_intake(loop->datagrams_in, max, &loop->guard, l, &loop->owner,
                             datagram_started, datagram_delivered, loop) < max)
             break;
     }
-    if (loop->conn_count >= loop->srv->max_conns)
-        loop_set_listening(loop, false);
+    if (loop->datagram_count >= limit)
+        loop_set_receiving(loop, false);
 }
 
 /* ---- Stopping ----------------------------------------------------------- */
@@ -151,27 +189,37 @@ void loop_begin_stop(struct loop *loop)
         return;
     grace_begin(&loop->grace, loop->srv->grace_ms);
     loop_set_listening(loop, false);
+    loop_set_receiving(loop, false);
     if (loop->hooks->stop_listeners)
         loop->hooks->stop_listeners(loop);
     for (size_t fd = 0; fd < loop->conns_capacity; fd++) {
         struct conn *c = loop->conns[fd];
         if (c) {
-            conn_begin_stop(c, loop->hooks->drain_on_stop);
+            conn_begin_stop(c);
             loop->hooks->reconcile(loop, c);
         }
     }
 }
 
-static void abort_all(struct loop *loop)
+/* Cuts every connection left when the grace period ends (or the loop
+ * failed), and logs what they left undone. */
+static void cut_all(struct loop *loop)
 {
-    for (size_t fd = 0; fd < loop->conns_capacity; fd++)
-        if (loop->conns[fd])
-            loop_abort_conn(loop, loop->conns[fd], "grace period over");
+    struct conn_cut cut = {0};
+    for (size_t fd = 0; fd < loop->conns_capacity; fd++) {
+        if (loop->conns[fd]) {
+            conn_cut_at_grace(loop->conns[fd], &cut);
+            loop_drop_conn(loop, loop->conns[fd]);
+        }
+    }
     /* Datagram connections have no entry, but every one still alive waits
      * on a timer, so the heap holds them all. */
     struct conn *c;
-    while ((c = timer_heap_pop_expired(&loop->timers, INT64_MAX)) != NULL)
-        loop_abort_conn(loop, c, "grace period over");
+    while ((c = timer_heap_pop_expired(&loop->timers, INT64_MAX)) != NULL) {
+        conn_cut_at_grace(c, &cut);
+        loop_drop_conn(loop, c);
+    }
+    conn_cut_log(&cut);
 }
 
 /* ---- Setup -------------------------------------------------------------- */
@@ -179,6 +227,8 @@ static void abort_all(struct loop *loop)
 static int setup_datagrams(struct loop *loop)
 {
     udp_guard_init(&loop->guard, loop->srv->udp_rate);
+    if (udp_guard_refuse_own_ports(&loop->guard, &loop->srv->listeners) != 0)
+        return -1;
     loop->datagrams_in = malloc(sizeof(*loop->datagrams_in));
     loop->datagrams_out = malloc(sizeof(*loop->datagrams_out));
     if (!loop->datagrams_in || !loop->datagrams_out || datagram_in_init(loop->datagrams_in) != 0 ||
@@ -213,10 +263,14 @@ static int setup(struct loop *loop, char *err, size_t errlen)
             return error_set(err, errlen, "cannot set up cross-thread delivery: %s",
                              strerror(errno));
     }
+    if (listener_reserve_fd() != 0)
+        return error_set(err, errlen, "%s cannot keep a descriptor in reserve: %s", loop->name,
+                         strerror(errno));
     if (loop->hooks->watch_stop(loop) != 0)
         return error_set(err, errlen, "%s cannot watch the stop signal: %s", loop->name,
                          strerror(errno));
     loop_set_listening(loop, true);
+    loop_set_receiving(loop, true);
     return 0;
 }
 
@@ -228,7 +282,8 @@ static bool finished(struct loop *loop)
 {
     if (!loop->grace.stopping)
         return false;
-    if (loop->conn_count == 0 && (!loop->hooks->may_finish || loop->hooks->may_finish(loop)))
+    if (loop->conn_count == 0 && loop->datagram_count == 0 &&
+        (!loop->hooks->may_finish || loop->hooks->may_finish(loop)))
         return true;
     return grace_over(&loop->grace);
 }
@@ -239,22 +294,25 @@ int loop_run(struct loop *loop, char *err, size_t errlen)
     if (rc == 0 && stop_requested())
         loop_begin_stop(loop);
     while (rc == 0 && !finished(loop)) {
-        int64_t deadline = grace_bound(&loop->grace, timer_heap_next_deadline(&loop->timers));
-        rc = loop->hooks->wait(loop, clock_timeout_until(deadline), err, errlen);
+        rc = loop->hooks->wait(loop, clock_timeout_until(next_deadline(loop)), err, errlen);
         if (rc != 0)
             break;
         run_timers(loop);
         reconcile_changed(loop);
         if (loop->datagrams_out)
             datagram_flush(loop->datagrams_out);
-        if (!loop->grace.stopping && !loop->listening && loop->conn_count < loop->srv->max_conns)
+        if (!loop->listening && may_listen_again(loop))
             loop_set_listening(loop, true);
+        if (!loop->grace.stopping && !loop->receiving &&
+            loop->datagram_count < server_max_datagrams(loop->srv))
+            loop_set_receiving(loop, true);
         if (loop->hooks->end_turn)
             loop->hooks->end_turn(loop);
     }
     if (loop->hooks->quiesce)
         loop->hooks->quiesce(loop);
-    abort_all(loop);
+    cut_all(loop);
+    listener_release_reserve();
     return rc;
 }
 

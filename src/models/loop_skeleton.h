@@ -11,6 +11,11 @@
  * it brings its waiting in line with a connection, and how it starts and
  * stops listening. The model's own state follows struct loop in a struct of
  * its own that begins with it.
+ *
+ * Streams and datagrams have budgets of their own: TCP connections count
+ * against --max-conns and datagram connections against --max-datagrams, and
+ * each kind of listener is turned off only when its own budget is full, so
+ * slow UDP requests can never take TCP's capacity, nor TCP clients UDP's.
  */
 #ifndef SOCKSERV_LOOP_SKELETON_H
 #define SOCKSERV_LOOP_SKELETON_H
@@ -33,9 +38,6 @@ struct loop_hooks {
     /* True for completion models: conn_write only queues, and the model
      * sends what conn_take_output hands it (struct conn_owner). */
     bool queue_writes;
-    /* Whether a stopping connection first reads what the peer sent before
-     * the stop (conn_begin_stop). */
-    bool drain_on_stop;
     /* Starts watching the stop signal's descriptor (core/stop.h) and, when
      * mail is set up, the hub's wake descriptor. 0, or -1 with errno set. */
     int (*watch_stop)(struct loop *loop);
@@ -50,8 +52,8 @@ struct loop_hooks {
     /* Lets go of what the model holds for c, just before it is destroyed.
      * May be NULL. */
     void (*forget)(struct loop *loop, struct conn *c);
-    /* Starts or stops taking clients from every listener. */
-    void (*listen)(struct loop *loop, bool on);
+    /* Starts or stops taking clients from every listener of transport. */
+    void (*listen)(struct loop *loop, enum transport transport, bool on);
     /* The stop began and listening ended: what the model does next with
      * the listeners. May be NULL. */
     void (*stop_listeners)(struct loop *loop);
@@ -76,12 +78,18 @@ struct loop {
      * datagram connection shares its listener's socket and has no entry. */
     struct conn **conns;
     size_t conns_capacity;
-    size_t conn_count; /* Every connection, datagram ones included. */
+    size_t conn_count;     /* Stream connections, against --max-conns. */
+    size_t datagram_count; /* Datagram connections, against --max-datagrams. */
     struct timer_heap timers;
     /* Connections changed from outside their own callbacks. */
     struct changed_list changed;
     struct grace grace;
-    bool listening;
+    bool listening; /* The TCP listeners are watched. */
+    bool receiving; /* The UDP listeners are watched. */
+    /* Set when the loop runs out of descriptors, cleared (0) when a
+     * connection of it closes and so frees one: no accepting before this
+     * time, and while it is set, a model may accept more carefully. */
+    int64_t accept_paused_until_ms;
     /* Set up only when some service shares state: bytes other loops'
      * threads post to this loop's connections. */
     struct mailbox_hub hub;
@@ -114,8 +122,10 @@ static inline struct conn *loop_conn_at(const struct loop *loop, int fd)
  * closes fd when memory runs out. Stops listening at the limit. */
 void loop_adopt_client(struct loop *loop, struct listener *l, int fd, const struct address *peer);
 
-/* Receives datagrams from l while the connection limit leaves room, at
- * most max_batches batches. Stops listening at the limit. */
+/* Receives datagrams from l while the datagram budget leaves room, at
+ * most max_batches batches. Stops receiving on every UDP listener when the
+ * budget is full: what arrives meanwhile waits in the sockets' bounded
+ * receive buffers, and the kernel drops (and counts) what overflows. */
 void loop_receive_datagrams(struct loop *loop, struct listener *l, int max_batches);
 
 /* Destroys c and forgets it everywhere. */
@@ -124,8 +134,19 @@ void loop_drop_conn(struct loop *loop, struct conn *c);
 /* Aborts and destroys c (conn_abort, then loop_drop_conn). */
 void loop_abort_conn(struct loop *loop, struct conn *c, const char *reason);
 
-/* Starts or stops taking clients (no-op when already so). */
+/* Starts or stops taking TCP clients (no-op when already so). */
 void loop_set_listening(struct loop *loop, bool on);
+
+/* Starts or stops receiving datagrams (no-op when already so). */
+void loop_set_receiving(struct loop *loop, bool on);
+
+/* The process is out of descriptors and accepting now would fail at once
+ * (io_uring's accept takes a descriptor before it looks for a client) or
+ * find waiting clients it cannot even turn away: stops listening until a
+ * connection of this loop closes or LOOP_ACCEPT_BACKOFF_MS pass, so the
+ * loop never spins at the limit. */
+#define LOOP_ACCEPT_BACKOFF_MS 100
+void loop_pause_accepting(struct loop *loop);
 
 /* The stop signal fired: begin the graceful stop (once). */
 void loop_begin_stop(struct loop *loop);

@@ -20,7 +20,13 @@
 /* Everything a model needs to serve: what sockserv serve parsed and bound. */
 struct server {
     struct listener_set listeners;
-    size_t max_conns;         /* Connections served at once; beyond, clients wait in the backlog. */
+    size_t max_conns; /* Connections served at once; beyond, clients wait in the backlog. */
+    /* UDP requests served at once, apart from max_conns so that slow
+     * datagrams never take TCP's capacity; 0: as many as max_conns. */
+    size_t max_datagrams;
+    /* iterative: the longest one datagram is served while TCP clients may
+     * be waiting (--datagram-time). */
+    int64_t datagram_time_ms;
     int64_t grace_ms;         /* How long a stop waits for open connections. */
     struct udp_rate udp_rate; /* Each receiving thread keeps its own buckets. */
     /* --balance shared: every loop and worker takes clients from the same
@@ -32,6 +38,12 @@ struct server {
      * a reason in err) ends the run. May be NULL. */
     int (*announce)(const struct server *srv, char *err, size_t errlen);
 };
+
+/* The datagram budget: --max-datagrams, or as many as --max-conns. */
+static inline size_t server_max_datagrams(const struct server *srv)
+{
+    return srv->max_datagrams ? srv->max_datagrams : srv->max_conns;
+}
 
 struct model {
     const char *name;

@@ -5,8 +5,9 @@
  * instead of exhausting memory. Threads are detached and count themselves
  * out through an eventfd, which also wakes the main thread to accept again.
  *
- * Over UDP it is a thread per datagram, under the same bound, rather than a
- * pool: that is the model the tutorials measure (a request handed to a
+ * Over UDP it is a thread per datagram, under a bound of its own
+ * (--max-datagrams), so slow datagrams never take TCP's threads, rather
+ * than a pool: that is the model the tutorials measure (a request handed to a
  * fresh thread), and it keeps TCP and UDP on one code path here. Its cost,
  * a thread creation per request, is exactly what the benchmarks show.
  */
@@ -34,7 +35,8 @@
  * writes ended_fd as it ends, which wakes the accepting thread. */
 struct thread_counter {
     atomic_size_t active;
-    int ended_fd; /* eventfd: a thread ended. */
+    atomic_size_t datagrams; /* Of active, those serving a datagram. */
+    int ended_fd;            /* eventfd: a thread ended. */
     int64_t grace_ms;
 };
 
@@ -48,8 +50,11 @@ static void *serve_thread(void *arg)
 {
     struct job *job = arg;
     struct thread_counter *counter = job->counter;
+    bool datagram = job->client.fd < 0;
     blocking_serve(&job->client, counter->grace_ms, NULL);
     free(job);
+    if (datagram)
+        atomic_fetch_sub(&counter->datagrams, 1);
     atomic_fetch_sub(&counter->active, 1);
     uint64_t one = 1;
     ssize_t ignored = write(counter->ended_fd, &one, sizeof(one));
@@ -68,13 +73,20 @@ static void drain_eventfd(int fd)
 struct spawner {
     struct thread_counter *counter;
     const pthread_attr_t *attr;
-    size_t max_threads;
+    size_t max_threads;   /* Serving TCP clients. */
+    size_t max_datagrams; /* Serving datagrams. */
 };
 
-static bool below_limit(void *ctx)
+static bool below_limit(void *ctx, enum transport transport)
 {
     struct spawner *sp = ctx;
-    return atomic_load(&sp->counter->active) < sp->max_threads;
+    if (transport == TRANSPORT_UDP)
+        return atomic_load(&sp->counter->datagrams) < sp->max_datagrams;
+    /* A thread counts itself out of datagrams before active, so reading
+     * active first can only overstate the TCP threads, never understate. */
+    size_t active = atomic_load(&sp->counter->active);
+    size_t datagrams = atomic_load(&sp->counter->datagrams);
+    return (active > datagrams ? active - datagrams : 0) < sp->max_threads;
 }
 
 static void thread_ended(void *ctx)
@@ -101,11 +113,16 @@ static void start_thread(void *ctx, const struct accepted *a)
         memcpy(job->datagram, a->datagram, a->datagram_len);
         job->client.datagram = job->datagram;
     }
+    bool datagram = a->fd < 0;
+    if (datagram)
+        atomic_fetch_add(&counter->datagrams, 1);
     atomic_fetch_add(&counter->active, 1);
     pthread_t tid;
     int rc = pthread_create(&tid, attr, serve_thread, job);
     if (rc != 0) {
         log_warn("cannot start a thread for a client of %s: %s", a->listener->name, strerror(rc));
+        if (datagram)
+            atomic_fetch_sub(&counter->datagrams, 1);
         atomic_fetch_sub(&counter->active, 1);
         if (a->fd >= 0)
             close(a->fd);
@@ -139,6 +156,7 @@ static int run_thread(struct server *srv, char *err, size_t errlen)
     static struct thread_counter counter;
     counter.grace_ms = srv->grace_ms;
     atomic_init(&counter.active, 0);
+    atomic_init(&counter.datagrams, 0);
     counter.ended_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (counter.ended_fd < 0)
         return error_set(err, errlen, "eventfd: %s", strerror(errno));
@@ -146,7 +164,7 @@ static int run_thread(struct server *srv, char *err, size_t errlen)
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     pthread_attr_setstacksize(&attr, THREAD_STACK_SIZE);
-    struct spawner spawner = {&counter, &attr, srv->max_conns};
+    struct spawner spawner = {&counter, &attr, srv->max_conns, server_max_datagrams(srv)};
     struct accept_hooks hooks = {
         .ctx = &spawner,
         .accepting = below_limit,

@@ -4,9 +4,13 @@
  * Where the readiness models ask "can I read?" and then read, this model
  * keeps standing requests in the kernel and is handed results:
  *   - one multishot accept per TCP listener yields every new client;
- *   - one multishot receive per connection yields its bytes in buffers the
- *     kernel picks from a shared provided-buffer ring, so an idle
- *     connection holds no receive buffer of its own;
+ *   - one receive at a time per connection yields its bytes in a buffer
+ *     the kernel picks from a shared provided-buffer ring, so an idle
+ *     connection holds no receive buffer of its own. It is single-shot, and
+ *     re-armed while the connection wants input: a multishot receive would
+ *     go on emptying the socket into the ring after the connection paused,
+ *     and a client that sends without reading would make the server hold
+ *     its whole socket buffer rather than --max-queue;
  *   - a send is submitted whenever a connection has output queued.
  * Requests are queued as they arise and submitted together with the wait
  * for completions, so a busy loop makes one system call per batch of
@@ -35,9 +39,9 @@
 
 #define RING_ENTRIES 4096
 /* Input that was in flight when a connection paused is held by conn.c, up
- * to a limit that must cover every receive buffer the ring has. */
-_Static_assert(URING_BUFFER_BYTES <= CONN_HELD_INPUT_MAX,
-               "conn.c must be able to hold everything the ring can receive");
+ * to a limit that must cover the one receive a connection has in flight. */
+_Static_assert(URING_BUFFER_SIZE <= CONN_HELD_INPUT_MAX,
+               "conn.c must be able to hold what one receive can deliver");
 
 /* Bits of conn->kernel_requests: which of its requests the kernel holds. */
 #define RECV_ARMED 0x1u
@@ -86,7 +90,7 @@ static void forget(struct loop *loop, struct conn *c)
 static void arm_recv(struct uring_loop *u, struct conn *c)
 {
     struct io_uring_sqe *sqe = uring_next_sqe(u);
-    io_uring_prep_recv_multishot(sqe, c->fd, NULL, 0, 0);
+    io_uring_prep_recv(sqe, c->fd, NULL, 0, 0);
     sqe->flags |= IOSQE_BUFFER_SELECT;
     sqe->buf_group = URING_BUFFER_GROUP;
     io_uring_sqe_set_data64(sqe, uring_user_data(c, REQUEST_RECV));
@@ -274,6 +278,9 @@ static void handle_completion(struct uring_loop *u, const struct io_uring_cqe *c
     case REQUEST_ACCEPT:
         uring_on_accept(u, p, cqe);
         break;
+    case REQUEST_ACCEPT_READY:
+        uring_on_accept_ready(u, p, cqe);
+        break;
     case REQUEST_RECV:
         on_recv(u, p, cqe);
         break;
@@ -319,8 +326,6 @@ static int wait_and_handle(struct loop *loop, int timeout_ms, char *err, size_t 
 
 static const struct loop_hooks uring_hooks = {
     .queue_writes = true,
-    /* Bytes sent before the stop arrive through receives already armed. */
-    .drain_on_stop = false,
     .watch_stop = watch_stop,
     .watch_mail = watch_mail,
     .wait = wait_and_handle,

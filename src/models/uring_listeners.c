@@ -13,6 +13,9 @@
  * the cancel lands; so with less room than this left, a listener takes one
  * client per single-shot accept. */
 #define MULTISHOT_MIN_ROOM 256
+/* Clients accepted by hand from one listener per readiness, as the event
+ * loop does, so a storm cannot starve the connections already open. */
+#define ACCEPTS_PER_READY 64
 
 static void disarm_listener(struct uring_loop *u, size_t i);
 
@@ -22,10 +25,17 @@ void uring_on_accept(struct uring_loop *u, struct listener *l, const struct io_u
     size_t index = (size_t)(l - loop->srv->listeners.items);
     if (!(cqe->flags & IORING_CQE_F_MORE))
         u->listener_requests[index] = LISTENER_IDLE;
+    if (cqe->res == -EMFILE || cqe->res == -ENFILE) {
+        /* io_uring's accept takes a descriptor before it looks for a
+         * client, so at the limit a new accept fails at once whether or not
+         * anyone waits: tell those waiting, then wait for a descriptor to
+         * free up rather than re-arm. */
+        (void)listener_shed_waiting(l);
+        loop_pause_accepting(loop);
+        return;
+    }
     if (cqe->res < 0) {
-        if (cqe->res == -EMFILE || cqe->res == -ENFILE)
-            listener_shed_waiting(l);
-        else if (cqe->res != -ECANCELED && cqe->res != -ECONNABORTED && cqe->res != -EAGAIN)
+        if (cqe->res != -ECANCELED && cqe->res != -ECONNABORTED && cqe->res != -EAGAIN)
             log_warn("accept on %s: %s", l->name, strerror(-cqe->res));
     } else {
         int fd = cqe->res;
@@ -44,6 +54,36 @@ void uring_on_accept(struct uring_loop *u, struct listener *l, const struct io_u
         disarm_listener(u, index); /* Re-armed single-shot at the end of the turn. */
 }
 
+/*
+ * Once the loop has run out of descriptors, and until a connection of it
+ * closes, a TCP listener is watched with a poll and accepted from with
+ * listener_accept instead. A poll takes no descriptor, so it waits quietly
+ * at the limit where an accept would fail at once; and listener_accept's
+ * accepts hold the lock that keeps them from taking the number of a spare
+ * that another loop has closed to turn its clients away, where the
+ * kernel's would not.
+ */
+void uring_on_accept_ready(struct uring_loop *u, struct listener *l, const struct io_uring_cqe *cqe)
+{
+    struct loop *loop = &u->loop;
+    u->listener_requests[l - loop->srv->listeners.items] = LISTENER_IDLE;
+    for (int i = 0; cqe->res >= 0 && loop->listening && i < ACCEPTS_PER_READY &&
+                    loop->conn_count < loop->srv->max_conns;
+         i++) {
+        int fd;
+        struct address peer;
+        enum accept_result r = listener_accept(l, &fd, &peer);
+        if (r == ACCEPT_AGAIN)
+            break;
+        if (r == ACCEPT_EXHAUSTED) {
+            loop_pause_accepting(loop);
+            break;
+        }
+        if (r == ACCEPT_OK)
+            loop_adopt_client(loop, l, fd, &peer);
+    }
+}
+
 void uring_on_udp_readable(struct uring_loop *u, struct listener *l, const struct io_uring_cqe *cqe)
 {
     size_t index = (size_t)(l - u->loop.srv->listeners.items);
@@ -51,7 +91,7 @@ void uring_on_udp_readable(struct uring_loop *u, struct listener *l, const struc
         u->listener_requests[index] = LISTENER_IDLE;
     /* A multishot poll fires again only for new datagrams, so everything
      * waiting is read now. */
-    if (cqe->res >= 0 && u->loop.listening)
+    if (cqe->res >= 0 && u->loop.receiving)
         loop_receive_datagrams(&u->loop, l, INT_MAX);
 }
 
@@ -59,15 +99,21 @@ static void arm_listener(struct uring_loop *u, size_t i)
 {
     struct loop *loop = &u->loop;
     struct listener *l = &loop->srv->listeners.items[i];
-    size_t max = loop->srv->max_conns;
-    size_t room = max > loop->conn_count ? max - loop->conn_count : 0;
+    bool udp = l->transport == TRANSPORT_UDP;
+    size_t max = udp ? server_max_datagrams(loop->srv) : loop->srv->max_conns;
+    size_t count = udp ? loop->datagram_count : loop->conn_count;
+    size_t room = max > count ? max - count : 0;
     if (u->listener_requests[i] != LISTENER_IDLE || l->fd < 0 || room == 0)
         return;
     struct io_uring_sqe *sqe = uring_next_sqe(u);
-    if (l->transport == TRANSPORT_UDP) {
+    if (udp) {
         io_uring_prep_poll_multishot(sqe, l->fd, POLLIN);
         io_uring_sqe_set_data64(sqe, uring_user_data(l, REQUEST_UDP_POLL));
         u->listener_requests[i] = LISTENER_MULTISHOT;
+    } else if (loop->accept_paused_until_ms != 0) {
+        io_uring_prep_poll_add(sqe, l->fd, POLLIN);
+        io_uring_sqe_set_data64(sqe, uring_user_data(l, REQUEST_ACCEPT_READY));
+        u->listener_requests[i] = LISTENER_POLL;
     } else if (room > MULTISHOT_MIN_ROOM) {
         io_uring_prep_multishot_accept(sqe, l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         io_uring_sqe_set_data64(sqe, uring_user_data(l, REQUEST_ACCEPT));
@@ -84,18 +130,21 @@ static void disarm_listener(struct uring_loop *u, size_t i)
     struct listener *l = &u->loop.srv->listeners.items[i];
     if (u->listener_requests[i] == LISTENER_IDLE || u->listener_requests[i] == LISTENER_CANCELLING)
         return;
+    enum request_kind kind = l->transport == TRANSPORT_UDP              ? REQUEST_UDP_POLL
+                             : u->listener_requests[i] == LISTENER_POLL ? REQUEST_ACCEPT_READY
+                                                                        : REQUEST_ACCEPT;
     u->listener_requests[i] = LISTENER_CANCELLING;
     struct io_uring_sqe *sqe = uring_next_sqe(u);
-    io_uring_prep_cancel64(
-        sqe, uring_user_data(l, l->transport == TRANSPORT_UDP ? REQUEST_UDP_POLL : REQUEST_ACCEPT),
-        0);
+    io_uring_prep_cancel64(sqe, uring_user_data(l, kind), 0);
     io_uring_sqe_set_data64(sqe, REQUEST_IGNORED);
 }
 
-void uring_listen(struct loop *loop, bool on)
+void uring_listen(struct loop *loop, enum transport transport, bool on)
 {
     struct uring_loop *u = uring_loop_of(loop);
     for (size_t i = 0; i < loop->srv->listeners.count; i++) {
+        if (loop->srv->listeners.items[i].transport != transport)
+            continue;
         if (on)
             arm_listener(u, i);
         else
@@ -135,6 +184,9 @@ void uring_end_turn(struct loop *loop)
         return;
     }
     /* A listener whose multishot request ended (EMFILE, say) is re-armed. */
-    for (size_t i = 0; loop->listening && i < loop->srv->listeners.count; i++)
-        arm_listener(u, i);
+    for (size_t i = 0; i < loop->srv->listeners.count; i++) {
+        bool udp = loop->srv->listeners.items[i].transport == TRANSPORT_UDP;
+        if (udp ? loop->receiving : loop->listening)
+            arm_listener(u, i);
+    }
 }

@@ -23,14 +23,22 @@ enum request_kind {
     REQUEST_SEND,
     REQUEST_UDP_POLL,
     REQUEST_STOP,
-    REQUEST_MAIL
+    REQUEST_MAIL,
+    REQUEST_ACCEPT_READY
 };
 #define REQUEST_KIND_BITS 7u
 
 /* Where a listener's standing request stands: none, one single-shot
- * accept, a multishot accept or (UDP) a multishot poll, or a cancel on its
- * way (uring_listeners.c says when each is used). */
-enum listener_request { LISTENER_IDLE, LISTENER_SINGLE, LISTENER_MULTISHOT, LISTENER_CANCELLING };
+ * accept, a multishot accept or (UDP) a multishot poll, a single-shot poll
+ * for a TCP listener accepted from by hand at the descriptor limit, or a
+ * cancel on its way (uring_listeners.c says when each is used). */
+enum listener_request {
+    LISTENER_IDLE,
+    LISTENER_SINGLE,
+    LISTENER_MULTISHOT,
+    LISTENER_POLL,
+    LISTENER_CANCELLING
+};
 
 struct uring_loop {
     struct loop loop; /* First: the skeleton's hooks lead back here. */
@@ -64,13 +72,16 @@ static inline struct io_uring_sqe *uring_next_sqe(struct uring_loop *u)
     return sqe;
 }
 
-/* Completions of a listener's accept, or of its UDP poll. */
+/* Completions of a listener's accept, of its poll at the descriptor limit,
+ * or of its UDP poll. */
 void uring_on_accept(struct uring_loop *u, struct listener *l, const struct io_uring_cqe *cqe);
+void uring_on_accept_ready(struct uring_loop *u, struct listener *l,
+                           const struct io_uring_cqe *cqe);
 void uring_on_udp_readable(struct uring_loop *u, struct listener *l,
                            const struct io_uring_cqe *cqe);
 
 /* The skeleton's hooks for listening (struct loop_hooks). */
-void uring_listen(struct loop *loop, bool on);
+void uring_listen(struct loop *loop, enum transport transport, bool on);
 bool uring_may_finish(struct loop *loop);
 void uring_end_turn(struct loop *loop);
 

@@ -12,6 +12,14 @@
  * Other clients are reached only through conn_post, which never blocks: a
  * client that stops reading is dropped once its queue passes --max-queue,
  * and nobody else waits for it.
+ *
+ * A member's arrival or departure costs the server the same whatever the
+ * room's size: arrivals, departures and renames are announced only in rooms
+ * of at most --chat-notices-max members (otherwise N members joining would
+ * be N^2 lines), and a stopping server announces no departures at all (N
+ * members leaving would be N^2 lines, and the stop would overrun --grace).
+ * Each member may send at most --chat-rate lines a second (a token bucket
+ * per member), so one client cannot flood a room or slow everyone else.
  */
 #include <pthread.h>
 #include <stdarg.h>
@@ -20,9 +28,12 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/clock.h"
 #include "core/conn.h"
+#include "core/duration.h"
 #include "core/error.h"
 #include "core/text.h"
+#include "core/token_bucket.h"
 #include "services/chat_rooms.h"
 
 /* Room for a nick, a prefix and the line ending around the text. */
@@ -36,6 +47,8 @@ struct chat {
     struct chat_rooms rooms;
     /* Guest numbers only grow, so a number is never handed out twice. */
     unsigned long long next_guest;
+    size_t notices_max;   /* --chat-notices-max */
+    uint32_t rate, burst; /* --chat-rate; a rate of 0 is no limit. */
 };
 
 static struct chat *chat_of(const struct conn *c)
@@ -98,6 +111,26 @@ static void broadcast(struct chat_room *room, struct chat_member *skip, const ch
     free(line);
 }
 
+/* ==== Room notices ======================================================= */
+
+/* Whether room, counting the member who arrives, leaves or is renamed, is
+ * small enough to hear of it (--chat-notices-max). */
+static bool announces(const struct chat *chat, const struct chat_room *room)
+{
+    return room && room->count <= chat->notices_max;
+}
+
+/* Tells a member who has just entered a room too big for notices why it
+ * will hear nobody come and go. Called with the lock. */
+static void reply_if_quiet(const struct chat *chat, struct chat_member *m)
+{
+    if (!announces(chat, m->room))
+        reply(m,
+              "*** %s has over %zu members: arrivals and departures are not announced (/who "
+              "lists them)",
+              m->room->name, chat->notices_max);
+}
+
 /* ==== Commands =========================================================== */
 
 /* Splits "word rest" in place: returns word, sets *rest (never NULL). */
@@ -129,6 +162,11 @@ static void command_nick(struct chat *chat, struct chat_member *m, char *args)
         reply(m, "!!! you are already %s", nick);
         return;
     }
+    struct chat_member *owner = chat_nick_owner(&chat->rooms, nick);
+    if (owner && owner != m && strcasecmp(owner->nick, nick) != 0) {
+        reply(m, "!!! nick %s looks like %s, who is here", nick, owner->nick);
+        return;
+    }
     char old[CHAT_NAME_MAX + 1];
     snprintf(old, sizeof(old), "%s", m->nick);
     if (chat_nick_claim(&chat->rooms, m, nick) != 0) {
@@ -136,7 +174,8 @@ static void command_nick(struct chat *chat, struct chat_member *m, char *args)
         return;
     }
     reply(m, "*** you are now %s", m->nick);
-    broadcast(m->room, m, "*** %s is now known as %s", old, m->nick);
+    if (announces(chat, m->room))
+        broadcast(m->room, m, "*** %s is now known as %s", old, m->nick);
 }
 
 static void command_join(struct chat *chat, struct chat_member *m, char *args)
@@ -154,15 +193,17 @@ static void command_join(struct chat *chat, struct chat_member *m, char *args)
     struct chat_room *old = m->room;
     /* An old room left empty is freed by chat_room_enter; one with others
      * in it survives, and they hear where this member went. */
-    bool others_stay = old && old->count > 1;
+    bool others_hear = old && old->count > 1 && announces(chat, old);
     if (chat_room_enter(&chat->rooms, m, name) != 0) {
         reply(m, "!!! out of memory: staying in %s", old->name);
         return;
     }
-    if (others_stay)
+    if (others_hear)
         broadcast(old, NULL, "*** %s left %s (joined %s)", m->nick, old->name, m->room->name);
-    broadcast(m->room, m, "*** %s joined %s", m->nick, m->room->name);
+    if (announces(chat, m->room))
+        broadcast(m->room, m, "*** %s joined %s", m->nick, m->room->name);
     reply(m, "*** you joined %s (%zu here)", m->room->name, m->room->count);
+    reply_if_quiet(chat, m);
 }
 
 /* Sends names in lines of NAMES_PER_LINE, each starting with header. */
@@ -306,7 +347,6 @@ static void run_command(struct chat *chat, struct chat_member *m, char *line)
 
 static void *chat_create(const struct service_settings *settings, char *err, size_t errlen)
 {
-    (void)settings; /* Nothing on the command line is chat's alone yet. */
     struct chat *chat = calloc(1, sizeof(*chat));
     if (!chat) {
         error_set(err, errlen, "out of memory");
@@ -320,6 +360,9 @@ static void *chat_create(const struct service_settings *settings, char *err, siz
     }
     chat_rooms_init(&chat->rooms);
     chat->next_guest = 1;
+    chat->notices_max = settings->chat_notices_max;
+    chat->rate = settings->chat_rate_per_second;
+    chat->burst = settings->chat_rate_burst;
     return chat;
 }
 
@@ -334,17 +377,49 @@ static void chat_destroy(void *instance)
 
 /* ==== Connection callbacks =============================================== */
 
+/* True for a /quit command, which is never refused: leaving always works. */
+static bool is_quit(const char *text)
+{
+    if (text[0] != '/')
+        return false;
+    text += 1 + strspn(text + 1, " ");
+    return strncmp(text, "quit", 4) == 0 && (text[4] == '\0' || text[4] == ' ');
+}
+
+/* Whether m may send this line now (--chat-rate). The bucket is m's own and
+ * only m's callbacks touch it, so it needs no lock. */
+static bool within_rate(const struct chat *chat, struct chat_member *m, const char *text)
+{
+    return chat->rate == 0 || is_quit(text) ||
+           token_bucket_take(&m->lines, chat->rate, chat->burst, clock_now_ms());
+}
+
+/* Refuses a line over --chat-rate, and stops reading from its sender
+ * until its next line is due: lines already read are each refused in turn,
+ * but a flood costs the server one read per token, not work for every line
+ * sent. Called with the lock. */
+static void refuse_line(const struct chat *chat, struct chat_member *m)
+{
+    reply(m, "!!! slow down: over %u lines a second (%u at once); line ignored", chat->rate,
+          chat->burst);
+    conn_pause_reading(m->conn, true);
+    conn_set_timer(m->conn, token_bucket_wait_ms(&m->lines, chat->rate) + 1);
+}
+
 static void handle_line(struct chat *chat, struct chat_member *m, const char *raw, size_t len)
 {
     char *text = malloc(TEXT_SANITIZED_MAX(len) + 1);
     size_t n = text ? text_sanitize(raw, len, text) : 0;
     if (text)
         text[n] = '\0';
+    bool allowed = n == 0 || within_rate(chat, m, text);
     pthread_mutex_lock(&chat->lock);
     if (!text)
         reply(m, "!!! out of memory: line dropped");
     else if (n == 0)
         ; /* An empty line says nothing. */
+    else if (!allowed)
+        refuse_line(chat, m);
     else if (text[0] == '/')
         run_command(chat, m, text);
     else
@@ -375,7 +450,9 @@ static void chat_open(struct conn *c)
     m->entered = true;
     reply(m, "*** welcome to sockserv chat, %s; you are in %s (%zu here). /help lists commands.",
           m->nick, m->room->name, m->room->count);
-    broadcast(m->room, m, "*** %s joined %s", m->nick, m->room->name);
+    reply_if_quiet(chat, m);
+    if (announces(chat, m->room))
+        broadcast(m->room, m, "*** %s joined %s", m->nick, m->room->name);
     pthread_mutex_unlock(&chat->lock);
 }
 
@@ -401,19 +478,37 @@ static void chat_data(struct conn *c, const uint8_t *data, size_t len)
     }
 }
 
+/* A refused sender's next line is due: read from it again. */
+static void chat_timer(struct conn *c)
+{
+    conn_pause_reading(c, false);
+}
+
+/* Idle past --idle-timeout: the member hears why before the close. */
+static void chat_idle(struct conn *c)
+{
+    struct chat_member *m = conn_state(c);
+    char idle[32];
+    duration_format(conn_config(c)->idle_timeout_ms, idle, sizeof(idle));
+    struct chat *chat = chat_of(c);
+    pthread_mutex_lock(&chat->lock);
+    reply(m, "*** closing: idle for %s", idle);
+    pthread_mutex_unlock(&chat->lock);
+}
+
 static void chat_close(struct conn *c)
 {
     struct chat_member *m = conn_state(c);
     if (m->entered) {
         const char *why = conn_drop_reason(c);
-        if (!why && m->quit_note)
-            why = m->quit_note;
-        else if (!why)
-            why = conn_server_stopping(c) ? "server stopping" : "connection closed";
+        if (!why)
+            why = m->quit_note ? m->quit_note : "connection closed";
         struct chat *chat = chat_of(c);
         pthread_mutex_lock(&chat->lock);
-        /* Told before leaving: leaving may free an emptied room. */
-        broadcast(m->room, m, "*** %s left %s (%s)", m->nick, m->room->name, why);
+        /* Told before leaving: leaving may free an emptied room. A stopping
+         * server closes everyone, so nobody is left who needs to know. */
+        if (!conn_server_stopping(c) && announces(chat, m->room))
+            broadcast(m->room, m, "*** %s left %s (%s)", m->nick, m->room->name, why);
         chat_room_leave(&chat->rooms, m);
         chat_nick_release(&chat->rooms, m);
         pthread_mutex_unlock(&chat->lock);
@@ -431,5 +526,7 @@ const struct service service_chat = {
     .destroy = chat_destroy,
     .on_open = chat_open,
     .on_data = chat_data,
+    .on_timer = chat_timer,
+    .on_idle = chat_idle,
     .on_close = chat_close,
 };

@@ -25,21 +25,20 @@ bool chat_name_is_valid(const char *name)
 
 /* ---- Nicks --------------------------------------------------------------- */
 
-static uint64_t hash_name(const char *name)
+static uint64_t hash_key(const char *key)
 {
     uint64_t h = 1469598103934665603ULL;
-    for (const char *p = name; *p; p++) {
-        char ch = *p >= 'A' && *p <= 'Z' ? (char)(*p - 'A' + 'a') : *p;
-        h = (h ^ (uint8_t)ch) * 1099511628211ULL;
-    }
+    for (const char *p = key; *p; p++)
+        h = (h ^ (uint8_t)*p) * 1099511628211ULL;
     return h;
 }
 
-/* The slot holding nick, or the first free slot its probe passes. */
-static size_t find_slot(const struct chat_rooms *rooms, const char *nick, bool *found)
+/* The slot holding the nick whose skeleton is key, or the first free slot
+ * its probe passes. */
+static size_t find_slot(const struct chat_rooms *rooms, const char *key, bool *found)
 {
     size_t mask = rooms->nick_capacity - 1;
-    size_t i = (size_t)hash_name(nick) & mask;
+    size_t i = (size_t)hash_key(key) & mask;
     size_t free_slot = SIZE_MAX;
     for (;;) {
         struct chat_member *m = rooms->nick_table[i];
@@ -50,7 +49,7 @@ static size_t find_slot(const struct chat_rooms *rooms, const char *nick, bool *
         if (m == &tombstone) {
             if (free_slot == SIZE_MAX)
                 free_slot = i;
-        } else if (strcasecmp(m->nick, nick) == 0) {
+        } else if (strcmp(m->nick_key, key) == 0) {
             *found = true;
             return i;
         }
@@ -77,7 +76,7 @@ static int grow_nicks(struct chat_rooms *rooms)
     for (size_t i = 0; i < old_capacity; i++) {
         if (old[i] && old[i] != &tombstone) {
             bool found;
-            rooms->nick_table[find_slot(rooms, old[i]->nick, &found)] = old[i];
+            rooms->nick_table[find_slot(rooms, old[i]->nick_key, &found)] = old[i];
         }
     }
     free(old);
@@ -86,10 +85,12 @@ static int grow_nicks(struct chat_rooms *rooms)
 
 struct chat_member *chat_nick_owner(const struct chat_rooms *rooms, const char *nick)
 {
-    if (rooms->nick_count == 0)
+    if (rooms->nick_count == 0 || strlen(nick) > CHAT_NAME_MAX)
         return NULL;
+    char key[CHAT_SKELETON_MAX(CHAT_NAME_MAX) + 1];
+    chat_skeleton(nick, key);
     bool found;
-    size_t i = find_slot(rooms, nick, &found);
+    size_t i = find_slot(rooms, key, &found);
     return found ? rooms->nick_table[i] : NULL;
 }
 
@@ -98,7 +99,7 @@ void chat_nick_release(struct chat_rooms *rooms, struct chat_member *m)
     if (m->nick[0] == '\0' || rooms->nick_count == 0)
         return;
     bool found;
-    size_t i = find_slot(rooms, m->nick, &found);
+    size_t i = find_slot(rooms, m->nick_key, &found);
     if (found && rooms->nick_table[i] == m) {
         rooms->nick_table[i] = &tombstone;
         rooms->nick_count--;
@@ -115,8 +116,9 @@ int chat_nick_claim(struct chat_rooms *rooms, struct chat_member *m, const char 
         return -1;
     chat_nick_release(rooms, m);
     snprintf(m->nick, sizeof(m->nick), "%s", nick);
+    chat_skeleton(m->nick, m->nick_key);
     bool found;
-    size_t i = find_slot(rooms, nick, &found);
+    size_t i = find_slot(rooms, m->nick_key, &found);
     if (rooms->nick_table[i] == NULL)
         rooms->nick_used++;
     rooms->nick_table[i] = m;

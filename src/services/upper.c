@@ -8,9 +8,11 @@
  * database session would see it. Waiting is a timer, never a sleep. Lines
  * that arrive meanwhile wait in a bounded queue; once it is full the
  * connection stops reading, which pushes back on the client. An overlong
- * line is answered with an error line in its place. At end of stream the
+ * line is answered in its place with "error: line too long (max N bytes)",
+ * sent as written: only answers are uppercased. At end of stream the
  * queued lines (and an unterminated last line) are still answered, then the
- * connection closes.
+ * connection closes. Over UDP, a datagram's lines come back together in
+ * one reply datagram after one delay.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,7 +77,10 @@ static size_t queue_hard_limit(const struct conn *c)
     return UPPER_QUEUE_SOFT + CONN_READ_CHUNK + conn_config(c)->max_line + 64;
 }
 
-static void queue_answer(struct conn *c, const char *text, size_t len, const char *ending)
+/* Queues text, uppercased when it is an answer (an error line is sent as
+ * written), then ending. */
+static void queue_answer(struct conn *c, const char *text, size_t len, const char *ending,
+                         bool uppercase)
 {
     struct upper_state *st = conn_state(c);
     size_t hard = queue_hard_limit(c);
@@ -86,7 +91,7 @@ static void queue_answer(struct conn *c, const char *text, size_t len, const cha
         size_t n = len - done < sizeof(upper) ? len - done : sizeof(upper);
         for (size_t i = 0; i < n; i++) {
             char ch = text[done + i];
-            upper[i] = (ch >= 'a' && ch <= 'z') ? (char)(ch - 'a' + 'A') : ch;
+            upper[i] = (uppercase && ch >= 'a' && ch <= 'z') ? (char)(ch - 'a' + 'A') : ch;
         }
         if (buffer_append(&st->answers, upper, n, hard) != 0) {
             conn_abort(c, "upper: answer queue over its limit");
@@ -113,12 +118,12 @@ static void upper_data(struct conn *c, const uint8_t *data, size_t len)
     enum line_event ev;
     while ((ev = line_reader_next(&st->reader, &in, &len, &line, &line_len)) != LINE_NEED_MORE) {
         if (ev == LINE_COMPLETE) {
-            queue_answer(c, line, line_len, st->reader.last_crlf ? "\r\n" : "\n");
+            queue_answer(c, line, line_len, st->reader.last_crlf ? "\r\n" : "\n", true);
         } else {
             char msg[80];
-            int n = snprintf(msg, sizeof(msg), "ERROR line too long (max %zu bytes)",
+            int n = snprintf(msg, sizeof(msg), "error: line too long (max %zu bytes)",
                              st->reader.max_line);
-            queue_answer(c, msg, (size_t)n, "\n");
+            queue_answer(c, msg, (size_t)n, "\n", false);
         }
     }
 }
@@ -128,7 +133,10 @@ static void upper_timer(struct conn *c)
     struct upper_state *st = conn_state(c);
     const uint8_t *head = buffer_peek(&st->answers);
     size_t total = buffer_length(&st->answers);
-    const uint8_t *lf = head ? memchr(head, '\n', total) : NULL;
+    /* A datagram gets one reply (core/conn.h), so its lines are answered
+     * together after one delay: no longer than the request, and holding
+     * its connection for one delay rather than one per line. */
+    const uint8_t *lf = head && !conn_is_datagram(c) ? memchr(head, '\n', total) : NULL;
     size_t len = lf ? (size_t)(lf - head) + 1 : total;
     if (len > 0 && conn_write(c, head, len) != 0)
         return;
@@ -148,7 +156,7 @@ static void upper_eof(struct conn *c)
     size_t line_len;
     st->eof = true;
     if (line_reader_finish(&st->reader, &line, &line_len))
-        queue_answer(c, line, line_len, "");
+        queue_answer(c, line, line_len, "", true);
     if (buffer_is_empty(&st->answers))
         conn_close(c);
 }

@@ -22,7 +22,8 @@ PROMPT = 1.0  # Seconds within which a live member must get each message.
 
 @pytest.mark.parametrize("setup", CHAT_SETUPS)
 def test_stalled_reader_is_dropped_and_others_stay_prompt(servers, setup):
-    _, addr = start_chat(servers, setup, options=["--max-queue", "64K"])
+    # The talker floods on purpose, far past --chat-rate, which is off here.
+    _, addr = start_chat(servers, setup, options=["--max-queue", "64K", "--chat-rate", "off"])
     talker = join_as(addr, "talker")
     live = join_as(addr, "live")
     # A small receive window, so the kernel holds little for the stalled

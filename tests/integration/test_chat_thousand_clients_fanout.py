@@ -23,7 +23,8 @@ WELCOME_COUNT_RE = re.compile(rb"^\*\*\* welcome to sockserv chat, (guest[0-9]+)
                               rb"you are in lobby \(([0-9]+) here\)")
 MESSAGE_RE = re.compile(rb"^(guest[0-9]+): m(\d+) from (guest[0-9]+) \.{20}$")
 
-# Each arrival is announced to everyone already in the room: 500,000
+# Each arrival is announced to everyone already in the room (the test
+# raises --chat-notices-max to the room's size): 500,000
 # "joined" lines in all. Under a single event loop, a small receive window
 # and no reading until everyone is in make the server queue them and send
 # them in large writes rather than one send each, which keeps this test
@@ -69,7 +70,9 @@ def read_until_done(sel, members, phase, deadline, exact=True):
 
 @pytest.mark.parametrize("setup", ["epoll", "thread", "uring", "epoll --threads 3"])
 def test_thousand_members_each_get_every_message_once_in_order(servers, setup):
-    server, addr = start_chat(servers, setup)
+    # Every arrival is announced here, as in rooms of up to
+    # --chat-notices-max members.
+    server, addr = start_chat(servers, setup, options=["--chat-notices-max", str(CLIENTS)])
     deadline = time.monotonic() + DEADLINE
     sel = selectors.DefaultSelector()
     members = []

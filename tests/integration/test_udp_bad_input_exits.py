@@ -1,7 +1,7 @@
 """
 UDP usage errors exit with status 2 and one line on stderr, before anything
-is served: a bad --udp-rate, and a udp:// listener for chat, which needs a
-stream.
+is served: a bad --udp-rate, --max-datagrams or --datagram-time, and a
+udp:// listener for chat, which needs a stream.
 """
 
 import pytest
@@ -22,6 +22,18 @@ def assert_usage_error(args, *words):
 @pytest.mark.parametrize("value", ["x", "", "-1", "5/0", "5/x", "1/2/3", "5/", "ten"])
 def test_bad_udp_rate_exits_2_with_one_line(value):
     assert_usage_error(["serve", "--udp-rate", value, "udp://127.0.0.1:0/echo"], "--udp-rate")
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "x", "1.5"])
+def test_bad_max_datagrams_exits_2_with_one_line(value):
+    assert_usage_error(["serve", "--max-datagrams", value, "udp://127.0.0.1:0/echo"],
+                       "--max-datagrams")
+
+
+@pytest.mark.parametrize("value", ["-1", "x", "5q"])
+def test_bad_datagram_time_exits_2_with_one_line(value):
+    assert_usage_error(["serve", "--datagram-time", value, "udp://127.0.0.1:0/echo"],
+                       "--datagram-time")
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "[::1]"])

@@ -196,6 +196,63 @@ static void test_a_nick_has_one_owner_whatever_its_case(void **state)
     chat_rooms_free(&rooms);
 }
 
+static void test_look_alike_nicks_are_one_nick(void **state)
+{
+    (void)state;
+    struct chat_rooms rooms;
+    chat_rooms_init(&rooms);
+    struct chat_member alice = {0}, mary = {0}, will = {0}, bob = {0}, other = {0};
+    assert_int_equal(chat_nick_claim(&rooms, &alice, "alice"), 0);
+    assert_int_equal(chat_nick_claim(&rooms, &mary, "mary"), 0);
+    assert_int_equal(chat_nick_claim(&rooms, &will, "will"), 0);
+    assert_int_equal(chat_nick_claim(&rooms, &bob, "b0b"), 0);
+    /* Capital I, digit one and capital L pass for l; 0 for o; rn for m; vv
+     * for w; and case never matters. */
+    const char *alikes[][2] = {
+        {"aIice", "alice"}, {"a1ice", "alice"}, {"ALICE", "alice"}, {"AL1CE", "alice"},
+        {"aiice", "alice"}, {"rnary", "mary"},  {"RNARY", "mary"},  {"vvill", "will"},
+        {"VVi1l", "will"},  {"bob", "b0b"},     {"BOB", "b0b"},     {"8ob", NULL},
+        {"alicia", NULL},   {"mar", NULL},      {"wil", NULL},      {"a_ice", NULL},
+    };
+    for (size_t i = 0; i < sizeof(alikes) / sizeof(alikes[0]); i++) {
+        struct chat_member *owner = chat_nick_owner(&rooms, alikes[i][0]);
+        if (alikes[i][1]) {
+            assert_non_null(owner);
+            assert_string_equal(owner->nick, alikes[i][1]);
+            assert_int_equal(chat_nick_claim(&rooms, &other, alikes[i][0]), -1);
+        } else {
+            assert_null(owner);
+        }
+    }
+    assert_string_equal(other.nick, "");
+    /* Its owner may take another spelling of it; once free, anyone may. */
+    assert_int_equal(chat_nick_claim(&rooms, &alice, "Al1ce"), 0);
+    assert_ptr_equal(chat_nick_owner(&rooms, "alice"), &alice);
+    chat_nick_release(&rooms, &alice);
+    assert_int_equal(chat_nick_claim(&rooms, &other, "a1ice"), 0);
+    assert_ptr_equal(chat_nick_owner(&rooms, "AIICE"), &other);
+    chat_rooms_free(&rooms);
+}
+
+static void test_skeletons_follow_the_confusables_table(void **state)
+{
+    (void)state;
+    char out[CHAT_SKELETON_MAX(CHAT_NAME_MAX) + 1];
+    assert_int_equal(chat_skeleton("Il1Li", out), 5);
+    assert_string_equal(out, "lllll");
+    chat_skeleton("O0o", out);
+    assert_string_equal(out, "ooo");
+    chat_skeleton("mM-wW_", out);
+    assert_string_equal(out, "rnrn-vvvv_");
+    chat_skeleton("Guest42", out);
+    assert_string_equal(out, "guest42");
+    /* The longest nick of the widest letter fills the buffer exactly. */
+    char longest[CHAT_NAME_MAX + 1];
+    memset(longest, 'm', CHAT_NAME_MAX);
+    longest[CHAT_NAME_MAX] = '\0';
+    assert_int_equal(chat_skeleton(longest, out), CHAT_SKELETON_MAX(CHAT_NAME_MAX));
+}
+
 static void test_a_new_nick_frees_the_old_one(void **state)
 {
     (void)state;
@@ -313,6 +370,8 @@ int main(void)
         cmocka_unit_test(test_the_lobby_stays_when_emptied),
         cmocka_unit_test(test_leaving_from_the_middle_keeps_the_member_list_whole),
         cmocka_unit_test(test_a_nick_has_one_owner_whatever_its_case),
+        cmocka_unit_test(test_look_alike_nicks_are_one_nick),
+        cmocka_unit_test(test_skeletons_follow_the_confusables_table),
         cmocka_unit_test(test_a_new_nick_frees_the_old_one),
         cmocka_unit_test(test_releasing_a_nick_one_does_not_hold_changes_nothing),
         cmocka_unit_test(test_many_nicks_come_and_go),

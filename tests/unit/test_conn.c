@@ -23,11 +23,13 @@
 /* What the test service was handed, in order. */
 static char received[256];
 static size_t received_length;
+static size_t delivered_total; /* Every byte handed over, kept or not. */
 static bool eof_received;
 
 static void record_data(struct conn *c, const uint8_t *data, size_t len)
 {
     (void)c;
+    delivered_total += len;
     size_t room = sizeof(received) - 1 - received_length;
     if (len > room)
         len = room;
@@ -60,6 +62,7 @@ static int setup(void **state)
     static struct fixture f;
     memset(&f, 0, sizeof(f));
     received_length = 0;
+    delivered_total = 0;
     received[0] = '\0';
     eof_received = false;
     f.listener.service = &test_service;
@@ -168,14 +171,15 @@ static void test_an_aborted_connection_is_finished_at_once(void **state)
     assert_string_equal(conn_drop_reason(f->c), "test abort");
 }
 
-static void test_a_stopping_connection_reads_no_more_and_ends_when_nothing_is_owed(void **state)
+static void test_a_stopping_connection_ends_when_nothing_is_owed(void **state)
 {
     struct fixture *f = *state;
     conn_set_timer(f->c, 60000);
-    conn_begin_stop(f->c, false);
+    conn_begin_stop(f->c);
     assert_true(conn_server_stopping(f->c));
     struct conn_status st = conn_status(f->c);
-    assert_int_equal(st.interest & CONN_WANT_READ, 0);
+    /* It still reads: what the peer sends before it is done is answered. */
+    assert_true(st.interest & CONN_WANT_READ);
     /* A timer is a slow answer still owed to the peer. */
     assert_false(st.finished);
     assert_true(st.deadline_ms > 0);
@@ -183,13 +187,103 @@ static void test_a_stopping_connection_reads_no_more_and_ends_when_nothing_is_ow
     assert_true(conn_status(f->c).finished);
 }
 
-static void test_a_stop_that_drains_reads_what_the_peer_sent_before_it(void **state)
+static void test_a_stopping_connection_reads_what_the_peer_sent_then_finishes(void **state)
 {
     struct fixture *f = *state;
     assert_int_equal(write(f->peer_fd, "raced\n", 6), 6);
-    conn_begin_stop(f->c, true);
+    conn_begin_stop(f->c);
+    /* Unread bytes: closing now would lose them and reset the peer. */
+    assert_false(conn_status(f->c).finished);
+    assert_true(conn_status(f->c).interest & CONN_WANT_READ);
+    conn_handle_readable(f->c);
     assert_string_equal(received, "raced\n");
     assert_true(conn_status(f->c).finished);
+}
+
+static void test_a_stopping_connection_owing_output_reads_on_until_the_peer_is_done(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(conn_queue_write(f->c, "owed", 4), 0);
+    conn_begin_stop(f->c);
+    assert_false(conn_status(f->c).finished);
+    assert_int_equal(conn_status(f->c).interest, CONN_WANT_READ | CONN_WANT_WRITE);
+    /* What the peer goes on sending meanwhile is read too. */
+    assert_int_equal(write(f->peer_fd, "more\n", 5), 5);
+    conn_handle_readable(f->c);
+    assert_string_equal(received, "more\n");
+    conn_handle_writable(f->c);
+    assert_true(conn_status(f->c).finished);
+    assert_int_equal(shutdown(f->peer_fd, SHUT_WR), 0);
+}
+
+static void test_a_connection_cut_at_grace_reports_what_it_left_undone(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(write(f->peer_fd, "unread", 6), 6);
+    assert_int_equal(conn_queue_write(f->c, "unsent!", 7), 0);
+    conn_begin_stop(f->c);
+    struct conn_cut cut = {0};
+    conn_cut_at_grace(f->c, &cut);
+    assert_int_equal(cut.connections, 1);
+    assert_int_equal(cut.unread, 6);
+    assert_int_equal(cut.unsent, 7);
+    assert_true(conn_status(f->c).finished);
+    assert_string_equal(conn_drop_reason(f->c), "grace period over");
+}
+
+static void test_output_in_flight_counts_against_the_limit(void **state)
+{
+    struct fixture *f = *state;
+    static uint8_t half[MAX_OUTPUT / 2];
+    struct buffer in_flight;
+    buffer_init(&in_flight);
+    assert_int_equal(conn_queue_write(f->c, half, sizeof(half)), 0);
+    conn_take_output(f->c, &in_flight);
+    /* Nothing is queued, but half the limit is still owed: input pauses. */
+    assert_int_equal(conn_status(f->c).output_pending, 0);
+    assert_int_equal(conn_status(f->c).interest & CONN_WANT_READ, 0);
+    conn_receive(f->c, (const uint8_t *)"held", 4);
+    assert_int_equal(delivered_total, 0);
+    /* The queue may take only what the send in flight leaves of the limit. */
+    assert_int_equal(conn_queue_write(f->c, half, sizeof(half) + 1), -1);
+    assert_string_equal(conn_drop_reason(f->c), "too slow: output queue full");
+    buffer_free(&in_flight);
+}
+
+static void test_a_send_reported_done_frees_its_share_of_the_limit(void **state)
+{
+    struct fixture *f = *state;
+    static uint8_t half[MAX_OUTPUT / 2];
+    struct buffer in_flight;
+    buffer_init(&in_flight);
+    assert_int_equal(conn_queue_write(f->c, half, sizeof(half)), 0);
+    conn_take_output(f->c, &in_flight);
+    conn_receive(f->c, (const uint8_t *)"held", 4);
+    conn_sent(f->c, sizeof(half));
+    conn_release_held_input(f->c);
+    assert_string_equal(received, "held");
+    assert_true(conn_status(f->c).interest & CONN_WANT_READ);
+    buffer_free(&in_flight);
+}
+
+static void test_received_bytes_past_the_room_left_are_held(void **state)
+{
+    struct fixture *f = *state;
+    static uint8_t bytes[MAX_OUTPUT];
+    struct buffer in_flight;
+    buffer_init(&in_flight);
+    assert_int_equal(conn_queue_write(f->c, bytes, 1000), 0);
+    conn_take_output(f->c, &in_flight);
+    /* The service could answer every byte: it gets what the limit has room
+     * for, as a readiness model would read no more. */
+    conn_receive(f->c, bytes, sizeof(bytes));
+    assert_int_equal(delivered_total, MAX_OUTPUT - 1000);
+    assert_non_null(f->c->held);
+    conn_sent(f->c, 1000);
+    conn_release_held_input(f->c);
+    assert_int_equal(delivered_total, MAX_OUTPUT);
+    assert_null(f->c->held);
+    buffer_free(&in_flight);
 }
 
 static void test_input_received_while_paused_is_released_in_order_on_resume(void **state)
@@ -250,11 +344,21 @@ int main(void)
             test_the_peers_end_of_stream_finishes_a_connection_owing_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_an_aborted_connection_is_finished_at_once, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_a_stopping_connection_ends_when_nothing_is_owed, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(
-            test_a_stopping_connection_reads_no_more_and_ends_when_nothing_is_owed, setup,
+            test_a_stopping_connection_reads_what_the_peer_sent_then_finishes, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_a_stopping_connection_owing_output_reads_on_until_the_peer_is_done, setup,
             teardown),
-        cmocka_unit_test_setup_teardown(test_a_stop_that_drains_reads_what_the_peer_sent_before_it,
+        cmocka_unit_test_setup_teardown(test_a_connection_cut_at_grace_reports_what_it_left_undone,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_output_in_flight_counts_against_the_limit, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_a_send_reported_done_frees_its_share_of_the_limit,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_received_bytes_past_the_room_left_are_held, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(
             test_input_received_while_paused_is_released_in_order_on_resume, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_connection_never_paused_holds_nothing, setup,

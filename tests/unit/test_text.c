@@ -72,6 +72,14 @@ static bool has_control(const uint8_t *s, size_t len)
             return true;
         if (s[i] == 0xC2 && i + 1 < len && s[i + 1] >= 0x80 && s[i + 1] <= 0x9F)
             return true;
+        /* U+061C, and U+200E..U+200F, U+2028..U+202E, U+2066..U+2069. */
+        if (s[i] == 0xD8 && i + 1 < len && s[i + 1] == 0x9C)
+            return true;
+        if (s[i] == 0xE2 && i + 2 < len && s[i + 1] == 0x80 &&
+            (s[i + 2] == 0x8E || s[i + 2] == 0x8F || (s[i + 2] >= 0xA8 && s[i + 2] <= 0xAE)))
+            return true;
+        if (s[i] == 0xE2 && i + 2 < len && s[i + 1] == 0x81 && s[i + 2] >= 0xA6 && s[i + 2] <= 0xA9)
+            return true;
     }
     return false;
 }
@@ -137,6 +145,58 @@ static void test_c1_controls_are_removed(void **state)
                         "x31my");
 }
 
+/* Every character with the Unicode Bidi_Control property (PropList.txt):
+ * ALM, LRM, RLM, the embeddings and overrides LRE RLE PDF LRO RLO, and the
+ * isolates LRI RLI FSI PDI. Any of them lets one line reorder what the
+ * reader sees around it. */
+static const char *const bidi_controls[] = {
+    "\xD8\x9C",     /* U+061C ARABIC LETTER MARK */
+    "\xE2\x80\x8E", /* U+200E LEFT-TO-RIGHT MARK */
+    "\xE2\x80\x8F", /* U+200F RIGHT-TO-LEFT MARK */
+    "\xE2\x80\xAA", /* U+202A LEFT-TO-RIGHT EMBEDDING */
+    "\xE2\x80\xAB", /* U+202B RIGHT-TO-LEFT EMBEDDING */
+    "\xE2\x80\xAC", /* U+202C POP DIRECTIONAL FORMATTING */
+    "\xE2\x80\xAD", /* U+202D LEFT-TO-RIGHT OVERRIDE */
+    "\xE2\x80\xAE", /* U+202E RIGHT-TO-LEFT OVERRIDE */
+    "\xE2\x81\xA6", /* U+2066 LEFT-TO-RIGHT ISOLATE */
+    "\xE2\x81\xA7", /* U+2067 RIGHT-TO-LEFT ISOLATE */
+    "\xE2\x81\xA8", /* U+2068 FIRST STRONG ISOLATE */
+    "\xE2\x81\xA9", /* U+2069 POP DIRECTIONAL ISOLATE */
+};
+
+static void test_bidirectional_controls_are_removed(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(bidi_controls) / sizeof(bidi_controls[0]); i++) {
+        char in[32];
+        int len = snprintf(in, sizeof(in), "ab%scd%s", bidi_controls[i], bidi_controls[i]);
+        assert_string_equal(sanitized(in, (size_t)len, NULL), "abcd");
+    }
+    /* The classic reordering attack: "evil" shown reversed after RLO. */
+    assert_string_equal(SANITIZED("x \xE2\x80\xAE"
+                                  "live"
+                                  "\xE2\x80\xAC y"),
+                        "x live y");
+}
+
+static void test_line_and_paragraph_separators_are_removed(void **state)
+{
+    (void)state;
+    assert_string_equal(SANITIZED("one\xE2\x80\xA8two\xE2\x80\xA9three"), "onetwothree");
+}
+
+static void test_neighbours_of_removed_format_characters_pass(void **state)
+{
+    (void)state;
+    /* Same lead bytes, other characters: en dash U+2013, ZWJ U+200D (emoji
+     * sequences need it), narrow no-break space U+202F, word joiner U+2060,
+     * U+206A, and Arabic comma U+060C. */
+    const char *kept[] = {"\xE2\x80\x93", "\xE2\x80\x8D", "\xE2\x80\xAF", "\xE2\x81\xA0",
+                          "\xE2\x81\xAA", "\xD8\x8C",     "\xD8\x9D"};
+    for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++)
+        assert_string_equal(sanitized(kept[i], strlen(kept[i]), NULL), kept[i]);
+}
+
 static void test_each_invalid_byte_becomes_one_replacement(void **state)
 {
     (void)state;
@@ -191,9 +251,11 @@ static void test_output_never_exceeds_three_bytes_per_input_byte(void **state)
 /* Random bytes, biased toward the bytes that make UTF-8 interesting. */
 static size_t random_text(unsigned *seed, uint8_t *buf, size_t max)
 {
-    static const uint8_t interesting[] = {0x00, 0x09, 0x0A, 0x1B, 0x7F, 0x80, 0x9B,
-                                          0xBF, 0xC0, 0xC2, 0xDF, 0xE0, 0xED, 0xEF,
-                                          0xF0, 0xF4, 0xF5, 0xFF, 'a',  ' '};
+    static const uint8_t interesting[] = {0x00, 0x09, 0x0A, 0x1B, 0x7F, 0x80, 0x9B, 0xBF, 0xC0,
+                                          0xC2, 0xDF, 0xE0, 0xED, 0xEF, 0xF0, 0xF4, 0xF5, 0xFF, 'a',
+                                          ' ',
+                                          /* Pieces of the bidi controls. */
+                                          0xE2, 0xE2, 0x80, 0x81, 0xAE, 0xA8, 0xD8, 0x9C};
     size_t len = (size_t)rand_r(seed) % (max + 1);
     for (size_t i = 0; i < len; i++) {
         int r = rand_r(seed);
@@ -345,6 +407,9 @@ int main(void)
         cmocka_unit_test(test_c0_controls_and_del_are_removed),
         cmocka_unit_test(test_nul_bytes_are_removed),
         cmocka_unit_test(test_c1_controls_are_removed),
+        cmocka_unit_test(test_bidirectional_controls_are_removed),
+        cmocka_unit_test(test_line_and_paragraph_separators_are_removed),
+        cmocka_unit_test(test_neighbours_of_removed_format_characters_pass),
         cmocka_unit_test(test_each_invalid_byte_becomes_one_replacement),
         cmocka_unit_test(test_truncated_sequences_are_replaced_and_the_rest_kept),
         cmocka_unit_test(test_overlong_forms_are_replaced),

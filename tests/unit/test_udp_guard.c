@@ -180,6 +180,50 @@ static void test_other_source_ports_are_admitted(void **state)
     udp_guard_free(&g);
 }
 
+static void test_own_ports_are_refused_from_any_address(void **state)
+{
+    (void)state;
+    struct udp_guard g;
+    udp_guard_init(&g, (struct udp_rate){0, 0});
+    struct address a = ipv4("127.0.0.2", 7007);
+    assert_true(udp_guard_admit(&g, &a, 1000));
+    assert_int_equal(udp_guard_refuse_port(&g, 7007), 0);
+    assert_int_equal(udp_guard_refuse_port(&g, 7007), 0); /* Twice is once. */
+    assert_int_equal(g.own_port_count, 1);
+    assert_false(udp_guard_admit(&g, &a, 1000));
+    struct address b = ipv6("2001:db8::1", 7007);
+    assert_false(udp_guard_admit(&g, &b, 1000));
+    struct address other = ipv4("127.0.0.2", 7008);
+    assert_true(udp_guard_admit(&g, &other, 1000));
+    assert_int_equal(g.dropped[UDP_DROP_OWN_PORT], 2);
+    udp_guard_free(&g);
+}
+
+static void test_every_udp_listener_port_is_refused_but_no_tcp_one(void **state)
+{
+    (void)state;
+    struct listener items[3];
+    memset(items, 0, sizeof items);
+    items[0].transport = TRANSPORT_UDP;
+    items[0].address = ipv4("127.0.0.1", 41000); /* The listener itself. */
+    items[1].transport = TRANSPORT_UDP;
+    items[1].address = ipv6("::1", 41001);
+    items[2].transport = TRANSPORT_TCP;
+    items[2].address = ipv4("127.0.0.1", 41002);
+    struct listener_set set = {.items = items, .count = 3};
+    struct udp_guard g;
+    udp_guard_init(&g, (struct udp_rate){100, 200});
+    assert_int_equal(udp_guard_refuse_own_ports(&g, &set), 0);
+    struct address self = ipv4("127.0.0.1", 41000);
+    assert_false(udp_guard_admit(&g, &self, 1000));
+    struct address sibling = ipv4("127.0.0.1", 41001);
+    assert_false(udp_guard_admit(&g, &sibling, 1000));
+    struct address tcp_port = ipv4("127.0.0.1", 41002);
+    assert_true(udp_guard_admit(&g, &tcp_port, 1000));
+    assert_int_equal(g.dropped[UDP_DROP_OWN_PORT], 2);
+    udp_guard_free(&g);
+}
+
 /* ---- Source addresses -------------------------------------------------- */
 
 static void test_sources_no_real_client_has_are_refused(void **state)
@@ -406,6 +450,8 @@ int main(void)
         cmocka_unit_test(test_the_largest_rate_and_burst_are_taken),
         cmocka_unit_test(test_small_service_source_ports_are_refused),
         cmocka_unit_test(test_other_source_ports_are_admitted),
+        cmocka_unit_test(test_own_ports_are_refused_from_any_address),
+        cmocka_unit_test(test_every_udp_listener_port_is_refused_but_no_tcp_one),
         cmocka_unit_test(test_sources_no_real_client_has_are_refused),
         cmocka_unit_test(test_ordinary_sources_are_admitted),
         cmocka_unit_test(test_a_port_check_comes_before_the_address_check),
