@@ -1,12 +1,8 @@
 /*
  * The parsers of numeric options: durations (core/duration.h: --grace,
  * --delay, --idle-timeout), whole numbers (cli/args.h: counts and ports)
- * and --udp-rate (core/udp_guard.h). The first byte picks the parser; the
- * rest is the text.
- *
- * Byte sizes (--max-queue, "64K") are parsed by a static function of
- * cli/serve.c, which a fuzzer cannot call without a change to src/; they
- * are left out until that parser has a header of its own.
+ * --udp-rate (core/udp_guard.h) and byte sizes (core/size.h: --max-line,
+ * --max-queue). The first byte picks the parser; the rest is the text.
  *
  * Properties: accepted values are within their documented bounds, a
  * duration written by duration_format parses back to the same value, and a
@@ -16,6 +12,7 @@
 
 #include "cli/args.h"
 #include "core/duration.h"
+#include "core/size.h"
 #include "core/udp_guard.h"
 
 static void check_reason(const char *err, size_t errlen)
@@ -74,11 +71,21 @@ static void fuzz_udp_rate(const char *text)
         /* Only "off" or a rate of 0 turns the buckets off. */
         return;
     }
-    /* Not checked yet: udp_rate_parse reads with strtoul, so it takes
-     * "+5", " 5" and "5/ 7", where cli_parse_number takes digits only.
-     * Once it is as strict, check strspn(text, "0123456789/") here. */
+    /* Digits and at most one slash, nothing else. */
+    FUZZ_CHECK(strspn(text, "0123456789/") == strlen(text));
     FUZZ_CHECK(rate.per_second <= 10000000);
     FUZZ_CHECK(rate.burst >= 1 && rate.burst <= 100000000);
+}
+
+static void fuzz_size(const char *text)
+{
+    size_t bytes = 0;
+    if (size_parse(text, &bytes) != 0)
+        return;
+    FUZZ_CHECK(bytes >= SIZE_MIN_BYTES && bytes <= (size_t)SIZE_MAX_BYTES);
+    /* Digits, then at most one K or M. */
+    size_t digits = strspn(text, "0123456789");
+    FUZZ_CHECK(digits > 0 && strlen(text) - digits <= 1);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -86,15 +93,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct fuzz_input in = {data, size};
     uint8_t which = fuzz_byte(&in);
     char *text = fuzz_string(in.data, in.len);
-    switch (which % 3) {
+    switch (which % 4) {
     case 0:
         fuzz_duration(text);
         break;
     case 1:
         fuzz_number(text, which >> 2);
         break;
-    default:
+    case 2:
         fuzz_udp_rate(text);
+        break;
+    default:
+        fuzz_size(text);
         break;
     }
     free(text);

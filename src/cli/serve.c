@@ -18,6 +18,7 @@
 #include "core/error.h"
 #include "core/listener.h"
 #include "core/log.h"
+#include "core/size.h"
 #include "core/stop.h"
 #include "core/udp_guard.h"
 #include "models/model.h"
@@ -130,25 +131,6 @@ static int parse_count(const char *text, long max, long *out)
     return 0;
 }
 
-/* A byte count: "4096", "64K", "1M"; from 64 bytes to 1 GiB. */
-static int parse_size(const char *text, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(text, &end, 10);
-    if (errno != 0 || end == text || v < 1)
-        return -1;
-    long scale = 1;
-    if (*end == 'K' || *end == 'k')
-        scale = 1024, end++;
-    else if (*end == 'M' || *end == 'm')
-        scale = 1024 * 1024, end++;
-    if (*end != '\0' || v > (1L << 30) / scale || v * scale < 64)
-        return -1;
-    *out = v * scale;
-    return 0;
-}
-
 /* What an option function returns for an option of another group. */
 #define OPTION_NOT_MINE 1
 
@@ -241,15 +223,15 @@ static int take_size_option(int ch, const char *arg, struct serve_options *opt)
 {
     if (ch != 'L' && ch != 'Q')
         return OPTION_NOT_MINE;
-    long bytes;
-    if (parse_size(arg, &bytes) != 0)
+    size_t bytes;
+    if (size_parse(arg, &bytes) != 0)
         return cli_usage_error("serve", "bad size '%s': expected bytes, or a number with K or M",
                                arg),
                -1;
     if (ch == 'L')
-        opt->config.max_line = (size_t)bytes;
+        opt->config.max_line = bytes;
     else
-        opt->config.max_output = (size_t)bytes;
+        opt->config.max_output = bytes;
     return 0;
 }
 

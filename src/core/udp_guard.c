@@ -11,25 +11,39 @@
 /* Slots probed for a source before the least recently seen is replaced. */
 #define PROBES 8
 
+/* A whole decimal number of at most max at *p, digits only (no sign, no
+ * spaces); moves *p past it. Returns 0, or -1. */
+static int take_number(const char **p, unsigned long max, unsigned long *out)
+{
+    size_t digits = strspn(*p, "0123456789");
+    if (digits == 0 || digits > 9)
+        return -1;
+    unsigned long value = 0;
+    for (size_t i = 0; i < digits; i++)
+        value = value * 10 + (unsigned long)((*p)[i] - '0');
+    if (value > max)
+        return -1;
+    *p += digits;
+    *out = value;
+    return 0;
+}
+
 int udp_rate_parse(const char *text, struct udp_rate *out, char *err, size_t errlen)
 {
     if (strcmp(text, "off") == 0) {
         *out = (struct udp_rate){0, 0};
         return 0;
     }
-    char *end;
-    errno = 0;
-    unsigned long rate = strtoul(text, &end, 10);
-    unsigned long burst = 0;
-    bool ok = errno == 0 && end != text && text[0] != '-' && rate <= 10000000;
-    if (ok && *end == '/') {
-        const char *b = end + 1;
-        burst = strtoul(b, &end, 10);
-        ok = errno == 0 && end != b && b[0] != '-' && burst >= 1 && burst <= 100000000;
+    const char *p = text;
+    unsigned long rate = 0, burst = 0;
+    bool ok = take_number(&p, 10000000, &rate) == 0;
+    if (ok && *p == '/') {
+        p++;
+        ok = take_number(&p, 100000000, &burst) == 0 && burst >= 1;
     } else if (ok) {
         burst = 2 * rate;
     }
-    if (!ok || *end != '\0')
+    if (!ok || *p != '\0')
         return error_set(err, errlen, "expected RATE, RATE/BURST (datagrams per second) or off");
     *out = (struct udp_rate){(uint32_t)rate, (uint32_t)(burst ? burst : 1)};
     return 0;

@@ -116,19 +116,10 @@ static void test_off_and_zero_turn_the_buckets_off(void **state)
 static void test_malformed_rates_are_refused_with_one_reason(void **state)
 {
     (void)state;
-    const char *bad[] = {"",
-                         "abc",
-                         "-1",
-                         "5/",
-                         "5/0",
-                         "5/x",
-                         "5x",
-                         "1 ",
-                         "5/-3",
-                         "10000001",
-                         "5/100000001",
-                         "OFF",
-                         "99999999999999999999999"};
+    const char *bad[] = {"", "abc", "-1", "5/", "5/0", "5/x", "5x", "1 ", "5/-3", "10000001",
+                         "5/100000001", "OFF", "99999999999999999999999",
+                         /* Digits only, as every other number option. */
+                         "+5", " 5", "5/+7", "5/ 7", "0x10"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct udp_rate r = {1, 2};
         char err[128] = "";
