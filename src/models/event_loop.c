@@ -9,9 +9,6 @@
 #include "core/stop.h"
 #include "models/loop_skeleton.h"
 
-/* Clients accepted from one listener per wake-up, so a connection storm
- * cannot starve the connections already open. */
-#define ACCEPTS_PER_WAKEUP 64
 /* Datagram batches read from one UDP listener per wake-up, for the same
  * reason. */
 #define DATAGRAM_BATCHES_PER_WAKEUP 4
@@ -92,24 +89,6 @@ static void listen_all(struct loop *loop, enum transport transport, bool on)
     }
 }
 
-static void accept_clients(struct loop *loop, struct listener *l)
-{
-    for (int i = 0; i < ACCEPTS_PER_WAKEUP && loop->conn_count < loop->srv->max_conns; i++) {
-        int fd;
-        struct address peer;
-        enum accept_result r = listener_accept(l, &fd, &peer);
-        if (r == ACCEPT_AGAIN)
-            break;
-        if (r == ACCEPT_EXHAUSTED) {
-            loop_pause_accepting(loop);
-            break;
-        }
-        if (r == ACCEPT_DROPPED)
-            continue;
-        loop_adopt_client(loop, l, fd, &peer);
-    }
-}
-
 static struct listener *listener_on(struct loop *loop, int fd)
 {
     struct listener_set *set = &loop->srv->listeners;
@@ -158,7 +137,7 @@ static void dispatch(struct loop *loop, const struct fired_event *ev)
         if (l && l->transport == TRANSPORT_UDP && loop->receiving)
             loop_receive_datagrams(loop, l, DATAGRAM_BATCHES_PER_WAKEUP);
         else if (l && l->transport == TRANSPORT_TCP && loop->listening)
-            accept_clients(loop, l);
+            loop_accept_clients(loop, l);
     }
 }
 

@@ -155,6 +155,27 @@ static int64_t next_deadline(const struct loop *loop)
     return grace_bound(&loop->grace, deadline);
 }
 
+/* Bounded per wake-up, so a connection storm cannot starve the
+ * connections already open. */
+void loop_accept_clients(struct loop *loop, struct listener *l)
+{
+    for (int i = 0;
+         i < LOOP_ACCEPTS_PER_WAKEUP && loop->listening && loop->conn_count < loop->srv->max_conns;
+         i++) {
+        int fd;
+        struct address peer;
+        enum accept_result r = listener_accept(l, &fd, &peer);
+        if (r == ACCEPT_AGAIN)
+            break;
+        if (r == ACCEPT_EXHAUSTED) {
+            loop_pause_accepting(loop);
+            break;
+        }
+        if (r == ACCEPT_OK)
+            loop_adopt_client(loop, l, fd, &peer);
+    }
+}
+
 static void datagram_started(void *ctx, struct conn *c)
 {
     /* A datagram connection has no descriptor entry, so this cannot fail. */

@@ -122,6 +122,12 @@ static inline struct conn *loop_conn_at(const struct loop *loop, int fd)
  * closes fd when memory runs out. Stops listening at the limit. */
 void loop_adopt_client(struct loop *loop, struct listener *l, int fd, const struct address *peer);
 
+/* Accepts the clients waiting on l through listener_accept, at most
+ * LOOP_ACCEPTS_PER_WAKEUP, while the loop listens and has room; pauses
+ * accepting when the process is out of descriptors. */
+#define LOOP_ACCEPTS_PER_WAKEUP 64
+void loop_accept_clients(struct loop *loop, struct listener *l);
+
 /* Receives datagrams from l while the datagram budget leaves room, at
  * most max_batches batches. Stops receiving on every UDP listener when the
  * budget is full: what arrives meanwhile waits in the sockets' bounded

@@ -13,9 +13,6 @@
  * the cancel lands; so with less room than this left, a listener takes one
  * client per single-shot accept. */
 #define MULTISHOT_MIN_ROOM 256
-/* Clients accepted by hand from one listener per readiness, as the event
- * loop does, so a storm cannot starve the connections already open. */
-#define ACCEPTS_PER_READY 64
 
 static void disarm_listener(struct uring_loop *u, size_t i);
 
@@ -67,21 +64,8 @@ void uring_on_accept_ready(struct uring_loop *u, struct listener *l, const struc
 {
     struct loop *loop = &u->loop;
     u->listener_requests[l - loop->srv->listeners.items] = LISTENER_IDLE;
-    for (int i = 0; cqe->res >= 0 && loop->listening && i < ACCEPTS_PER_READY &&
-                    loop->conn_count < loop->srv->max_conns;
-         i++) {
-        int fd;
-        struct address peer;
-        enum accept_result r = listener_accept(l, &fd, &peer);
-        if (r == ACCEPT_AGAIN)
-            break;
-        if (r == ACCEPT_EXHAUSTED) {
-            loop_pause_accepting(loop);
-            break;
-        }
-        if (r == ACCEPT_OK)
-            loop_adopt_client(loop, l, fd, &peer);
-    }
+    if (cqe->res >= 0)
+        loop_accept_clients(loop, l);
 }
 
 void uring_on_udp_readable(struct uring_loop *u, struct listener *l, const struct io_uring_cqe *cqe)
