@@ -38,7 +38,7 @@ for file in $(find src -name '*.[ch]' | sort); do
         esac
     done
     # The seam: a service sees a connection only through core/conn.h.
-    if [ "$layer" = services ] && grep -q '^#include "core/conn_model.h"' "$file"; then
+    if [ "$layer" = services ] && grep -qE "^#include \"core/conn_(model|internal).h\"" "$file"; then
         echo "check-layers: $file is a service and includes core/conn_model.h" >&2
         status=1
     fi

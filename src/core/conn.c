@@ -1,10 +1,8 @@
-#include "core/conn_model.h"
+#include "core/conn_internal.h"
 
 #include <errno.h>
-#include <linux/sockios.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -12,48 +10,9 @@
 #include "core/log.h"
 #include "core/mailbox.h"
 
-/* The peer sent FIN; nothing more will be read. */
-#define CONN_EOF_SEEN 0x01u
-/* The service asked to close once output drains. */
-#define CONN_CLOSING 0x02u
-/* The socket failed or the connection was aborted: destroy it now. */
-#define CONN_DEAD 0x04u
-#define CONN_CALL_ON_WRITABLE 0x08u
-#define CONN_READ_PAUSED 0x10u
-/* The server is stopping: take no new input, close once idle. */
-#define CONN_STOPPING 0x20u
-/* A callback of this connection's service is running. */
-#define CONN_IN_CALLBACK 0x40u
-/* One UDP request on the listener's socket. */
-#define CONN_DATAGRAM 0x80u
-/* Stopping, and the service answered what the peer sent after the stop:
- * the peer is mid-stream, so serve it until it half-closes. */
-#define CONN_STOP_AT_EOF 0x100u
-/* A datagram connection has sent its one reply. */
-#define CONN_REPLIED 0x200u
-
-/* Why a connection idle for --idle-timeout is aborted; the close log and
- * chat's departure notice show it. */
-#define CONN_IDLE_REASON "idle timeout"
-
-/* Without --allow-amplification a request gets at most one reply datagram,
- * no longer than the request, or than this many bytes: enough for daytime's
- * line (26 bytes) and time's 4, which RFC 867 and 868 send in answer to any
- * datagram, an empty one included. On the wire that is at most 54 bytes
- * for 28 (IPv4 headers included), under twice the request, where chargen's
- * RFC answer is 358 times it. */
-#define DATAGRAM_SMALL_REPLY 32
-
 /* A generator refills at most this many times per writable event, so one
  * fast reader cannot starve the other connections of an event loop. */
 #define CONN_REFILLS_PER_EVENT 16
-
-/* Input that reached a paused connection. Only completion models have any:
- * a readiness model simply stops reading. */
-struct held_input {
-    struct buffer bytes;
-    bool eof; /* The end of the stream came after the bytes. */
-};
 
 static void notify_owner(struct conn *c)
 {
@@ -77,28 +36,28 @@ void *conn_service_instance(const struct conn *c)
     return c->listener->instance;
 }
 
-static size_t output_limit(const struct conn *c)
+size_t conn_output_limit(const struct conn *c)
 {
     return c->listener->config->max_output;
 }
 
 /* Output the connection still owes its peer: queued, or in a send in
  * flight. This, not the queue alone, is what the limit bounds. */
-static size_t output_owed(const struct conn *c)
+size_t conn_output_owed(const struct conn *c)
 {
     return buffer_length(&c->output) + c->output_in_flight;
 }
 
-static size_t input_held(const struct conn *c)
+size_t conn_input_held(const struct conn *c)
 {
     return c->held ? buffer_length(&c->held->bytes) : 0;
 }
 
 /* How much more output the limit allows. */
-static size_t output_room(const struct conn *c)
+size_t conn_output_room(const struct conn *c)
 {
-    size_t owed = output_owed(c);
-    return owed < output_limit(c) ? output_limit(c) - owed : 0;
+    size_t owed = conn_output_owed(c);
+    return owed < conn_output_limit(c) ? conn_output_limit(c) - owed : 0;
 }
 
 /* When the idle check is due, on the clock of clock_now_ms; 0: never. */
@@ -108,7 +67,7 @@ static int64_t idle_check_at(const struct conn *c)
     return after_open == 0 ? 0 : c->opened_ms + after_open;
 }
 
-static void set_idle_check(struct conn *c, int64_t at_ms)
+void conn_set_idle_check(struct conn *c, int64_t at_ms)
 {
     int64_t after_open = at_ms == 0 ? 0 : at_ms - c->opened_ms;
     c->idle_check_low = (uint32_t)after_open;
@@ -123,7 +82,7 @@ static void mark_active(struct conn *c)
         c->last_active = (uint32_t)(clock_now_ms() - c->opened_ms);
 }
 
-static void mark_dead(struct conn *c, const char *reason)
+void conn_mark_dead(struct conn *c, const char *reason)
 {
     if (c->flags & CONN_DEAD)
         return;
@@ -157,49 +116,9 @@ static ssize_t send_now(struct conn *c, const void *data, size_t len)
             continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK)
             return 0;
-        mark_dead(c, "connection lost");
+        conn_mark_dead(c, "connection lost");
         return -1;
     }
-}
-
-/* True when the reply may leave: the amplification budget, enforced here
- * whatever the service, bounds every request to one reply datagram of
- * conn_reply_budget bytes (or DATAGRAM_SMALL_REPLY), so one request can
- * never fan out into many datagrams. */
-static bool datagram_reply_allowed(struct conn *c, size_t len)
-{
-    if (c->listener->config->allow_amplification)
-        return true;
-    size_t budget = conn_reply_budget(c);
-    if (budget < DATAGRAM_SMALL_REPLY)
-        budget = DATAGRAM_SMALL_REPLY;
-    if ((c->flags & CONN_REPLIED) || len > budget) {
-        log_debug("%s: reply of %zu bytes not sent: over the amplification budget",
-                  c->listener->service->name, len);
-        return false;
-    }
-    c->flags |= CONN_REPLIED;
-    return true;
-}
-
-static int send_datagram(struct conn *c, const void *data, size_t len)
-{
-    if (!datagram_reply_allowed(c, len))
-        return 0;
-    if (c->owner && c->owner->send_datagram) {
-        c->owner->send_datagram(c->owner, c, data, len);
-        c->bytes_out += len;
-        return 0;
-    }
-    ssize_t n;
-    do {
-        n = sendto(c->fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL, &c->peer.u.sa, c->peer.length);
-    } while (n < 0 && errno == EINTR);
-    /* A full socket buffer drops the reply, as the network itself may: UDP
-     * promises nothing, and waiting would stall every other sender. */
-    if (n >= 0)
-        c->bytes_out += (uint64_t)n;
-    return 0;
 }
 
 static int write_bytes(struct conn *c, const void *data, size_t len, bool may_send_now)
@@ -207,7 +126,7 @@ static int write_bytes(struct conn *c, const void *data, size_t len, bool may_se
     if (c->flags & CONN_DEAD)
         return -1;
     if (c->flags & CONN_DATAGRAM)
-        return send_datagram(c, data, len);
+        return conn_send_datagram(c, data, len);
     if (len == 0)
         return 0;
     if (mailbox_waiting(c)) {
@@ -228,9 +147,9 @@ static int write_bytes(struct conn *c, const void *data, size_t len, bool may_se
         if (len == 0)
             return 0;
     }
-    size_t queue_limit = buffer_length(&c->output) + output_room(c);
+    size_t queue_limit = buffer_length(&c->output) + conn_output_room(c);
     if (buffer_append(&c->output, bytes, len, queue_limit) != 0) {
-        mark_dead(c, "too slow: output queue full");
+        conn_mark_dead(c, "too slow: output queue full");
         return -1;
     }
     notify_owner(c);
@@ -272,7 +191,7 @@ void conn_close(struct conn *c)
 
 void conn_abort(struct conn *c, const char *reason)
 {
-    mark_dead(c, reason);
+    conn_mark_dead(c, reason);
 }
 
 void conn_want_writable(struct conn *c, bool on)
@@ -306,18 +225,6 @@ size_t conn_output_pending(const struct conn *c)
     return buffer_length(&c->output);
 }
 
-bool conn_is_datagram(const struct conn *c)
-{
-    return c->flags & CONN_DATAGRAM;
-}
-
-size_t conn_reply_budget(const struct conn *c)
-{
-    if (!(c->flags & CONN_DATAGRAM) || c->listener->config->allow_amplification)
-        return SIZE_MAX;
-    return (size_t)c->bytes_in;
-}
-
 const struct address *conn_peer(const struct conn *c)
 {
     return &c->peer;
@@ -337,31 +244,10 @@ struct conn *conn_create(int fd, const struct address *peer, const struct listen
     c->peer = *peer;
     c->opened_ms = clock_now_ms();
     if (l->config->idle_timeout_ms > 0)
-        set_idle_check(c, c->opened_ms + l->config->idle_timeout_ms);
+        conn_set_idle_check(c, c->opened_ms + l->config->idle_timeout_ms);
     buffer_init(&c->output);
     return c;
 }
-
-struct conn *conn_create_datagram(const struct address *peer, const struct listener *l,
-                                  struct conn_owner *owner)
-{
-    struct conn *c = conn_create(l->fd, peer, l, owner);
-    /* A datagram is one request, served at once: it cannot sit idle. */
-    if (c) {
-        c->flags |= CONN_DATAGRAM;
-        set_idle_check(c, 0);
-    }
-    return c;
-}
-
-/* Service callbacks run with CONN_IN_CALLBACK set so that the changes they
- * make are not reported back to the model that is calling them. */
-#define RUN_CALLBACK(c, call)                                                                      \
-    do {                                                                                           \
-        (c)->flags |= CONN_IN_CALLBACK;                                                            \
-        call;                                                                                      \
-        (c)->flags &= (uint16_t)~CONN_IN_CALLBACK;                                                 \
-    } while (0)
 
 void conn_start(struct conn *c)
 {
@@ -370,7 +256,7 @@ void conn_start(struct conn *c)
         RUN_CALLBACK(c, s->on_open(c));
 }
 
-static void handle_eof(struct conn *c)
+void conn_handle_eof(struct conn *c)
 {
     const struct service *s = c->listener->service;
     c->flags |= CONN_EOF_SEEN;
@@ -380,28 +266,15 @@ static void handle_eof(struct conn *c)
         c->flags |= CONN_CLOSING;
 }
 
-void conn_deliver_datagram(struct conn *c, const uint8_t *data, size_t len)
-{
-    const struct service *s = c->listener->service;
-    c->bytes_in = len;
-    conn_start(c);
-    /* An empty datagram is still a request (echo answers it with an empty
-     * one), so on_data runs even for len 0. */
-    if (s->on_data && !(c->flags & CONN_DEAD))
-        RUN_CALLBACK(c, s->on_data(c, data, len));
-    if (!(c->flags & CONN_DEAD))
-        handle_eof(c);
-}
-
 /* Hands input to the service, in the order it arrived. */
-static void deliver_input(struct conn *c, const uint8_t *data, size_t len)
+void conn_deliver_input(struct conn *c, const uint8_t *data, size_t len)
 {
     /* After conn_close the service wants nothing more, as a readiness
      * model would never have read it. */
     if (c->flags & (CONN_DEAD | CONN_EOF_SEEN | CONN_CLOSING))
         return;
     if (len == 0) {
-        handle_eof(c);
+        conn_handle_eof(c);
         return;
     }
     c->bytes_in += len;
@@ -409,12 +282,12 @@ static void deliver_input(struct conn *c, const uint8_t *data, size_t len)
     const struct service *s = c->listener->service;
     if (!s->on_data)
         return;
-    uint64_t answered = c->bytes_out + output_owed(c);
+    uint64_t answered = c->bytes_out + conn_output_owed(c);
     RUN_CALLBACK(c, s->on_data(c, data, len));
     /* A peer still sending after the stop, and being answered, is in the
      * middle of a stream: a pause in it must not end the connection, or
      * what it sends next would meet a closed socket and a reset. */
-    if ((c->flags & CONN_STOPPING) && c->bytes_out + output_owed(c) > answered)
+    if ((c->flags & CONN_STOPPING) && c->bytes_out + conn_output_owed(c) > answered)
         c->flags |= CONN_STOP_AT_EOF;
 }
 
@@ -426,7 +299,7 @@ void conn_handle_readable(struct conn *c)
         return;
     /* Never read more than the output queue could absorb if the service
      * answered every byte, so echo cannot pass the limit. */
-    size_t room = output_room(c);
+    size_t room = conn_output_room(c);
     uint8_t chunk[CONN_READ_CHUNK];
     size_t want = room < sizeof(chunk) ? room : sizeof(chunk);
     if (want == 0)
@@ -437,80 +310,10 @@ void conn_handle_readable(struct conn *c)
     } while (n < 0 && errno == EINTR);
     if (n < 0) {
         if (errno != EAGAIN && errno != EWOULDBLOCK)
-            mark_dead(c, "connection lost");
+            conn_mark_dead(c, "connection lost");
         return;
     }
-    deliver_input(c, chunk, (size_t)n);
-}
-
-static bool input_paused(const struct conn *c)
-{
-    return (c->flags & CONN_READ_PAUSED) || output_owed(c) >= output_limit(c) / 2;
-}
-
-static void hold_input(struct conn *c, const uint8_t *data, size_t len)
-{
-    if (!c->held)
-        c->held = calloc(1, sizeof(*c->held));
-    if (!c->held)
-        mark_dead(c, "out of memory");
-    else if (len == 0)
-        c->held->eof = true;
-    else if (buffer_append(&c->held->bytes, data, len, CONN_HELD_INPUT_MAX) != 0)
-        mark_dead(c, "too much input while paused");
-}
-
-static void free_held_input(struct conn *c)
-{
-    if (c->held) {
-        buffer_free(&c->held->bytes);
-        free(c->held);
-        c->held = NULL;
-    }
-}
-
-void conn_receive(struct conn *c, const uint8_t *data, size_t len)
-{
-    /* Bytes held earlier go first, so new ones wait behind them. */
-    if (c->held || input_paused(c)) {
-        hold_input(c, data, len);
-        return;
-    }
-    if (len == 0) {
-        deliver_input(c, NULL, 0);
-        return;
-    }
-    size_t room = output_room(c);
-    size_t now = len < room ? len : room;
-    if (now > 0)
-        deliver_input(c, data, now);
-    if (now < len)
-        hold_input(c, data + now, len - now);
-}
-
-void conn_release_held_input(struct conn *c)
-{
-    struct held_input *h = c->held;
-    if (!h)
-        return;
-    while (!buffer_is_empty(&h->bytes) && !input_paused(c) && !conn_is_finished(c)) {
-        size_t len = buffer_length(&h->bytes);
-        if (len > CONN_READ_CHUNK)
-            len = CONN_READ_CHUNK;
-        if (len > output_room(c))
-            len = output_room(c);
-        if (len == 0)
-            break;
-        /* The service may queue output but never touches held input. */
-        deliver_input(c, buffer_peek(&h->bytes), len);
-        buffer_consume(&h->bytes, len);
-    }
-    if (h->eof && buffer_is_empty(&h->bytes) && !input_paused(c)) {
-        h->eof = false;
-        deliver_input(c, NULL, 0);
-    }
-    if (buffer_is_empty(&h->bytes) && !h->eof)
-        free_held_input(c);
+    conn_deliver_input(c, chunk, (size_t)n);
 }
 
 static void flush_output(struct conn *c)
@@ -586,15 +389,15 @@ static void check_idle(struct conn *c, int64_t now_ms)
     int64_t timeout = c->listener->config->idle_timeout_ms;
     uint32_t idle_for = (uint32_t)(now_ms - c->opened_ms) - c->last_active;
     if ((int64_t)idle_for < timeout) {
-        set_idle_check(c, now_ms + (timeout - (int64_t)idle_for));
+        conn_set_idle_check(c, now_ms + (timeout - (int64_t)idle_for));
         return;
     }
-    set_idle_check(c, 0);
+    conn_set_idle_check(c, 0);
     const struct service *s = c->listener->service;
     if (s->on_idle)
         RUN_CALLBACK(c, s->on_idle(c));
     flush_before_abort(c);
-    mark_dead(c, CONN_IDLE_REASON);
+    conn_mark_dead(c, CONN_IDLE_REASON);
 }
 
 void conn_handle_timer(struct conn *c, int64_t now_ms)
@@ -615,52 +418,6 @@ void conn_handle_timer(struct conn *c, int64_t now_ms)
         RUN_CALLBACK(c, s->on_timer(c));
 }
 
-/* Bytes waiting in the socket's receive queue, not yet read; 0 when the
- * kernel cannot say. */
-static size_t unread_in_socket(const struct conn *c)
-{
-    int n = 0;
-    if ((c->flags & CONN_DATAGRAM) || ioctl(c->fd, SIOCINQ, &n) != 0 || n < 0)
-        return 0;
-    return (size_t)n;
-}
-
-void conn_begin_stop(struct conn *c)
-{
-    c->flags |= CONN_STOPPING;
-}
-
-/* True while a stopping connection is still in a conversation: its peer has
- * sent bytes not yet read (and not half-closed), or input is held. Closing
- * then would lose those bytes and, with bytes unread, reset the peer. */
-static bool peer_still_sending(const struct conn *c)
-{
-    if (input_held(c) > 0)
-        return true;
-    /* A paused connection cannot read them; its service decided. */
-    if (c->flags & (CONN_EOF_SEEN | CONN_CLOSING | CONN_READ_PAUSED))
-        return false;
-    return unread_in_socket(c) > 0;
-}
-
-void conn_cut_at_grace(struct conn *c, struct conn_cut *cut)
-{
-    if (!(c->flags & CONN_DEAD)) {
-        cut->connections++;
-        cut->unread += unread_in_socket(c) + input_held(c);
-        cut->unsent += output_owed(c);
-    }
-    mark_dead(c, "grace period over");
-}
-
-void conn_cut_log(const struct conn_cut *cut)
-{
-    if (cut->connections > 0)
-        log_warn("grace period over: %zu connection%s cut, %llu bytes unread, %llu unsent",
-                 cut->connections, cut->connections == 1 ? "" : "s",
-                 (unsigned long long)cut->unread, (unsigned long long)cut->unsent);
-}
-
 unsigned conn_interest(const struct conn *c)
 {
     /* A datagram connection never waits on the socket it shares. */
@@ -671,7 +428,7 @@ unsigned conn_interest(const struct conn *c)
      * (conn_begin_stop). */
     bool no_input = c->flags & (CONN_EOF_SEEN | CONN_CLOSING | CONN_READ_PAUSED);
     /* Held input goes to the service before anything new is read. */
-    if (!no_input && input_held(c) == 0 && output_owed(c) < output_limit(c) / 2)
+    if (!no_input && conn_input_held(c) == 0 && conn_output_owed(c) < conn_output_limit(c) / 2)
         mask |= CONN_WANT_READ;
     if (!buffer_is_empty(&c->output))
         mask |= CONN_WANT_WRITE;
@@ -702,8 +459,9 @@ bool conn_is_finished(const struct conn *c)
     /* While stopping, a connection is done once it owes the peer nothing:
      * no queued bytes, no timer (a pending slow answer), and nothing the
      * peer sent is left to read and answer. */
-    if ((c->flags & CONN_STOPPING) && output_owed(c) == 0 && c->deadline_ms == 0 &&
-        !peer_still_sending(c) && (!(c->flags & CONN_STOP_AT_EOF) || (c->flags & CONN_EOF_SEEN)))
+    if ((c->flags & CONN_STOPPING) && conn_output_owed(c) == 0 && c->deadline_ms == 0 &&
+        !conn_peer_still_sending(c) &&
+        (!(c->flags & CONN_STOP_AT_EOF) || (c->flags & CONN_EOF_SEEN)))
         return true;
     /* The peer closed its side and the service neither closed nor has
      * anything more coming: nothing can ever happen again. */
@@ -741,7 +499,7 @@ void conn_destroy(struct conn *c)
                   (long long)(clock_now_ms() - c->opened_ms));
     }
     buffer_free(&c->output);
-    free_held_input(c);
+    conn_free_held_input(c);
     if (c->owner && c->owner->release)
         c->owner->release(c->owner, c);
     free(c);
