@@ -14,6 +14,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/serve_options.h"
+#include "core/counters.h"
 #include "core/error.h"
 #include "core/listener.h"
 #include "core/log.h"
@@ -217,6 +218,11 @@ static int open_listeners(const struct serve_options *opt, struct server *srv,
     if (listener_set_open(&srv->listeners, specs, n, services, &opt->config, &opt->settings, err,
                           sizeof(err)) != 0) {
         log_error("%s", err);
+        return EXIT_RUNTIME;
+    }
+    /* Before any loop or worker starts, so all of them count into it. */
+    if (counters_init(n) != 0) {
+        log_error("cannot map the counters: %s", strerror(errno));
         return EXIT_RUNTIME;
     }
     return 0;

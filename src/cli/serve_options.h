@@ -37,6 +37,16 @@
 #define MAX_CONNS_CEILING 10000000
 #define MAX_THREADS_OR_WORKERS 256
 
+/* Long options without a letter take their getopt codes from a range per
+ * group, so a group can grow without renumbering another's. */
+enum serve_option_range {
+    SERVE_OPT_ACCESS = 1000,    /* --allow, --deny, per-source limits */
+    SERVE_OPT_TIMEOUTS = 1100,  /* --request-timeout, --overflow */
+    SERVE_OPT_LOG = 1200,       /* --log-format and the like */
+    SERVE_OPT_METRICS = 1300,   /* metrics */
+    SERVE_OPT_PRIVILEGE = 1400, /* --user, --inetd, socket activation */
+};
+
 struct serve_options {
     const struct model *model;
     struct service_config config;     /* What every service's connections obey. */

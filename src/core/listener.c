@@ -244,6 +244,8 @@ int listener_set_open(struct listener_set *set, const struct endpoint *specs, si
         if (bind_spec(set, &specs[i], services[i], config, err, errlen) != 0 ||
             attach_instance(set, first, settings, err, errlen) != 0)
             return -1;
+        for (size_t j = first; j < set->count; j++)
+            set->items[j].spec_index = i;
     }
     return 0;
 }

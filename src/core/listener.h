@@ -32,8 +32,11 @@ struct listener {
      * stateless service. Shared by every socket of the spec and every
      * copy of them; destroyed by the set that made it. */
     void *instance;
-    bool owns_instance;           /* This item's set destroys instance when freed. */
-    struct address address;       /* What the socket is bound to. */
+    bool owns_instance;     /* This item's set destroys instance when freed. */
+    struct address address; /* What the socket is bound to. */
+    /* Which spec, counting from 0, bound this socket: the listener's number
+     * in core/counters.h, shared by every socket of the spec. */
+    size_t spec_index;
     char name[LISTENER_NAME_MAX]; /* "tcp://127.0.0.1:41234/echo" */
 };
 

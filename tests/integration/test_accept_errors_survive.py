@@ -31,6 +31,7 @@ def echo_works(addr):
 
 
 # The iterative model holds one connection at a time and never runs out.
+@pytest.mark.native_speed  # MAX_TICKS is a budget at native speed.
 @pytest.mark.parametrize("model", CONCURRENT_MODELS)
 def test_server_survives_running_out_of_descriptors(servers, model):
     server = servers.start("tcp://127.0.0.1:0/echo", model=model, options=["-q"],

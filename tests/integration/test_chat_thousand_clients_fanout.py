@@ -68,7 +68,10 @@ def read_until_done(sel, members, phase, deadline, exact=True):
                 waiting.discard(m)
 
 
-@pytest.mark.parametrize("setup", ["epoll", "thread", "uring", "epoll --threads 3"])
+# A thousand threads under ThreadSanitizer cannot all be welcomed within
+# DEADLINE; the shared-loop setups still run there and cover the races.
+@pytest.mark.parametrize("setup", ["epoll", pytest.param("thread", marks=pytest.mark.native_speed),
+                                   "uring", "epoll --threads 3"])
 def test_thousand_members_each_get_every_message_once_in_order(servers, setup):
     # Every arrival is announced here, as in rooms of up to
     # --chat-notices-max members.

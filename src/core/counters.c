@@ -1,0 +1,163 @@
+#include "core/counters.h"
+
+#include <errno.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+/* Enough for every event loop of every worker, and the thread model's
+ * threads up to its default --max-conns; beyond, threads share slot 0. */
+#define SLOTS 2048
+
+struct slot_label {
+    int owner_tid; /* 0: free. Claimed with a compare-and-swap. */
+    int owner_pid;
+    int worker;
+    int loop;
+    bool used; /* Ever claimed: shown in per-loop figures. */
+};
+
+struct region {
+    size_t listeners;
+    struct slot_label labels[SLOTS];
+    /* SLOTS blocks of listeners * COUNTER_COUNT values follow. */
+    int64_t values[];
+};
+
+static struct region *region;
+static size_t region_bytes;
+
+/* The calling thread's block of values, and whether it writes it alone. */
+static __thread int64_t *my_values;
+static __thread size_t my_slot;
+static __thread bool my_slot_exclusive;
+
+static size_t block_values(void)
+{
+    return region->listeners * COUNTER_COUNT;
+}
+
+static int64_t *slot_values(size_t slot)
+{
+    return region->values + slot * block_values();
+}
+
+int counters_init(size_t listeners)
+{
+    size_t bytes =
+        sizeof(struct region) + (size_t)SLOTS * listeners * COUNTER_COUNT * sizeof(int64_t);
+    /* Shared, so workers forked later add to the same memory; anonymous
+     * pages cost nothing until a slot is first written. */
+    void *mem = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (mem == MAP_FAILED)
+        return -1;
+    region = mem;
+    region_bytes = bytes;
+    region->listeners = listeners;
+    region->labels[0] = (struct slot_label){.worker = -1, .loop = -1, .used = true};
+    return 0;
+}
+
+void counters_free(void)
+{
+    if (region)
+        munmap(region, region_bytes);
+    region = NULL;
+    my_values = NULL;
+}
+
+void counters_claim_slot(int worker, int loop)
+{
+    if (!region)
+        return;
+    int tid = gettid();
+    for (size_t i = 1; i < SLOTS; i++) {
+        int free_tid = 0;
+        struct slot_label *l = &region->labels[i];
+        if (__atomic_compare_exchange_n(&l->owner_tid, &free_tid, tid, false, __ATOMIC_ACQUIRE,
+                                        __ATOMIC_RELAXED)) {
+            __atomic_store_n(&l->owner_pid, getpid(), __ATOMIC_RELAXED);
+            __atomic_store_n(&l->worker, worker, __ATOMIC_RELAXED);
+            __atomic_store_n(&l->loop, loop, __ATOMIC_RELAXED);
+            __atomic_store_n(&l->used, true, __ATOMIC_RELEASE);
+            my_slot = i;
+            my_values = slot_values(i);
+            my_slot_exclusive = true;
+            return;
+        }
+    }
+}
+
+void counters_release_slot(void)
+{
+    if (!region || !my_slot_exclusive)
+        return;
+    __atomic_store_n(&region->labels[my_slot].owner_tid, 0, __ATOMIC_RELEASE);
+    my_values = NULL;
+    my_slot = 0;
+    my_slot_exclusive = false;
+}
+
+void counters_release_process(pid_t pid)
+{
+    if (!region)
+        return;
+    for (size_t i = 1; i < SLOTS; i++)
+        if (__atomic_load_n(&region->labels[i].owner_pid, __ATOMIC_RELAXED) == pid)
+            __atomic_store_n(&region->labels[i].owner_tid, 0, __ATOMIC_RELEASE);
+}
+
+void counters_add(size_t listener, enum counter counter, int64_t n)
+{
+    if (!region || listener >= region->listeners)
+        return;
+    size_t at = listener * COUNTER_COUNT + counter;
+    if (my_slot_exclusive) {
+        /* The only writer: a plain add. Relaxed atomics only so that a
+         * reader's load is not a data race; they compile to plain moves. */
+        int64_t *v = &my_values[at];
+        __atomic_store_n(v, __atomic_load_n(v, __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
+        return;
+    }
+    __atomic_fetch_add(&slot_values(0)[at], n, __ATOMIC_RELAXED);
+}
+
+int64_t counters_sum(size_t listener, enum counter counter)
+{
+    if (!region || listener >= region->listeners)
+        return 0;
+    int64_t sum = 0;
+    for (size_t i = 0; i < SLOTS; i++)
+        if (__atomic_load_n(&region->labels[i].used, __ATOMIC_ACQUIRE))
+            sum += __atomic_load_n(&slot_values(i)[listener * COUNTER_COUNT + counter],
+                                   __ATOMIC_RELAXED);
+    return sum;
+}
+
+size_t counters_listeners(void)
+{
+    return region ? region->listeners : 0;
+}
+
+size_t counters_slots(void)
+{
+    return region ? SLOTS : 0;
+}
+
+bool counters_slot_used(size_t slot, int *worker, int *loop)
+{
+    if (!region || slot >= SLOTS || !__atomic_load_n(&region->labels[slot].used, __ATOMIC_ACQUIRE))
+        return false;
+    *worker = __atomic_load_n(&region->labels[slot].worker, __ATOMIC_RELAXED);
+    *loop = __atomic_load_n(&region->labels[slot].loop, __ATOMIC_RELAXED);
+    return true;
+}
+
+int64_t counters_slot_sum(size_t slot, enum counter counter)
+{
+    if (!region || slot >= SLOTS)
+        return 0;
+    int64_t sum = 0;
+    for (size_t l = 0; l < region->listeners; l++)
+        sum += __atomic_load_n(&slot_values(slot)[l * COUNTER_COUNT + counter], __ATOMIC_RELAXED);
+    return sum;
+}

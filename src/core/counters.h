@@ -1,0 +1,95 @@
+/*
+ * Live counts for the operator (the metrics service, SIGUSR1): for each
+ * listener spec, how many clients were accepted, refused and why, bytes in
+ * and out, datagrams and their drops.
+ *
+ * Counting sits on every connection's path, so it takes no lock and no
+ * atomic read-modify-write there: each thread that serves claims a slot of
+ * its own and is the only writer of it; a reader sums every slot. The slots
+ * live in one shared mapping made before any worker is forked, so under
+ * --workers any process's sum covers them all. A thread that holds no slot
+ * (more threads than slots, or one that never claimed) adds to slot 0 with
+ * an atomic add instead: correct, only slower.
+ *
+ * A gauge (connections open, chat members) is two counters or one counter
+ * moved both ways: values are signed and only their sums mean anything.
+ */
+#ifndef SOCKSERV_COUNTERS_H
+#define SOCKSERV_COUNTERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum counter {
+    COUNTER_ACCEPTED, /* TCP clients taken from the backlog and served. */
+    COUNTER_CLOSED,   /* TCP connections ended, for whatever reason. */
+    /* TCP clients closed at once, by reason. */
+    COUNTER_REFUSED_DENIED,         /* --deny matched. */
+    COUNTER_REFUSED_NOT_ALLOWED,    /* --allow given, and nothing matched. */
+    COUNTER_REFUSED_PER_SOURCE,     /* --max-per-source reached. */
+    COUNTER_REFUSED_CONNECT_RATE,   /* --connect-rate exceeded. */
+    COUNTER_REFUSED_FULL,           /* --max-conns reached, with --overflow refuse. */
+    COUNTER_REFUSED_NO_DESCRIPTORS, /* Shed while out of descriptors. */
+    /* Connections the server cut, by reason. */
+    COUNTER_CUT_IDLE,            /* --idle-timeout. */
+    COUNTER_CUT_REQUEST_TIMEOUT, /* --request-timeout. */
+    COUNTER_CUT_SLOW_READER,     /* --max-queue. */
+    COUNTER_CUT_GRACE,           /* Still open when the grace period ran out. */
+    COUNTER_BYTES_IN,
+    COUNTER_BYTES_OUT,
+    COUNTER_DATAGRAMS_IN,  /* UDP requests received. */
+    COUNTER_DATAGRAMS_OUT, /* UDP replies sent. */
+    /* UDP datagrams dropped, by reason. */
+    COUNTER_DATAGRAMS_DENIED,        /* --deny, or --allow without a match. */
+    COUNTER_DATAGRAMS_RATE,          /* --udp-rate exceeded. */
+    COUNTER_DATAGRAMS_OWN_PORT,      /* From a port the server refuses (udp_guard). */
+    COUNTER_DATAGRAMS_BUSY,          /* --max-datagrams reached, or --datagram-time. */
+    COUNTER_DATAGRAMS_AMPLIFICATION, /* A reply over the amplification bound. */
+    COUNTER_CHAT_MEMBERS,            /* Gauge: chat members connected. */
+    COUNTER_CHAT_ROOMS,              /* Gauge: chat rooms with a member. */
+    COUNTER_COUNT
+};
+
+/*
+ * Makes the shared slots for listeners listener specs; call once, before
+ * any thread or worker starts. Until then (and in commands that never call
+ * it) counters_add does nothing and every sum is 0. Returns 0, or -1 with
+ * errno set.
+ */
+int counters_init(size_t listeners);
+
+/* Frees the slots (tests; a server keeps them to the end). */
+void counters_free(void);
+
+/*
+ * Gives the calling thread a slot of its own, labelled with the worker
+ * (-1: no workers) and event loop (-1: not an event loop, e.g. the thread
+ * model's thread per connection) it serves, so per-loop figures can be
+ * told apart. What a slot counted stays in it after release and counts in
+ * every sum. A thread that finds none free keeps to the shared slot.
+ */
+void counters_claim_slot(int worker, int loop);
+void counters_release_slot(void);
+
+/* Releases every slot a process held: the supervisor calls it for a worker
+ * that died, whose threads never released theirs. */
+void counters_release_process(pid_t pid);
+
+void counters_add(size_t listener, enum counter counter, int64_t n);
+
+/* The sum over every slot of one listener's counter. */
+int64_t counters_sum(size_t listener, enum counter counter);
+
+/* Listener specs counted; 0 before counters_init. */
+size_t counters_listeners(void);
+
+/* Per-loop figures: slots are numbered 0..counters_slots()-1; a slot's
+ * labels, whether it ever counted anything (false: skip it), and the sum
+ * of one counter over every listener in it. */
+size_t counters_slots(void);
+bool counters_slot_used(size_t slot, int *worker, int *loop);
+int64_t counters_slot_sum(size_t slot, enum counter counter);
+
+#endif
