@@ -68,7 +68,8 @@ static void fuzz_udp_rate(const char *text)
         return;
     }
     if (rate.per_second == 0) {
-        /* Only "off" or a rate of 0 turns the buckets off. */
+        /* Only "off" turns the buckets off; a rate of 0 is refused. */
+        FUZZ_CHECK(strcmp(text, "off") == 0);
         return;
     }
     /* Digits and at most one slash, nothing else. */

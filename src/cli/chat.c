@@ -43,7 +43,7 @@ static void print_help(void)
            "closes or stays silent for --linger, and exits.\n"
            "\n"
            "options:\n"
-           "  -t, --timeout DURATION  bound on connecting (default 10s; e.g. 500ms, 5s)\n"
+           "      --timeout DURATION  bound on connecting (default 10s; e.g. 500ms, 5s)\n"
            "  -l, --linger DURATION   after the input ends or /quit, how long the server\n"
            "                          may stay silent before the client leaves without\n"
            "                          waiting for it to close (default 1s)\n"
@@ -59,7 +59,8 @@ static void print_help(void)
 static int parse_options(int argc, char **argv, struct chat_client_config *cfg)
 {
     static const struct option longopts[] = {
-        {"timeout", required_argument, NULL, 't'},
+        /* No -t: that is --threads in serve and bench. */
+        {"timeout", required_argument, NULL, 'T'},
         {"linger", required_argument, NULL, 'l'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -68,9 +69,9 @@ static int parse_options(int argc, char **argv, struct chat_client_config *cfg)
     opterr = 0; /* Our own one-line messages instead of getopt's. */
     optind = 1;
     int ch;
-    while ((ch = getopt_long(argc, argv, ":t:l:hV", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, ":l:hV", longopts, NULL)) != -1) {
         switch (ch) {
-        case 't':
+        case 'T':
             if (cli_parse_timeout(COMMAND, "--timeout", optarg, &cfg->connect_timeout_ms) != 0)
                 return -1;
             break;
@@ -85,6 +86,11 @@ static int parse_options(int argc, char **argv, struct chat_client_config *cfg)
             printf("sockserv %s\n", SOCKSERV_VERSION);
             return -2;
         default:
+            /* -t was --timeout here once; say where it went. */
+            if (ch == '?' && optopt == 't')
+                return cli_usage_error(COMMAND, "unknown option '-t': write --timeout (-t is"
+                                                " --threads, in serve and bench)"),
+                       -1;
             return cli_option_error(COMMAND, ch, argv), -1;
         }
     }

@@ -87,7 +87,7 @@ static void print_help(void)
            "      --verify            exit 1 unless the reply is what was sent (for upper,\n"
            "                          its uppercase): the whole stream over TCP, each\n"
            "                          datagram's reply over UDP\n"
-           "  -t, --timeout DURATION  bound on connecting and on waiting for the server\n"
+           "      --timeout DURATION  bound on connecting and on waiting for the server\n"
            "                          (default 10s; e.g. 500ms, 5s, 1m)\n"
            "  -r, --retries N         UDP: send an unanswered datagram again, N times\n"
            "                          (default 0)\n"
@@ -109,7 +109,8 @@ static int parse_options(int argc, char **argv, struct client_options *opt)
     static const struct option longopts[] = {
         {"service", required_argument, NULL, 's'},
         {"verify", no_argument, NULL, 'c'},
-        {"timeout", required_argument, NULL, 't'},
+        /* No -t: that is --threads in serve and bench. */
+        {"timeout", required_argument, NULL, 'T'},
         {"retries", required_argument, NULL, 'r'},
         {"bytes", required_argument, NULL, 'b'},
         {"no-newline", no_argument, NULL, 'n'},
@@ -121,7 +122,7 @@ static int parse_options(int argc, char **argv, struct client_options *opt)
     optind = 1;
     int ch;
     unsigned long long number;
-    while ((ch = getopt_long(argc, argv, ":s:t:r:b:nhV", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, ":s:r:b:nhV", longopts, NULL)) != -1) {
         switch (ch) {
         case 's':
             opt->service = optarg;
@@ -129,7 +130,7 @@ static int parse_options(int argc, char **argv, struct client_options *opt)
         case 'c':
             opt->verify = true;
             break;
-        case 't':
+        case 'T':
             if (cli_parse_timeout(COMMAND, "--timeout", optarg, &opt->timeout_ms) != 0)
                 return -1;
             break;
@@ -158,6 +159,11 @@ static int parse_options(int argc, char **argv, struct client_options *opt)
             printf("sockserv %s\n", SOCKSERV_VERSION);
             return -2;
         default:
+            /* -t was --timeout here once; say where it went. */
+            if (ch == '?' && optopt == 't')
+                return cli_usage_error(COMMAND, "unknown option '-t': write --timeout (-t is"
+                                                " --threads, in serve and bench)"),
+                       -1;
             return cli_option_error(COMMAND, ch, argv), -1;
         }
     }

@@ -172,10 +172,11 @@ static int plan_listeners(const struct serve_options *opt, int count, char **arg
 static int check_scaling(const struct serve_options *opt)
 {
     if (opt->threads > 1 && !opt->model->event_loop) {
-        fprintf(stderr,
-                "sockserv serve: --threads needs an event-loop model (select, poll, epoll or"
-                " uring); %s already runs its own threads or processes\n",
-                opt->model->name);
+        /* The model's own summary says how it serves, which is the reason. */
+        cli_usage_error("serve",
+                        "--threads needs an event-loop model (select, poll, epoll or uring),"
+                        " not %s: %s; --workers N runs N copies of any model",
+                        opt->model->name, opt->model->summary);
         return EXIT_USAGE;
     }
     if (opt->balance_given && opt->threads <= 1 && opt->workers <= 1) {
@@ -245,9 +246,11 @@ int command_serve(int argc, char **argv)
     struct endpoint *specs = NULL;
     const struct service **services = NULL;
     size_t n = 0;
-    int rc = plan_listeners(&opt, argc - first, argv + first, &specs, &services, &n);
+    /* The options alone first: a bad combination is the one line printed,
+     * before the listeners' notes (which services a model leaves out). */
+    int rc = check_scaling(&opt);
     if (rc == 0)
-        rc = check_scaling(&opt);
+        rc = plan_listeners(&opt, argc - first, argv + first, &specs, &services, &n);
     struct server srv = build_server(&opt);
     if (rc == 0)
         rc = open_listeners(&opt, &srv, specs, services, n);

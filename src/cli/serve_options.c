@@ -168,14 +168,16 @@ static int take_limit_option(int ch, const char *arg, struct serve_options *opt)
         return cli_parse_duration("serve", "--grace", arg, &opt->grace_ms);
     case 'c':
         if (parse_count(arg, MAX_CONNS_CEILING, &opt->max_conns) != 0)
-            return cli_usage_error("serve", "bad --max-conns '%s': expected a whole number from 1",
-                                   arg),
+            return cli_usage_error("serve",
+                                   "bad --max-conns '%s': expected a whole number from 1 to %d",
+                                   arg, MAX_CONNS_CEILING),
                    -1;
         return 0;
     case 'D':
         if (parse_count(arg, MAX_CONNS_CEILING, &opt->max_datagrams) != 0)
             return cli_usage_error("serve",
-                                   "bad --max-datagrams '%s': expected a whole number from 1", arg),
+                                   "bad --max-datagrams '%s': expected a whole number from 1 to %d",
+                                   arg, MAX_CONNS_CEILING),
                    -1;
         return 0;
     case 'T':
@@ -192,8 +194,10 @@ static int take_size_option(int ch, const char *arg, struct serve_options *opt)
         return OPTION_NOT_MINE;
     size_t bytes;
     if (size_parse(arg, &bytes) != 0)
-        return cli_usage_error("serve", "bad size '%s': expected bytes, or a number with K or M",
-                               arg),
+        return cli_usage_error("serve",
+                               "bad %s '%s': expected %d bytes to 1G, as bytes or with K or M "
+                               "(e.g. 4096, 64K, 1M)",
+                               ch == 'L' ? "--max-line" : "--max-queue", arg, SIZE_MIN_BYTES),
                -1;
     if (ch == 'L')
         opt->config.max_line = bytes;
@@ -208,10 +212,8 @@ static int take_udp_option(int ch, const char *arg, struct serve_options *opt)
     char why[128];
     switch (ch) {
     case 'u':
-        if (udp_rate_parse(arg, &opt->udp_rate, why, sizeof(why)) != 0) {
-            fprintf(stderr, "sockserv serve: bad --udp-rate '%s': %s\n", arg, why);
-            return -1;
-        }
+        if (udp_rate_parse(arg, &opt->udp_rate, why, sizeof(why)) != 0)
+            return cli_usage_error("serve", "bad --udp-rate '%s': %s", arg, why), -1;
         return 0;
     case 'a':
         opt->config.allow_amplification = true;
@@ -231,19 +233,15 @@ static int take_chat_option(int ch, const char *arg, struct serve_options *opt)
     case 'N':
         if (cli_parse_number(arg, 0, CHAT_NOTICES_MAX_CEILING, &n) != 0)
             return cli_usage_error(
-                       "serve", "bad --chat-notices-max '%s': expected a whole number from 0", arg),
+                       "serve", "bad --chat-notices-max '%s': expected a whole number from 0 to %d",
+                       arg, CHAT_NOTICES_MAX_CEILING),
                    -1;
         opt->settings.chat_notices_max = (size_t)n;
         return 0;
     case 'r':
-        /* The same RATE[/BURST] or off as --udp-rate, counting lines; its
-         * reason speaks of datagrams, so the message is our own. */
+        /* The same RATE[/BURST] or off as --udp-rate, counting lines. */
         if (udp_rate_parse(arg, &rate, why, sizeof(why)) != 0)
-            return cli_usage_error("serve",
-                                   "bad --chat-rate '%s': expected RATE, RATE/BURST (lines "
-                                   "per second) or off",
-                                   arg),
-                   -1;
+            return cli_usage_error("serve", "bad --chat-rate '%s': %s", arg, why), -1;
         opt->settings.chat_rate_per_second = rate.per_second;
         opt->settings.chat_rate_burst = rate.burst;
         return 0;

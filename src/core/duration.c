@@ -30,6 +30,9 @@
 
 #define UNIT_HELP "(use us, ms, s, m or h)"
 
+/* What a duration looks like, for text that is not one at all. */
+#define NOT_A_DURATION "not a duration (write a number and a unit: 500ms, .5s, 5s, 1.5m, 1h)"
+
 struct unit {
     const char *name;
     int64_t us;
@@ -55,7 +58,8 @@ static bool is_digit(char c)
     return c >= '0' && c <= '9';
 }
 
-/* Reads digits[.digits] at *p. Fails only on a number too large for any unit. */
+/* Reads digits[.digits] or .digits at *p. Fails only on a number too large
+ * for any unit, or a '.' with no digit after it. */
 static int read_number(const char **p, struct number *n, char *err, size_t errlen)
 {
     const char *s = *p;
@@ -137,8 +141,9 @@ int duration_parse(const char *text, int64_t *out_ms, char *err, size_t errlen)
     int64_t total_us = 0;
     while (*p != '\0') {
         const char *term = p;
-        if (!is_digit(*p))
-            return error_set(err, errlen, "not a number");
+        /* ".5s" is half a second, as "0.5s" is; a lone "." is no number. */
+        if (!is_digit(*p) && !(*p == '.' && is_digit(p[1])))
+            return error_set(err, errlen, NOT_A_DURATION);
         struct number n;
         if (read_number(&p, &n, err, errlen) != 0)
             return -1;
@@ -148,7 +153,7 @@ int duration_parse(const char *text, int64_t *out_ms, char *err, size_t errlen)
         } else if (*p == '\0') {
             return error_set(err, errlen, "missing unit after the last number " UNIT_HELP);
         } else if (*p == '.') {
-            return error_set(err, errlen, "not a number");
+            return error_set(err, errlen, NOT_A_DURATION);
         } else if (read_unit(&p, &unit, err, errlen) != 0) {
             return -1;
         }

@@ -2,7 +2,9 @@
  * Durations as users write them on the command line: "250ms", "5s", "1.5m".
  *
  * A duration is a non-negative count of milliseconds. The accepted units are
- * us, ms, s, m and h; a bare number means seconds, as sleep(1) reads it.
+ * us, ms, s, m and h; a bare number means seconds, as sleep(1) reads it. A
+ * number may start with its point (".5s" is "0.5s"), but needs a digit after
+ * it.
  * Parsing is strict: no trailing junk, no negative values, no overflow, and
  * nothing above DURATION_MAX_MS, so every caller can add two durations to a
  * monotonic clock reading without overflow.

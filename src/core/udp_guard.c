@@ -44,7 +44,12 @@ int udp_rate_parse(const char *text, struct udp_rate *out, char *err, size_t err
         burst = 2 * rate;
     }
     if (!ok || *p != '\0')
-        return error_set(err, errlen, "expected RATE, RATE/BURST (datagrams per second) or off");
+        return error_set(err, errlen,
+                         "expected RATE or RATE/BURST (RATE from 1 to 10000000 a second) or off");
+    /* A rate of 0 would read as "serve nothing", yet meant "no limit": the
+     * one spelling of no limit is "off". */
+    if (rate == 0)
+        return error_set(err, errlen, "a rate of 0 is refused: write off for no limit");
     *out = (struct udp_rate){(uint32_t)rate, (uint32_t)(burst ? burst : 1)};
     return 0;
 }

@@ -31,14 +31,15 @@
 #define UDP_RATE_DEFAULT 100  /* Datagrams per second per source address. */
 #define UDP_BURST_DEFAULT 200 /* Datagrams a quiet source may send at once. */
 
-/* --udp-rate: a rate of 0 turns the token buckets off. */
+/* --udp-rate: a rate of 0 (written "off") turns the token buckets off. */
 struct udp_rate {
     uint32_t per_second;
     uint32_t burst;
 };
 
 /* Parses "RATE" or "RATE/BURST" (burst defaults to twice the rate), or
- * "off". Returns 0, or -1 with a reason in err. */
+ * "off". A RATE of 0 is refused: "off" is the one way to say no limit.
+ * Returns 0, or -1 with a reason in err. */
 int udp_rate_parse(const char *text, struct udp_rate *out, char *err, size_t errlen);
 
 enum udp_drop_reason {

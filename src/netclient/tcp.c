@@ -388,6 +388,12 @@ static int judge_end(struct tcp_relay *r, char *err, size_t errlen)
         return error_set(err, errlen,
                          "reply ended after %" PRIu64 " bytes, but %" PRIu64 " bytes were sent",
                          r->bytes_received, r->bytes_sent);
+    /* A daytime or time server that closes at once has answered nothing:
+     * an empty line would pass for a date. */
+    if (collects_short_reply(r) && r->short_len == 0)
+        return error_set(err, errlen, "%s closed the connection without a reply (%s sends %s)",
+                         job->url, job->protocol->name,
+                         job->protocol->reply == CLIENT_REPLY_TIME ? "4 bytes" : "a date line");
     if (collects_short_reply(r)) {
         char line[4 * SHORT_REPLY_MAX + 80];
         if (job->protocol->reply == CLIENT_REPLY_TIME) {

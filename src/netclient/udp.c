@@ -97,6 +97,9 @@ static int take_reply(struct udp_session *s, size_t sent_len, size_t len, char *
         text = line;
         text_len = strlen(line);
     } else if (job->protocol->reply == CLIENT_REPLY_DAYTIME) {
+        if (len == 0)
+            return error_set(err, errlen, "%s answered with an empty datagram, not a date line",
+                             job->url);
         client_format_daytime(s->reply, len, line, sizeof line);
         text = line;
         text_len = strlen(line);

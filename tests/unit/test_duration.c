@@ -123,16 +123,33 @@ static void test_unknown_unit_is_named(void **state)
 static void test_junk_is_rejected(void **state)
 {
     (void)state;
-    parse_fails("abc", "not a number");
-    parse_fails("+5s", "not a number");
-    parse_fails("s", "not a number");
-    parse_fails(".5s", "not a number");
-    parse_fails("1.2.3s", "not a number");
+    parse_fails("abc", "not a duration");
+    parse_fails("+5s", "not a duration");
+    parse_fails("s", "not a duration");
+    parse_fails(".", "not a duration");
+    parse_fails(".s", "not a duration");
+    parse_fails("..5s", "not a duration");
+    parse_fails("-.5s", "negative");
+    parse_fails("1.2.3s", "not a duration");
+    parse_fails(".5.5s", "not a duration");
     parse_fails("1.s", "digits after '.'");
     parse_fails("5 s", "space");
-    parse_fails(" 5s", "not a number");
+    parse_fails(" 5s", "not a duration");
+    parse_fails(" .5s", "not a duration");
     parse_fails("5s ", "space");
     parse_fails("5s\n", "space");
+}
+
+/* A leading point is the same number with a 0 before it: what people type. */
+static void test_leading_point_is_a_fraction(void **state)
+{
+    (void)state;
+    assert_int_equal(parse_ok(".5s"), 500);
+    assert_int_equal(parse_ok("0.5s"), 500);
+    assert_int_equal(parse_ok(".5"), 500);
+    assert_int_equal(parse_ok(".25m"), 15000);
+    assert_int_equal(parse_ok(".5ms"), 1);
+    assert_int_equal(parse_ok("1m.5s"), 60500);
 }
 
 static void test_combined_units_add_up(void **state)
@@ -211,6 +228,7 @@ int main(void)
         cmocka_unit_test(test_negative_durations_are_rejected),
         cmocka_unit_test(test_unknown_unit_is_named),
         cmocka_unit_test(test_junk_is_rejected),
+        cmocka_unit_test(test_leading_point_is_a_fraction),
         cmocka_unit_test(test_combined_units_add_up),
         cmocka_unit_test(test_format_writes_the_short_form),
         cmocka_unit_test(test_formatted_durations_read_back),

@@ -15,7 +15,7 @@
 #include "core/log.h"
 #include "core/udp_guard.h"
 
-#define PARSE_ERROR "expected RATE, RATE/BURST (datagrams per second) or off"
+#define PARSE_ERROR "expected RATE or RATE/BURST (RATE from 1 to 10000000 a second) or off"
 
 static struct address ipv4(const char *host, uint16_t port)
 {
@@ -102,15 +102,28 @@ static void test_rate_and_burst_are_both_taken(void **state)
     assert_int_equal(r.burst, 7);
 }
 
-static void test_off_and_zero_turn_the_buckets_off(void **state)
+static void test_off_turns_the_buckets_off(void **state)
 {
     (void)state;
     struct udp_rate r = {9, 9};
     char err[128];
     assert_int_equal(udp_rate_parse("off", &r, err, sizeof err), 0);
     assert_int_equal(r.per_second, 0);
-    assert_int_equal(udp_rate_parse("0", &r, err, sizeof err), 0);
-    assert_int_equal(r.per_second, 0);
+}
+
+/* 0 once meant off without a word; a user reading "0" expects nothing to be
+ * served, so it is refused with the spelling that means no limit. */
+static void test_zero_is_refused_pointing_at_off(void **state)
+{
+    (void)state;
+    const char *zero[] = {"0", "00", "0/5"};
+    for (size_t i = 0; i < sizeof zero / sizeof zero[0]; i++) {
+        struct udp_rate r = {1, 2};
+        char err[128] = "";
+        assert_int_equal(udp_rate_parse(zero[i], &r, err, sizeof err), -1);
+        assert_non_null(strstr(err, "write off for no limit"));
+        assert_int_equal(r.per_second, 1);
+    }
 }
 
 static void test_malformed_rates_are_refused_with_one_reason(void **state)
@@ -436,7 +449,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rate_alone_gets_a_burst_of_twice_the_rate),
         cmocka_unit_test(test_rate_and_burst_are_both_taken),
-        cmocka_unit_test(test_off_and_zero_turn_the_buckets_off),
+        cmocka_unit_test(test_off_turns_the_buckets_off),
+        cmocka_unit_test(test_zero_is_refused_pointing_at_off),
         cmocka_unit_test(test_malformed_rates_are_refused_with_one_reason),
         cmocka_unit_test(test_the_largest_rate_and_burst_are_taken),
         cmocka_unit_test(test_small_service_source_ports_are_refused),
