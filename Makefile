@@ -7,6 +7,7 @@
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/sockserv
 DESTDIR ?=
 PYTHON ?= /usr/bin/python3
 
@@ -147,13 +148,24 @@ bench: $(BUILD)/sockserv $(BENCH_TOOLS)
 	SOCKSERV=$(abspath $(BUILD)/sockserv) $(PYTHON) bench/balance.py
 	SOCKSERV=$(abspath $(BUILD)/sockserv) $(PYTHON) bench/rivals.py
 
+# The documents the man page points to: README.md, and docs/*.md beside it
+# under docs/ so that the README's links still lead somewhere. The man page
+# is given the directory they went to.
+INSTALLED_DOCS := $(wildcard docs/*.md)
+
 install: $(BUILD)/sockserv
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 0755 $(BUILD)/sockserv $(DESTDIR)$(BINDIR)/sockserv
-	install -m 0644 docs/sockserv.1 $(DESTDIR)$(MANDIR)/man1/sockserv.1
+	install -d $(DESTDIR)$(DOCDIR)/docs
+	sed 's|/usr/local/share/doc/sockserv|$(DOCDIR)|g' docs/sockserv.1 > $(DESTDIR)$(MANDIR)/man1/sockserv.1
+	chmod 0644 $(DESTDIR)$(MANDIR)/man1/sockserv.1
+	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	install -m 0644 $(INSTALLED_DOCS) $(DESTDIR)$(DOCDIR)/docs/
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/sockserv $(DESTDIR)$(MANDIR)/man1/sockserv.1
+	rm -f $(DESTDIR)$(DOCDIR)/README.md $(addprefix $(DESTDIR)$(DOCDIR)/,$(INSTALLED_DOCS))
+	rmdir $(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 
 # Every C file the project owns, formatted by the one .clang-format.
 FORMATTED := $(shell find src tests/unit tests/tools tests/seam bench/tools -name '*.[ch]' | sort)

@@ -8,6 +8,8 @@ set -eu
 
 build_pkgs="gcc make pkg-config libc6-dev liburing-dev"
 test_pkgs="$build_pkgs libcmocka-dev python3 python3-pytest netcat-openbsd tmux"
+# test_bench_experiments_smoke.py checks that make bench draws its plots.
+test_pkgs="$test_pkgs gnuplot-nox"
 bench_pkgs="$build_pkgs gnuplot-nox"
 format_pkgs="clang-format"
 # make fuzz: clang with libFuzzer and the sanitizer runtimes (compiler-rt).

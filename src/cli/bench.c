@@ -25,6 +25,7 @@
 #include "loadgen/loadgen.h"
 #include "loadgen/progress_file.h"
 #include "loadgen/report.h"
+#include "loadgen/udp_rate_hint.h"
 
 /* The length of connection 1's message, for the reports. */
 static int measure_message(struct bench_config *cfg)
@@ -141,6 +142,10 @@ static int report(const struct bench_options *o, const struct bench_stats *stats
         fprintf(stderr, "sockserv bench: cannot write the report: %s\n", strerror(errno));
         return EXIT_RUNTIME;
     }
+    /* On stderr, so that --json's stdout stays one object. */
+    char hint[320];
+    if (bench_udp_rate_hint(&o->cfg, stats, hint, sizeof(hint)))
+        fprintf(stderr, "sockserv bench: %s\n", hint);
     return run_succeeded(&o->cfg, stats) ? 0 : EXIT_RUNTIME;
 }
 
