@@ -73,7 +73,7 @@ def test_two_named_sockets_served_under_every_model(servers, model, scaling):
     assert server.urls[0].startswith("udp://127.0.0.1:") and server.urls[0].endswith("/daytime")
     check_echo_and_daytime(server)
     if scaling:
-        assert "shares the inherited sockets" in server.stderr_text()
+        server.wait_for_stderr(r"shares the inherited sockets", harness.IO_TIMEOUT)
 
 
 def test_threads_and_workers_share_the_inherited_sockets(servers):

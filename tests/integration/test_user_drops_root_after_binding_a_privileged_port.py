@@ -105,7 +105,7 @@ def test_user_nobody_on_a_privileged_port(servers, model, scaling):
     port = free_privileged_port()
     server = servers.start(f"tcp://127.0.0.1:{port}/echo", f"udp://127.0.0.1:{port}/daytime",
                            model=model, options=["--user", "nobody", *scaling], expect_lines=1)
-    assert "serving as user nobody" in server.stderr_text()
+    server.wait_for_stderr(r"serving as user nobody, group ")
     assert "serving as root" not in server.stderr_text()
     check_serves(server, port)
     assert server.alive(), server.describe()
@@ -141,6 +141,7 @@ def test_a_replaced_worker_serves_without_binding(servers):
 
 def test_root_without_user_warns_once_and_serves(servers):
     server = servers.start("tcp://127.0.0.1:0/echo")
+    server.wait_for_stderr(r"serving as root")
     warnings = [line for line in server.stderr_text().splitlines() if "serving as root" in line]
     assert len(warnings) == 1, server.describe()
     assert "--user" in warnings[0]
