@@ -19,7 +19,7 @@ import pytest
 
 import harness
 
-pytestmark = pytest.mark.skipif(
+needs_root = pytest.mark.skipif(
     os.geteuid() != 0, reason="needs root: --user drops root, and only root binds ports below 1024")
 
 
@@ -98,6 +98,7 @@ SCALING = [
 ]
 
 
+@needs_root
 @pytest.mark.parametrize("scaling", SCALING)
 @pytest.mark.parametrize("model", harness.MODELS)
 def test_user_nobody_on_a_privileged_port(servers, model, scaling):
@@ -112,6 +113,7 @@ def test_user_nobody_on_a_privileged_port(servers, model, scaling):
     assert user.pw_uid != 0
 
 
+@needs_root
 @pytest.mark.parametrize("scaling", [["--threads", "2"], ["--workers", "2", "--threads", "2"]],
                          ids=["threads-2", "workers-2-threads-2"])
 def test_every_event_loop_binds_before_the_drop(servers, scaling):
@@ -121,6 +123,7 @@ def test_every_event_loop_binds_before_the_drop(servers, scaling):
     check_serves(server, port)
 
 
+@needs_root
 def test_a_replaced_worker_serves_without_binding(servers):
     port = free_privileged_port()
     server = servers.start(f"tcp://127.0.0.1:{port}/echo", model="epoll",
@@ -139,6 +142,7 @@ def test_a_replaced_worker_serves_without_binding(servers):
     assert server.alive()
 
 
+@needs_root
 def test_root_without_user_warns_once_and_serves(servers):
     server = servers.start("tcp://127.0.0.1:0/echo")
     server.wait_for_stderr(r"serving as root")
@@ -163,6 +167,7 @@ def test_bad_user_is_a_usage_error(spec, why):
     assert len(lines) == 1 and why in lines[0] and "--user" in lines[0], err
 
 
+@needs_root
 def test_a_drop_that_cannot_happen_stops_the_start():
     """Not root, sockserv cannot become another user: it says so in one
     line and exits 1 without serving."""
