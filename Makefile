@@ -167,6 +167,27 @@ uninstall:
 	rm -f $(DESTDIR)$(DOCDIR)/README.md $(addprefix $(DESTDIR)$(DOCDIR)/,$(INSTALLED_DOCS))
 	rmdir $(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 
+# The example systemd units (contrib/systemd/), with ExecStart pointing at
+# where install put the binary. Unit files are data, so they go under
+# $(PREFIX)/lib/systemd/system; packagers set SYSTEMD_UNIT_DIR to
+# /usr/lib/systemd/system or /etc/systemd/system.
+SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
+SYSTEMD_UNITS := $(sort $(wildcard contrib/systemd/*.socket contrib/systemd/*.service))
+.PHONY: install-systemd uninstall-systemd
+install: install-systemd
+uninstall: uninstall-systemd
+
+install-systemd:
+	install -d $(DESTDIR)$(SYSTEMD_UNIT_DIR)
+	for unit in $(SYSTEMD_UNITS); do \
+		sed 's|/usr/local/bin/sockserv|$(BINDIR)/sockserv|' $$unit > \
+			$(DESTDIR)$(SYSTEMD_UNIT_DIR)/$${unit##*/} && \
+		chmod 0644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$${unit##*/} || exit 1; \
+	done
+
+uninstall-systemd:
+	rm -f $(addprefix $(DESTDIR)$(SYSTEMD_UNIT_DIR)/,$(notdir $(SYSTEMD_UNITS)))
+
 # Every C file the project owns, formatted by the one .clang-format.
 FORMATTED := $(shell find src tests/unit tests/tools tests/seam bench/tools -name '*.[ch]' | sort)
 

@@ -10,14 +10,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/serve_inherited.h"
 #include "cli/serve_options.h"
 #include "core/counters.h"
 #include "core/error.h"
 #include "core/listener.h"
 #include "core/log.h"
+#include "core/privileges.h"
 #include "core/stop.h"
 #include "core/udp_guard.h"
 #include "models/model.h"
@@ -130,8 +133,20 @@ static size_t default_max_conns(const struct model *model)
     return rl.rlim_cur > 2 * RESERVED_FDS ? rl.rlim_cur - RESERVED_FDS : rl.rlim_cur / 2;
 }
 
+/* Who to become once every socket is bound (--user), or NULL. */
+static const struct privileges *drop_to;
+
+/* Called once every socket of every loop and worker is bound, before any
+ * thread starts or worker is forked: the one moment to drop root. */
 static int announce(const struct server *srv, char *err, size_t errlen)
 {
+    if (drop_to) {
+        if (privileges_drop(drop_to, err, errlen) != 0)
+            return -1;
+        log_info("serving as user %s, group %s", drop_to->user, drop_to->group);
+    } else if (geteuid() == 0) {
+        log_warn("serving as root: --user NAME would drop root once the sockets are bound");
+    }
     for (size_t i = 0; i < srv->listeners.count; i++)
         printf("listening %s\n", srv->listeners.items[i].name);
     if (fflush(stdout) != 0)
@@ -156,10 +171,12 @@ static int serve(const struct serve_options *opt, struct server *srv)
 
 /* The listeners to open and the service behind each, all checked. The
  * caller frees *specs and *services whatever this returns. */
-static int plan_listeners(const struct serve_options *opt, int count, char **args,
-                          struct endpoint **specs, const struct service ***services, size_t *n)
+static int plan_listeners(const struct serve_options *opt, const struct activation *act, int count,
+                          char **args, struct endpoint **specs, const struct service ***services,
+                          size_t *n)
 {
-    int rc = collect_specs(opt, count, args, specs, n);
+    /* Socket-activated, the specs came with the inherited sockets. */
+    int rc = act->count > 0 ? 0 : collect_specs(opt, count, args, specs, n);
     if (rc != 0)
         return rc;
     *services = calloc(*n, sizeof(**services));
@@ -196,6 +213,7 @@ static struct server build_server(const struct serve_options *opt)
         .datagram_time_ms = opt->datagram_time_ms,
         .udp_rate = opt->udp_rate,
         .shared_listeners = opt->balance_shared,
+        .bind_loops_first = opt->user != NULL,
     };
     /* Unless they share one, each loop and each worker binds sockets of its
      * own on the same ports. */
@@ -204,8 +222,9 @@ static struct server build_server(const struct serve_options *opt)
 }
 
 /* Probes the model, sets up the signals, then binds every listener. */
-static int open_listeners(const struct serve_options *opt, struct server *srv,
-                          const struct endpoint *specs, const struct service **services, size_t n)
+static int open_listeners(const struct serve_options *opt, const struct activation *act,
+                          struct server *srv, const struct endpoint *specs,
+                          const struct service **services, size_t n)
 {
     char err[256];
     if (opt->model->probe && opt->model->probe(err, sizeof(err)) != 0) {
@@ -216,8 +235,10 @@ static int open_listeners(const struct serve_options *opt, struct server *srv,
         log_error("cannot set up signals: %s", strerror(errno));
         return EXIT_RUNTIME;
     }
-    if (listener_set_open(&srv->listeners, specs, n, services, &opt->config, &opt->settings, err,
-                          sizeof(err)) != 0) {
+    if ((act->count > 0 ? listener_set_inherit(&srv->listeners, act->fds, specs, n, services,
+                                               &opt->config, &opt->settings, err, sizeof(err))
+                        : listener_set_open(&srv->listeners, specs, n, services, &opt->config,
+                                            &opt->settings, err, sizeof(err))) != 0) {
         log_error("%s", err);
         return EXIT_RUNTIME;
     }
@@ -243,20 +264,32 @@ int command_serve(int argc, char **argv)
                                          ? DEFAULT_IDLE_TIMEOUT_ONE_AT_A_TIME_MS
                                          : DEFAULT_IDLE_TIMEOUT_MS;
 
+    struct privileges privileges;
+    char why[200];
+    if (opt.user && privileges_resolve(opt.user, &privileges, why, sizeof(why)) != 0)
+        return cli_usage_error("serve", "bad --user '%s': %s", opt.user, why);
+    drop_to = opt.user ? &privileges : NULL;
+    if (opt.inetd)
+        return serve_inetd(&opt, argc - first, drop_to);
+
     struct endpoint *specs = NULL;
     const struct service **services = NULL;
     size_t n = 0;
     /* The options alone first: a bad combination is the one line printed,
      * before the listeners' notes (which services a model leaves out). */
+    struct activation act = {0};
     int rc = check_scaling(&opt);
     if (rc == 0)
-        rc = plan_listeners(&opt, argc - first, argv + first, &specs, &services, &n);
+        rc = serve_activation_take(&opt, argc - first, &act, &specs, &n);
+    if (rc == 0)
+        rc = plan_listeners(&opt, &act, argc - first, argv + first, &specs, &services, &n);
     struct server srv = build_server(&opt);
     if (rc == 0)
-        rc = open_listeners(&opt, &srv, specs, services, n);
+        rc = open_listeners(&opt, &act, &srv, specs, services, n);
     if (rc == 0)
         rc = serve(&opt, &srv);
     listener_set_free(&srv.listeners);
+    serve_activation_free(&act);
     free(services);
     free(specs);
     return rc;

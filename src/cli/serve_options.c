@@ -84,6 +84,11 @@ static void print_help(void)
            "                        departures and renames (default %d; 0: none)\n"
            "      --chat-rate R[/B] lines per second (and burst) one chat member may send\n"
            "                        (default %d/%d; 'off' disables)\n"
+           "      --user NAME[:GROUP]\n"
+           "                        once every socket is bound, drop root for this user\n"
+           "                        (and its primary group, or GROUP) before serving\n"
+           "      --inetd SERVICE   serve the one connection on stdin (a socket, as inetd,\n"
+           "                        xinetd or a systemd Accept=yes unit pass it), then exit\n"
            "  -q, --quiet           log only warnings and errors\n"
            "  -v, --verbose         also log each close, with bytes in and out\n"
            "  -h, --help            show this help\n"
@@ -254,6 +259,21 @@ static int take_chat_option(int ch, const char *arg, struct serve_options *opt)
     }
 }
 
+/* --user and --inetd: who serves, and whether from inherited stdin. */
+static int take_privilege_option(int ch, const char *arg, struct serve_options *opt)
+{
+    switch (ch) {
+    case SERVE_OPT_PRIVILEGE + 1:
+        opt->user = arg;
+        return 0;
+    case SERVE_OPT_PRIVILEGE + 2:
+        opt->inetd = arg;
+        return 0;
+    default:
+        return OPTION_NOT_MINE;
+    }
+}
+
 /* -q, -v, -h and -V: how much to log, or an answer instead of a server.
  * Returns -2 when --help or --version was answered. */
 static int take_output_option(int ch, const char *arg, struct serve_options *opt)
@@ -282,8 +302,8 @@ static int take_output_option(int ch, const char *arg, struct serve_options *opt
 static int take_option(int ch, const char *arg, char **argv, struct serve_options *opt)
 {
     static int (*const groups[])(int, const char *, struct serve_options *) = {
-        take_scaling_option, take_limit_option, take_size_option,
-        take_udp_option,     take_chat_option,  take_output_option,
+        take_scaling_option, take_limit_option,  take_size_option,      take_udp_option,
+        take_chat_option,    take_output_option, take_privilege_option,
     };
     for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
         int rc = groups[i](ch, arg, opt);
@@ -314,6 +334,8 @@ int serve_parse_options(int argc, char **argv, struct serve_options *opt)
         {"workers", required_argument, NULL, 'w'},
         {"balance", required_argument, NULL, 'b'},
         {"allow-amplification", no_argument, NULL, 'a'},
+        {"user", required_argument, NULL, SERVE_OPT_PRIVILEGE + 1},
+        {"inetd", required_argument, NULL, SERVE_OPT_PRIVILEGE + 2},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},

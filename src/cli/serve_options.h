@@ -61,6 +61,8 @@ struct serve_options {
     long workers;        /* Worker processes; 0: serve in this process. */
     bool balance_shared; /* --balance shared: one socket for every loop and worker. */
     bool balance_given;
+    const char *user;  /* --user NAME[:GROUP]: who serves once the sockets are bound. */
+    const char *inetd; /* --inetd SERVICE: serve the one connection on stdin. */
 };
 
 /* Every option at its default. */

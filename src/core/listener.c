@@ -250,6 +250,31 @@ int listener_set_open(struct listener_set *set, const struct endpoint *specs, si
     return 0;
 }
 
+int listener_set_inherit(struct listener_set *set, const int *fds, const struct endpoint *specs,
+                         size_t count, const struct service *const *services,
+                         const struct service_config *config,
+                         const struct service_settings *settings, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < count; i++) {
+        struct listener l = {.fd = fds[i],
+                             .transport = specs[i].transport,
+                             .service = services[i],
+                             .config = config,
+                             .spec_index = i};
+        socklen_t len = sizeof(l.address.u);
+        if (getsockname(l.fd, &l.address.u.sa, &len) != 0)
+            return error_set(err, errlen, "inherited fd %d: %s", l.fd, strerror(errno));
+        l.address.length = len;
+        format_name(&l, l.name, sizeof(l.name));
+        size_t first = set->count;
+        if (append(set, &l) != 0)
+            return error_set(err, errlen, "out of memory");
+        if (attach_instance(set, first, settings, err, errlen) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 int listener_set_copy(struct listener_set *dst, const struct listener_set *src, bool share,
                       char *err, size_t errlen)
 {

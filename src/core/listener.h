@@ -60,6 +60,20 @@ int listener_set_open(struct listener_set *set, const struct endpoint *specs, si
                       const struct service_settings *settings, char *err, size_t errlen);
 
 /*
+ * Takes sockets bound by someone else (systemd socket activation) instead
+ * of binding: fds[i] becomes a listener of services[i], of specs[i]'s
+ * transport (the rest of the spec is not read), named after the address it is bound to, and spec i
+ * to core/counters.h. Each must already be non-blocking and close-on-exec, and listening if TCP.
+ * Such a socket was not bound with SO_REUSEPORT, so copies of it can only be shared
+ * (listener_set_copy with share). Returns 0, or -1 with a one-line reason in err; what was taken
+ * stays in set.
+ */
+int listener_set_inherit(struct listener_set *set, const int *fds, const struct endpoint *specs,
+                         size_t count, const struct service *const *services,
+                         const struct service_config *config,
+                         const struct service_settings *settings, char *err, size_t errlen);
+
+/*
  * Stops taking clients for a graceful stop: TCP listeners are closed, so
  * new clients are refused at once rather than left in a backlog nobody will
  * accept from. UDP sockets stay open, because the replies still owed to

@@ -68,6 +68,10 @@ int model_run_in_process(const struct model *model, struct server *srv, unsigned
         loops[i].srv.announce = NULL;
         if (i == 0)
             continue;
+        if (srv->loop_listeners) {
+            loops[i].srv.listeners = srv->loop_listeners[i - 1];
+            continue;
+        }
         memset(&loops[i].srv.listeners, 0, sizeof(loops[i].srv.listeners));
         if (listener_set_copy(&loops[i].srv.listeners, &srv->listeners, srv->shared_listeners, err,
                               errlen) != 0) {
@@ -95,7 +99,10 @@ int model_run_in_process(const struct model *model, struct server *srv, unsigned
     for (unsigned i = 1; i < threads; i++) {
         if (loops[i].started)
             pthread_join(loops[i].tid, NULL);
-        listener_set_free(&loops[i].srv.listeners);
+        if (srv->loop_listeners)
+            listener_set_close(&loops[i].srv.listeners);
+        else
+            listener_set_free(&loops[i].srv.listeners);
     }
     for (unsigned i = 0; rc == 0 && i < threads; i++) {
         if (loops[i].rc != 0) {

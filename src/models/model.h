@@ -33,6 +33,15 @@ struct server {
      * sockets, and event loops ask the kernel to wake one of them per
      * client; otherwise each has SO_REUSEPORT sockets of its own. */
     bool shared_listeners;
+    /* With --workers and --threads: bind the sockets of every loop of every
+     * worker in the supervisor before any worker starts, as a worker that
+     * runs after --user dropped root could not bind a privileged port. The
+     * supervisor then holds workers x threads sockets per listener. */
+    bool bind_loops_first;
+    /* Listeners of loops 1 to threads - 1, bound already (by the supervisor,
+     * for bind_loops_first); NULL: model_run_in_process binds them, and
+     * only what it bound it frees. */
+    struct listener_set *loop_listeners;
     /* Called once every socket of every loop is bound, before any client
      * is served, so "listening" is never announced early. A failure (with
      * a reason in err) ends the run. May be NULL. */

@@ -14,7 +14,9 @@
  * clients waiting in a dead worker's accept queue are not lost: its
  * replacement inherits the same sockets and serves them (with --threads,
  * the sockets of a worker's other loops are its own and die with it, and
- * so do the clients queued on them). Workers are also
+ * so do the clients queued on them, unless bind_loops_first has the parent
+ * bind and keep those too, as it must once --user has dropped root).
+ * Workers are also
  * how one server goes past a single process's descriptor limit.
  */
 #include <errno.h>
@@ -58,9 +60,13 @@ struct supervisor {
     struct server *srv;
     unsigned threads;
     struct worker *workers;
-    /* Worker i's listeners: [0] is srv->listeners, the others copies. */
+    /* Worker i's listeners: sets[i * loops_bound] for its first loop, and,
+     * when the parent binds them (bind_loops_first), its other loops' at
+     * the loops_bound - 1 after it. [0] is srv->listeners, the others
+     * copies. */
     struct listener_set *sets;
     unsigned count;
+    unsigned loops_bound; /* Sets per worker: 1, or threads. */
     struct children kids; /* The running workers. */
     pid_t supervisor_pid; /* Workers check it is still their parent. */
     bool serving;         /* False once stopping: a worker that ends is not replaced. */
@@ -80,11 +86,13 @@ static void __attribute__((noreturn)) run_worker(struct supervisor *sv, unsigned
         _exit(0);
     /* Only the parent may keep other workers' sockets open: a worker that
      * held them would keep them listening after their own worker stopped. */
-    for (unsigned i = 0; i < sv->count; i++)
-        if (i != index)
+    unsigned first = index * sv->loops_bound;
+    for (unsigned i = 0; i < sv->count * sv->loops_bound; i++)
+        if (i < first || i >= first + sv->loops_bound)
             listener_set_close(&sv->sets[i]);
     struct server srv = *sv->srv;
-    srv.listeners = sv->sets[index];
+    srv.listeners = sv->sets[first];
+    srv.loop_listeners = sv->loops_bound > 1 ? &sv->sets[first + 1] : NULL;
     char err[256];
     int rc = model_run_in_process(sv->model, &srv, sv->threads, err, sizeof(err));
     if (rc != 0)
@@ -165,14 +173,15 @@ static int64_t next_restart(const struct supervisor *sv)
     return next;
 }
 
-/* Binds every worker but the first its own copy of the listeners. */
+/* Binds every worker but the first its own copy of the listeners (and
+ * every loop of every worker its own, with bind_loops_first). */
 static int open_worker_sets(struct supervisor *sv, char *err, size_t errlen)
 {
-    sv->sets = calloc(sv->count, sizeof(*sv->sets));
+    sv->sets = calloc((size_t)sv->count * sv->loops_bound, sizeof(*sv->sets));
     if (!sv->sets)
         return error_set(err, errlen, "out of memory");
     sv->sets[0] = sv->srv->listeners;
-    for (unsigned i = 1; i < sv->count; i++)
+    for (unsigned i = 1; i < sv->count * sv->loops_bound; i++)
         if (listener_set_copy(&sv->sets[i], &sv->srv->listeners, sv->srv->shared_listeners, err,
                               errlen) != 0)
             return -1;
@@ -182,7 +191,7 @@ static int open_worker_sets(struct supervisor *sv, char *err, size_t errlen)
 static void free_worker_sets(struct supervisor *sv)
 {
     /* Set 0 belongs to the caller's server. */
-    for (unsigned i = 1; sv->sets && i < sv->count; i++)
+    for (unsigned i = 1; sv->sets && i < sv->count * sv->loops_bound; i++)
         listener_set_free(&sv->sets[i]);
     free(sv->sets);
 }
@@ -212,6 +221,7 @@ int model_run_workers(const struct model *model, struct server *srv, unsigned wo
                             .srv = srv,
                             .threads = threads,
                             .count = workers,
+                            .loops_bound = srv->bind_loops_first && threads > 1 ? threads : 1,
                             .supervisor_pid = getpid(),
                             .serving = true};
     sv.workers = calloc(workers, sizeof(*sv.workers));
@@ -237,7 +247,7 @@ int model_run_workers(const struct model *model, struct server *srv, unsigned wo
     sv.serving = false;
     /* The parent's copies of the listeners close now; each worker closes
      * its own as it stops, so new clients are refused from here on. */
-    for (unsigned i = 0; i < workers; i++)
+    for (unsigned i = 0; i < workers * sv.loops_bound; i++)
         listener_set_stop(&sv.sets[i]);
     children_stop(&sv.kids, srv->grace_ms + WORKER_STOP_MARGIN_MS, "workers");
     free_worker_sets(&sv);
