@@ -14,6 +14,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/serve_options.h"
+#include "cli/serve_policy.h"
 #include "core/counters.h"
 #include "core/error.h"
 #include "core/listener.h"
@@ -204,7 +205,8 @@ static struct server build_server(const struct serve_options *opt)
 
 /* Probes the model, sets up the signals, then binds every listener. */
 static int open_listeners(const struct serve_options *opt, struct server *srv,
-                          const struct endpoint *specs, const struct service **services, size_t n)
+                          const struct endpoint *specs, const struct service **services, size_t n,
+                          struct serve_policies *policies)
 {
     char err[256];
     if (opt->model->probe && opt->model->probe(err, sizeof(err)) != 0) {
@@ -223,6 +225,13 @@ static int open_listeners(const struct serve_options *opt, struct server *srv,
     /* Before any loop or worker starts, so all of them count into it. */
     if (counters_init(n) != 0) {
         log_error("cannot map the counters: %s", strerror(errno));
+        return EXIT_RUNTIME;
+    }
+    /* Also before any worker forks: the per-source tables are shared. */
+    if (serve_policies_attach(policies, specs, &srv->listeners,
+                              opt->workers > 0 ? (unsigned)opt->workers : 1, err,
+                              sizeof(err)) != 0) {
+        log_error("%s", err);
         return EXIT_RUNTIME;
     }
     return 0;
@@ -245,15 +254,20 @@ int command_serve(int argc, char **argv)
     struct endpoint *specs = NULL;
     const struct service **services = NULL;
     size_t n = 0;
+    struct serve_policies policies = {0};
     int rc = plan_listeners(&opt, argc - first, argv + first, &specs, &services, &n);
+    if (rc == 0)
+        rc = serve_policies_build(&policies, &opt, specs, argc > first ? argv + first : NULL, n);
     if (rc == 0)
         rc = check_scaling(&opt);
     struct server srv = build_server(&opt);
     if (rc == 0)
-        rc = open_listeners(&opt, &srv, specs, services, n);
+        rc = open_listeners(&opt, &srv, specs, services, n, &policies);
     if (rc == 0)
         rc = serve(&opt, &srv);
     listener_set_free(&srv.listeners);
+    serve_policies_free(&policies);
+    access_list_free(&opt.access);
     free(services);
     free(specs);
     return rc;

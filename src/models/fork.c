@@ -117,8 +117,12 @@ static void spawn(void *ctx, const struct accepted *a)
         f->streams++;
     if (a->fd >= 0)
         close(a->fd);
-    if (pid < 0)
+    if (pid < 0) {
         log_warn("cannot fork for a client of %s: %s", a->listener->name, strerror(saved));
+        /* No child to end the connection and give its slot back. */
+        if (a->fd >= 0)
+            admission_release(a->listener->admission, &a->peer);
+    }
 }
 
 static int run_fork(struct server *srv, char *err, size_t errlen)

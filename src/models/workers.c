@@ -32,6 +32,7 @@
 #include "core/error.h"
 #include "core/grace.h"
 #include "core/log.h"
+#include "core/source_limits.h"
 #include "core/stop.h"
 #include "models/model.h"
 
@@ -83,6 +84,9 @@ static void __attribute__((noreturn)) run_worker(struct supervisor *sv, unsigned
     for (unsigned i = 0; i < sv->count; i++)
         if (i != index)
             listener_set_close(&sv->sets[i]);
+    /* Its connections count in a column of its own of the per-source
+     * tables, which the supervisor clears if it dies. */
+    source_limits_set_column(index);
     struct server srv = *sv->srv;
     srv.listeners = sv->sets[index];
     char err[256];
@@ -147,6 +151,8 @@ static void worker_ended(void *ctx, pid_t pid, int status)
     for (unsigned i = 0; i < sv->count; i++) {
         if (sv->workers[i].pid == pid) {
             sv->workers[i].pid = 0;
+            /* The connections it held died with it. */
+            source_limits_forget_column(i);
             if (sv->serving)
                 replace_worker(sv, i, pid, status);
             return;
