@@ -138,10 +138,12 @@ int access_list_add(struct access_list *list, const char *text, bool deny, char 
     for (size_t i = 0; i < items; i++) {
         size_t len = strcspn(p, ",");
         char item[RULE_TEXT_MAX];
+        /* Only printable text is echoed back: the reason is one clean line. */
         if (len == 0)
-            return error_set(err, errlen, "empty item in '%.*s'", ECHO_MAX, text);
+            return error_set(err, errlen, "empty item in '%.*s'", ECHO_MAX,
+                             is_printable(text) ? text : "?");
         if (len >= sizeof item)
-            return error_set(err, errlen, "'%.*s...' is not an address or CIDR", ECHO_MAX / 2, p);
+            return error_set(err, errlen, "an item is not an address or CIDR (too long)");
         memcpy(item, p, len);
         item[len] = '\0';
         char why[160];
