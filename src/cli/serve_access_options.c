@@ -10,7 +10,7 @@ void print_access_help(void)
 {
     printf("      --allow CIDR[,CIDR...]\n"
            "                        serve only these clients (IPv4 or IPv6, repeatable);\n"
-           "                        the most specific --allow or --deny wins, a deny on a tie\n"
+           "                        the most specific rule wins, and deny wins a tie\n"
            "      --deny CIDR[,CIDR...]\n"
            "                        refuse these clients at once (repeatable)\n"
            "      --allow-file FILE one CIDR or address to allow per line, '#' comments\n"
