@@ -241,6 +241,8 @@ int command_serve(int argc, char **argv)
 {
     struct serve_options opt = serve_default_options();
     int first = serve_parse_options(argc, argv, &opt);
+    if (first < 0)
+        access_list_free(&opt.access);
     if (first == -2)
         return 0;
     if (first < 0)

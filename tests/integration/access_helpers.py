@@ -50,9 +50,27 @@ def refused_without_a_byte(sock, timeout=IO_TIMEOUT):
     return True
 
 
+def refused_at_once(addr, source, timeout=IO_TIMEOUT):
+    """Connects from source and expects to be closed without a byte. The
+    server's reset may come back before connect() has returned, and then
+    connect() itself fails with it."""
+    try:
+        sock = connect_from(addr, source, timeout)
+    except ConnectionResetError:
+        return True
+    with sock:
+        return refused_without_a_byte(sock, timeout)
+
+
 def try_echo_from(addr, source, timeout=IO_TIMEOUT):
-    """Connects from source and tries one echo: (socket, served?)."""
-    sock = connect_from(addr, source, timeout)
+    """Connects from source and tries one echo: (socket, served?). A reset
+    as connect() returns is a refusal too (the socket is then closed)."""
+    try:
+        sock = connect_from(addr, source, timeout)
+    except ConnectionResetError:
+        sock = socket.socket()
+        sock.close()
+        return sock, False
     return sock, served(sock, timeout)
 
 
