@@ -1,4 +1,8 @@
-/* A listener's own settings, read from its query (see listener_query.h). */
+/*
+ * A listener's own settings, read from its query (see listener_query.h).
+ * To add a key: a function that parses its value into the policy, and one
+ * row in keys[] below; messages name it from the table.
+ */
 #include "core/listener_query.h"
 
 #include <stdbool.h>
@@ -172,6 +176,22 @@ static const struct query_key *find_key(const char *name)
     return NULL;
 }
 
+/* "allow, deny, ... or idle-timeout", from the table, so a new row is
+ * named without another edit. */
+static const char *known_keys(char *buf, size_t buflen)
+{
+    size_t count = sizeof keys / sizeof keys[0], used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < count && used < buflen; i++) {
+        const char *sep = i == 0 ? "" : i + 1 == count ? " or " : ", ";
+        int n = snprintf(buf + used, buflen - used, "%s%s", sep, keys[i].name);
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+    return buf;
+}
+
 /* Applies one "KEY=VALUE" item of len characters. */
 static int apply_item(const char *item, size_t len, struct listener_policy *policy,
                       struct query_state *state, char *err, size_t errlen)
@@ -188,11 +208,11 @@ static int apply_item(const char *item, size_t len, struct listener_policy *poli
     memcpy(key, item, key_len);
     key[key_len] = '\0';
     const struct query_key *k = find_key(key);
-    if (!k)
-        return error_set(err, errlen,
-                         "unknown setting '%s' (use allow, deny, allow-file, max-per-source, "
-                         "source-prefix6, connect-rate or idle-timeout)",
-                         key);
+    if (!k) {
+        char known[256];
+        return error_set(err, errlen, "unknown setting '%s' (use %s)", key,
+                         known_keys(known, sizeof known));
+    }
     if (!equals)
         return error_set(err, errlen, "missing '=VALUE' after '%s'", key);
     size_t value_len = len - key_len - 1;
