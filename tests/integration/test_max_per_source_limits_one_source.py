@@ -92,3 +92,20 @@ def test_a_dead_workers_connections_stop_counting(servers):
         again = wait_served(addr, "127.0.0.1")
         assert again is not None, "a killed worker's connection still counted against its source"
         stack.enter_context(again)
+
+
+def test_a_killed_connection_process_gives_its_slot_back(servers):
+    server = servers.start("tcp://127.0.0.1:0/echo", model="fork",
+                           options=["--max-per-source", "1"])
+    addr = server.addr("echo")
+    with contextlib.ExitStack() as stack:
+        sock, ok = try_echo_from(addr, "127.0.0.1")
+        stack.enter_context(sock)
+        assert ok
+        (child,) = worker_pids(server.pid)
+        os.kill(child, signal.SIGKILL)
+        # The process died before its connection could close itself: the
+        # parent gives the slot back as it reaps it.
+        again = wait_served(addr, "127.0.0.1")
+        assert again is not None, "a killed connection process kept its source's slot"
+        stack.enter_context(again)
