@@ -32,6 +32,14 @@ int serve_policies_build(struct serve_policies *p, const struct serve_options *o
             fprintf(stderr, "sockserv serve: bad listener '%s': %s\n", args ? args[i] : "?", why);
             return EXIT_USAGE;
         }
+        if (specs[i].transport == TRANSPORT_UDP &&
+            memcmp(&p->policies[i].sources, &base.sources, sizeof base.sources) != 0) {
+            fprintf(stderr,
+                    "sockserv serve: bad listener '%s': max-per-source, source-prefix6 and "
+                    "connect-rate are for TCP listeners (UDP has --udp-rate)\n",
+                    args ? args[i] : "?");
+            return EXIT_USAGE;
+        }
     }
     return 0;
 }

@@ -70,6 +70,7 @@ def test_query_idle_timeout_applies_to_its_listener_only(servers):
     ("tcp://127.0.0.1:0/echo?allow-file=/nonexistent", "bad allow-file"),
     ("tcp://127.0.0.1:0/echo?", "empty settings"),
     ("tcp://127.0.0.1:0/echo?allow", "missing '=VALUE'"),
+    ("udp://127.0.0.1:0/echo?max-per-source=2", "for TCP listeners"),
 ])
 def test_a_bad_listener_setting_exits_2_naming_it(spec, wanted):
     rc, out, err = run_sockserv(["serve", spec])
