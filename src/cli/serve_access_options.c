@@ -8,7 +8,8 @@
 
 void print_access_help(void)
 {
-    printf("      --allow CIDR[,CIDR...]\n"
+    printf("\naccess control and limits (TCP; --allow and --deny also UDP):\n"
+           "      --allow CIDR[,CIDR...]\n"
            "                        serve only these clients (IPv4 or IPv6, repeatable);\n"
            "                        the most specific rule wins, and deny wins a tie\n"
            "      --deny CIDR[,CIDR...]\n"
@@ -22,10 +23,11 @@ void print_access_help(void)
            "      --connect-rate R[/B]\n"
            "                        new TCP connections per second (and burst) per source\n"
            "                        (default off); over it the client is closed at once\n"
-           "                        A listener may set these for itself after its service:\n"
-           "                        tcp://*:7007/echo?allow=10.0.0.0/8&max-per-source=4\n"
-           "                        (keys: allow, deny, allow-file, max-per-source,\n"
-           "                        source-prefix6, connect-rate, idle-timeout)\n",
+           "\n"
+           "A listener may set these (and idle-timeout) for itself, after its service:\n"
+           "  'tcp://*:7007/echo?allow=10.0.0.0/8,::1&max-per-source=4&connect-rate=5/10'\n"
+           "keys: allow, deny, allow-file, max-per-source, source-prefix6, connect-rate,\n"
+           "idle-timeout; they override the options above for that listener alone.\n",
            SOURCE_PREFIX6_DEFAULT);
 }
 

@@ -81,14 +81,14 @@ static void print_help(void)
            "                        chat rooms of up to N members announce arrivals,\n"
            "                        departures and renames (default %d; 0: none)\n"
            "      --chat-rate R[/B] lines per second (and burst) one chat member may send\n"
-           "                        (default %d/%d; 'off' disables)\n",
+           "                        (default %d/%d; 'off' disables)\n"
+           "  -q, --quiet           log only warnings and errors\n"
+           "  -v, --verbose         also log each close, with bytes in and out\n"
+           "  -h, --help            show this help\n"
+           "  -V, --version         show the version\n",
            UDP_RATE_DEFAULT, UDP_BURST_DEFAULT, DEFAULT_CHAT_NOTICES_MAX, DEFAULT_CHAT_RATE,
            DEFAULT_CHAT_BURST);
     print_access_help();
-    printf("  -q, --quiet           log only warnings and errors\n"
-           "  -v, --verbose         also log each close, with bytes in and out\n"
-           "  -h, --help            show this help\n"
-           "  -V, --version         show the version\n");
 }
 
 /* A count option: a whole number from 1 to max. */
