@@ -5,12 +5,16 @@
  *
  * Properties: a rejection leaves *out untouched and gives a reason; an
  * accepted endpoint keeps the header's promises (terminated fields, a
- * service of [a-z0-9_-], no "*" or port 0 to connect to), and writing it
- * back as text parses to the same endpoint.
+ * service of [a-z0-9_-], no "*" or port 0 to connect to, a query only on
+ * a listener), and writing it back as text parses to the same endpoint.
+ * A listener's query is then applied (core/listener_query.h): it succeeds
+ * or gives a printable one-line reason, and leaks nothing. Queries naming
+ * allow-file are not applied, so no input opens a file.
  */
 #include "fuzz.h"
 
 #include "core/endpoint.h"
+#include "core/listener_query.h"
 
 static void check_service(const struct endpoint *e, enum endpoint_use use)
 {
@@ -21,14 +25,36 @@ static void check_service(const struct endpoint *e, enum endpoint_use use)
         FUZZ_CHECK(len > 0);
 }
 
+static void check_query(const struct endpoint *e, enum endpoint_use use)
+{
+    size_t len = strnlen(e->query, sizeof e->query);
+    FUZZ_CHECK(len < sizeof e->query);
+    if (use == ENDPOINT_CONNECT)
+        FUZZ_CHECK(len == 0);
+    if (len == 0 || strstr(e->query, "allow-file") != NULL)
+        return;
+    struct listener_policy policy = {.sources = {.prefix6 = 64}};
+    char err[256];
+    memset(err, 0, sizeof err);
+    if (listener_query_apply(e->query, &policy, err, sizeof err) != 0) {
+        FUZZ_CHECK(err[0] != '\0');
+        for (const char *p = err; *p; p++)
+            FUZZ_CHECK(*p >= 0x20 && *p < 0x7F);
+    } else {
+        FUZZ_CHECK(policy.sources.prefix6 >= 1 && policy.sources.prefix6 <= 128);
+        FUZZ_CHECK(policy.sources.max_per_source <= SOURCE_MAX_PER_SOURCE_CEILING);
+    }
+    listener_policy_free(&policy);
+}
+
 static void check_round_trip(const struct endpoint *e, enum endpoint_use use)
 {
-    char text[ENDPOINT_HOST_MAX + ENDPOINT_SERVICE_MAX + 32];
+    char text[ENDPOINT_HOST_MAX + ENDPOINT_SERVICE_MAX + ENDPOINT_QUERY_MAX + 32];
     const char *host = e->wildcard ? "*" : e->host;
     bool bracket = strchr(host, ':') != NULL;
-    snprintf(text, sizeof text, "%s://%s%s%s:%u%s%s", transport_name(e->transport),
+    snprintf(text, sizeof text, "%s://%s%s%s:%u%s%s%s%s", transport_name(e->transport),
              bracket ? "[" : "", host, bracket ? "]" : "", (unsigned)e->port,
-             e->service[0] ? "/" : "", e->service);
+             e->service[0] ? "/" : "", e->service, e->query[0] ? "?" : "", e->query);
     struct endpoint again;
     char err[256];
     memset(&again, 0, sizeof again);
@@ -41,6 +67,7 @@ static void check_round_trip(const struct endpoint *e, enum endpoint_use use)
     FUZZ_CHECK(again.port == e->port);
     FUZZ_CHECK(strcmp(again.host, e->host) == 0);
     FUZZ_CHECK(strcmp(again.service, e->service) == 0);
+    FUZZ_CHECK(strcmp(again.query, e->query) == 0);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -76,6 +103,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(out.port != 0);
     }
     check_service(&out, use);
+    check_query(&out, use);
     check_round_trip(&out, use);
     free(text);
     return 0;

@@ -16,6 +16,7 @@
 #include "cli/commands.h"
 #include "cli/serve_inherited.h"
 #include "cli/serve_options.h"
+#include "cli/serve_policy.h"
 #include "core/counters.h"
 #include "core/error.h"
 #include "core/listener.h"
@@ -224,7 +225,8 @@ static struct server build_server(const struct serve_options *opt)
 /* Probes the model, sets up the signals, then binds every listener. */
 static int open_listeners(const struct serve_options *opt, const struct activation *act,
                           struct server *srv, const struct endpoint *specs,
-                          const struct service **services, size_t n)
+                          const struct service **services, size_t n,
+                          struct serve_policies *policies)
 {
     char err[256];
     if (opt->model->probe && opt->model->probe(err, sizeof(err)) != 0) {
@@ -247,6 +249,13 @@ static int open_listeners(const struct serve_options *opt, const struct activati
         log_error("cannot map the counters: %s", strerror(errno));
         return EXIT_RUNTIME;
     }
+    /* Also before any worker forks: the per-source tables are shared. */
+    if (serve_policies_attach(policies, specs, &srv->listeners,
+                              opt->workers > 0 ? (unsigned)opt->workers : 1, err,
+                              sizeof(err)) != 0) {
+        log_error("%s", err);
+        return EXIT_RUNTIME;
+    }
     return 0;
 }
 
@@ -254,6 +263,8 @@ int command_serve(int argc, char **argv)
 {
     struct serve_options opt = serve_default_options();
     int first = serve_parse_options(argc, argv, &opt);
+    if (first < 0)
+        access_list_free(&opt.access);
     if (first == -2)
         return 0;
     if (first < 0)
@@ -278,18 +289,23 @@ int command_serve(int argc, char **argv)
     /* The options alone first: a bad combination is the one line printed,
      * before the listeners' notes (which services a model leaves out). */
     struct activation act = {0};
+    struct serve_policies policies = {0};
     int rc = check_scaling(&opt);
     if (rc == 0)
         rc = serve_activation_take(&opt, argc - first, &act, &specs, &n);
     if (rc == 0)
         rc = plan_listeners(&opt, &act, argc - first, argv + first, &specs, &services, &n);
+    if (rc == 0)
+        rc = serve_policies_build(&policies, &opt, specs, argc > first ? argv + first : NULL, n);
     struct server srv = build_server(&opt);
     if (rc == 0)
-        rc = open_listeners(&opt, &act, &srv, specs, services, n);
+        rc = open_listeners(&opt, &act, &srv, specs, services, n, &policies);
     if (rc == 0)
         rc = serve(&opt, &srv);
     listener_set_free(&srv.listeners);
     serve_activation_free(&act);
+    serve_policies_free(&policies);
+    access_list_free(&opt.access);
     free(services);
     free(specs);
     return rc;

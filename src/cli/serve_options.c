@@ -8,6 +8,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/serve_access_options.h"
 #include "core/duration.h"
 #include "core/size.h"
 
@@ -27,6 +28,7 @@ struct serve_options serve_default_options(void)
         .level = LOG_INFO,
         .udp_rate = {UDP_RATE_DEFAULT, UDP_BURST_DEFAULT},
         .threads = 1,
+        .sources = {.prefix6 = SOURCE_PREFIX6_DEFAULT},
     };
 }
 
@@ -95,6 +97,7 @@ static void print_help(void)
            "  -V, --version         show the version\n",
            UDP_RATE_DEFAULT, UDP_BURST_DEFAULT, DEFAULT_CHAT_NOTICES_MAX, DEFAULT_CHAT_RATE,
            DEFAULT_CHAT_BURST);
+    print_access_help();
 }
 
 /* A count option: a whole number from 1 to max. */
@@ -303,7 +306,7 @@ static int take_option(int ch, const char *arg, char **argv, struct serve_option
 {
     static int (*const groups[])(int, const char *, struct serve_options *) = {
         take_scaling_option, take_limit_option,  take_size_option,      take_udp_option,
-        take_chat_option,    take_output_option, take_privilege_option,
+        take_chat_option,    take_output_option, take_privilege_option, take_access_option,
     };
     for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
         int rc = groups[i](ch, arg, opt);
@@ -340,6 +343,12 @@ int serve_parse_options(int argc, char **argv, struct serve_options *opt)
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
+        {"allow", required_argument, NULL, SERVE_OPT_ALLOW},
+        {"deny", required_argument, NULL, SERVE_OPT_DENY},
+        {"allow-file", required_argument, NULL, SERVE_OPT_ALLOW_FILE},
+        {"max-per-source", required_argument, NULL, SERVE_OPT_MAX_PER_SOURCE},
+        {"source-prefix6", required_argument, NULL, SERVE_OPT_SOURCE_PREFIX6},
+        {"connect-rate", required_argument, NULL, SERVE_OPT_CONNECT_RATE},
         {NULL, 0, NULL, 0},
     };
     opterr = 0; /* Our own one-line messages instead of getopt's. */

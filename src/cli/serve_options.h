@@ -8,8 +8,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/access_list.h"
 #include "core/log.h"
 #include "core/service.h"
+#include "core/source_limits.h"
 #include "core/udp_guard.h"
 #include "models/model.h"
 
@@ -61,8 +63,10 @@ struct serve_options {
     long workers;        /* Worker processes; 0: serve in this process. */
     bool balance_shared; /* --balance shared: one socket for every loop and worker. */
     bool balance_given;
-    const char *user;  /* --user NAME[:GROUP]: who serves once the sockets are bound. */
-    const char *inetd; /* --inetd SERVICE: serve the one connection on stdin. */
+    const char *user;          /* --user NAME[:GROUP]: who serves once the sockets are bound. */
+    const char *inetd;         /* --inetd SERVICE: serve the one connection on stdin. */
+    struct access_list access; /* --allow, --deny, --allow-file */
+    struct source_settings sources; /* --max-per-source, --connect-rate */
 };
 
 /* Every option at its default. */

@@ -490,6 +490,10 @@ void conn_destroy(struct conn *c)
     bool datagram = c->flags & CONN_DATAGRAM;
     if (!datagram && c->fd >= 0 && close(c->fd) != 0 && errno != EINTR)
         log_warn("close: %s", strerror(errno));
+    /* Whichever thread or process ends the connection gives its source's
+     * slot back (the fork model's connection process included). */
+    if (!datagram)
+        admission_release(c->listener->admission, &c->peer);
     if (log_enabled(LOG_DEBUG)) {
         char peer[ADDRESS_TEXT_MAX];
         address_format(&c->peer, peer, sizeof(peer));

@@ -186,6 +186,36 @@ static int parse_service(const char *p, char *service, char *err, size_t errlen)
     return 0;
 }
 
+/* Splits a listener's "/SERVICE?QUERY" at the '?', keeping the query, so
+ * the service is read as if it ended the text. */
+static int parse_service_and_query(const char *p, struct endpoint *spec, char *err, size_t errlen)
+{
+    const char *mark = strchr(p, '?');
+    if (mark == NULL)
+        return parse_service(p, spec->service, err, errlen);
+    const char *query = mark + 1;
+    size_t len = strlen(query);
+    if (len == 0)
+        return error_set(err, errlen, "empty settings after '?' (expected KEY=VALUE)");
+    if (len >= sizeof spec->query)
+        return error_set(err, errlen, "settings after '?' longer than %d characters",
+                         ENDPOINT_QUERY_MAX - 1);
+    for (size_t i = 0; i < len; i++)
+        if (!isgraph((unsigned char)query[i]))
+            return error_set(err, errlen, "space or control character in the settings after '?'");
+    char service[ENDPOINT_SERVICE_MAX + 2];
+    size_t service_len = (size_t)(mark - p);
+    if (service_len >= sizeof service)
+        return error_set(err, errlen, "service name longer than %d characters",
+                         ENDPOINT_SERVICE_MAX - 1);
+    memcpy(service, p, service_len);
+    service[service_len] = '\0';
+    if (parse_service(service, spec->service, err, errlen) != 0)
+        return -1;
+    memcpy(spec->query, query, len + 1);
+    return 0;
+}
+
 int endpoint_parse(const char *text, enum endpoint_use use, struct endpoint *out, char *err,
                    size_t errlen)
 {
@@ -206,7 +236,10 @@ int endpoint_parse(const char *text, enum endpoint_use use, struct endpoint *out
         return error_set(err, errlen, "cannot connect to port 0 (use 1-%d)", PORT_MAX);
     /* A client may leave the service to be inferred; "/" alone is still a mistake. */
     bool service_given = use == ENDPOINT_LISTEN || *p != '\0';
-    if (service_given && parse_service(p, spec.service, err, errlen) != 0)
+    if (use == ENDPOINT_LISTEN && parse_service_and_query(p, &spec, err, errlen) != 0)
+        return -1;
+    if (use == ENDPOINT_CONNECT && service_given &&
+        parse_service(p, spec.service, err, errlen) != 0)
         return -1;
     *out = spec;
     return 0;

@@ -22,6 +22,8 @@ enum transport { TRANSPORT_TCP, TRANSPORT_UDP };
 /* Longest host name DNS allows, plus room for the terminator. */
 #define ENDPOINT_HOST_MAX 256
 #define ENDPOINT_SERVICE_MAX 32
+/* A listener's settings after '?', terminator included. */
+#define ENDPOINT_QUERY_MAX 1024
 
 struct endpoint {
     enum transport transport;
@@ -32,6 +34,10 @@ struct endpoint {
     bool wildcard;
     uint16_t port; /* 0 asks the kernel for any free port. */
     char service[ENDPOINT_SERVICE_MAX];
+    /* A listener's own settings, the text after '?' ("allow=10.0.0.0/8&
+     * max-per-source=4"), unparsed (core/listener_query.h reads it); empty
+     * when none were given, and always for ENDPOINT_CONNECT. */
+    char query[ENDPOINT_QUERY_MAX];
 };
 
 /* What an endpoint is parsed for. The two differ only where binding and
@@ -44,7 +50,9 @@ enum endpoint_use { ENDPOINT_LISTEN, ENDPOINT_CONNECT };
  * Parses an endpoint for use. ENDPOINT_LISTEN reads
  * "SCHEME://HOST:PORT/SERVICE": SCHEME is tcp or udp; HOST is an IPv4
  * literal, a bracketed IPv6 literal, a host name, or "*"; PORT is a decimal
- * number in 0..65535; SERVICE is 1..31 characters of [a-z0-9_-].
+ * number in 0..65535; SERVICE is 1..31 characters of [a-z0-9_-]; an
+ * optional "?QUERY" after it, 1..1023 printable characters without
+ * spaces, is kept in out->query for the listener's own settings.
  * ENDPOINT_CONNECT reads "SCHEME://HOST:PORT[/SERVICE]": without the
  * service, out->service is empty; "*" and port 0 are rejected. Returns 0, or
  * -1 with a one-line reason in err and *out untouched.

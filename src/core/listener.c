@@ -419,8 +419,21 @@ bool listener_shed_waiting(struct listener *l)
     return have_spare && !short_of_descriptors;
 }
 
-void listener_adopt(const struct listener *l, int client_fd, const struct address *peer)
+/* Closes a refused client with a reset rather than a FIN: it learns at
+ * once, and the server keeps no TIME_WAIT for it. */
+static void refuse_client(int fd)
 {
+    struct linger reset = {.l_onoff = 1, .l_linger = 0};
+    (void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
+    close(fd);
+}
+
+bool listener_adopt(const struct listener *l, int client_fd, const struct address *peer)
+{
+    if (!admission_admit_stream(l->admission, l->spec_index, peer)) {
+        refuse_client(client_fd);
+        return false;
+    }
     /* Replies are written whole; Nagle would only delay them. */
     if (peer->u.sa.sa_family == AF_INET || peer->u.sa.sa_family == AF_INET6)
         (void)set_flag(client_fd, IPPROTO_TCP, TCP_NODELAY);
@@ -429,6 +442,7 @@ void listener_adopt(const struct listener *l, int client_fd, const struct addres
         address_format(peer, text, sizeof(text));
         log_info("client connected: %s -> %s", text, l->service->name);
     }
+    return true;
 }
 
 enum accept_result listener_accept(struct listener *l, int *client_fd, struct address *peer)
@@ -441,7 +455,8 @@ enum accept_result listener_accept(struct listener *l, int *client_fd, struct ad
     errno = accept_errno;
     if (fd >= 0) {
         peer->length = len;
-        listener_adopt(l, fd, peer);
+        if (!listener_adopt(l, fd, peer))
+            return ACCEPT_DROPPED;
         *client_fd = fd;
         return ACCEPT_OK;
     }

@@ -17,6 +17,7 @@
 #include <stddef.h>
 
 #include "core/address.h"
+#include "core/admission.h"
 #include "core/endpoint.h"
 #include "core/service.h"
 
@@ -37,6 +38,9 @@ struct listener {
     /* Which spec, counting from 0, bound this socket: the listener's number
      * in core/counters.h, shared by every socket of the spec. */
     size_t spec_index;
+    /* Who the spec serves (core/admission.h); NULL: everyone. Shared by
+     * every socket of the spec and every copy; the caller owns it. */
+    const struct admission *admission;
     char name[LISTENER_NAME_MAX]; /* "tcp://127.0.0.1:41234/echo" */
 };
 
@@ -106,25 +110,28 @@ enum accept_result { ACCEPT_OK, ACCEPT_AGAIN, ACCEPT_DROPPED, ACCEPT_EXHAUSTED }
 /*
  * Accepts one client as a non-blocking, close-on-exec socket and logs its
  * arrival. ACCEPT_AGAIN: nothing is waiting. ACCEPT_DROPPED: a client arrived
- * but was lost (it aborted, or the process is out of descriptors, in which
- * case the waiting clients are accepted and closed at once so they learn of
- * it and the caller's loop never spins on a listener it cannot serve); the
- * caller just calls again. ACCEPT_EXHAUSTED: out of descriptors, and too
- * short of them even to turn the waiting clients away (listener_shed_waiting
- * failed): the caller stops accepting until a descriptor is freed or a
- * short while has passed, or it would spin.
+ * but was lost (it aborted, its admission refused it, or the process is out of descriptors, in
+ * which case the waiting clients are accepted and closed at once so they learn of it and the
+ * caller's loop never spins on a listener it cannot serve); the caller just calls again.
+ * ACCEPT_EXHAUSTED: out of descriptors, and too short of them even to turn the waiting clients away
+ * (listener_shed_waiting failed): the caller stops accepting until a descriptor is freed or a short
+ * while has passed, or it would spin.
  */
 enum accept_result listener_accept(struct listener *l, int *client_fd, struct address *peer);
 
 /*
  * For models whose kernel interface accepts for them (io_uring): the
- * bookkeeping listener_accept does for a new client (TCP_NODELAY, the
- * arrival log line), and its out-of-descriptors path. The latter returns
+ * bookkeeping listener_accept does for a new client (admission by the
+ * spec's access list and per-source limits, TCP_NODELAY, the arrival log
+ * line), and its out-of-descriptors path. listener_adopt returns false
+ * when the client was refused, and then has closed client_fd (with a
+ * reset, so the client learns at once); true when it is to be served,
+ * holding a slot the connection gives back with admission_release. The latter returns
  * true when every waiting client was accepted and closed and a spare
  * (listener_reserve_fd) is in hand again; false when no spare could be had
  * (something else took their numbers), and so some clients may still wait.
  */
-void listener_adopt(const struct listener *l, int client_fd, const struct address *peer);
+bool listener_adopt(const struct listener *l, int client_fd, const struct address *peer);
 bool listener_shed_waiting(struct listener *l);
 
 /* Adds one descriptor to the spares kept for the out-of-descriptors path,

@@ -74,7 +74,8 @@ static bool receive_one(struct acceptor *a, struct listener *l, struct accepted 
         return false;
     }
     out->peer.length = len;
-    if (!udp_guard_admit(&a->guard, &out->peer, clock_now_ms()))
+    if (!admission_admit_datagram(l->admission, l->spec_index, &out->peer) ||
+        !udp_guard_admit(&a->guard, &out->peer, clock_now_ms()))
         return false;
     out->listener = l;
     out->fd = -1;
@@ -290,8 +291,10 @@ void blocking_serve(const struct accepted *a, int64_t grace_ms, struct listener_
                        : conn_create_datagram(&a->peer, a->listener, owner);
     if (!c) {
         log_warn("out of resources: dropping a client of %s", a->listener->name);
-        if (a->fd >= 0)
+        if (a->fd >= 0) {
             close(a->fd);
+            admission_release(a->listener->admission, &a->peer);
+        }
         if (boxed)
             mailbox_hub_free(&to.hub);
         return;

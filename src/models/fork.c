@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -42,6 +43,25 @@ static void connection_process_ended(void *ctx, pid_t pid, int status)
 static void datagram_process_ended(void *ctx, pid_t pid, int status)
 {
     process_ended(ctx, pid, status, true);
+}
+
+/* A connection process whose source holds a per-source slot. The child
+ * gives the slot back as its connection closes, as every model does; one
+ * killed before that (a crash, or SIGKILL past the grace) never can, so
+ * the parent gives it back when it reaps the child. */
+struct limited_child {
+    struct forker *forker;
+    const struct listener *listener;
+    struct address peer;
+};
+
+static void limited_process_ended(void *ctx, pid_t pid, int status)
+{
+    struct limited_child *child = ctx;
+    if (WIFSIGNALED(status))
+        admission_release(child->listener->admission, &child->peer);
+    process_ended(child->forker, pid, status, false);
+    free(child);
 }
 
 /* The child keeps only the socket it serves: a datagram is answered
@@ -106,19 +126,38 @@ static void spawn(void *ctx, const struct accepted *a)
 {
     struct forker *f = ctx;
     bool datagram = a->fd < 0;
+    struct limited_child *limited = NULL;
+    if (!datagram && a->listener->admission && a->listener->admission->sources) {
+        limited = malloc(sizeof(*limited));
+        if (!limited) {
+            log_warn("out of memory: dropping a client of %s", a->listener->name);
+            close(a->fd);
+            admission_release(a->listener->admission, &a->peer);
+            return;
+        }
+        *limited = (struct limited_child){.forker = f, .listener = a->listener, .peer = a->peer};
+    }
     pid_t pid =
-        children_fork(&f->kids, datagram ? datagram_process_ended : connection_process_ended, f);
+        limited ? children_fork(&f->kids, limited_process_ended, limited)
+                : children_fork(&f->kids,
+                                datagram ? datagram_process_ended : connection_process_ended, f);
     if (pid == 0)
         serve_child(f->srv, a, &f->kids);
     int saved = errno;
+    if (pid < 0)
+        free(limited);
     if (pid > 0 && datagram)
         f->datagrams++;
     else if (pid > 0)
         f->streams++;
     if (a->fd >= 0)
         close(a->fd);
-    if (pid < 0)
+    if (pid < 0) {
         log_warn("cannot fork for a client of %s: %s", a->listener->name, strerror(saved));
+        /* No child to end the connection and give its slot back. */
+        if (a->fd >= 0)
+            admission_release(a->listener->admission, &a->peer);
+    }
 }
 
 static int run_fork(struct server *srv, char *err, size_t errlen)

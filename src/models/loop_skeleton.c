@@ -63,6 +63,7 @@ void loop_adopt_client(struct loop *loop, struct listener *l, int fd, const stru
         log_warn("out of memory: dropping a client of %s", l->name);
         free(c);
         close(fd);
+        admission_release(l->admission, peer);
     } else {
         conn_start(c);
         loop->hooks->reconcile(loop, c);

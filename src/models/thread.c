@@ -103,8 +103,10 @@ static void start_thread(void *ctx, const struct accepted *a)
     struct job *job = malloc(sizeof(*job) + a->datagram_len);
     if (!job) {
         log_warn("out of memory: dropping a client of %s", a->listener->name);
-        if (a->fd >= 0)
+        if (a->fd >= 0) {
             close(a->fd);
+            admission_release(a->listener->admission, &a->peer);
+        }
         return;
     }
     job->counter = counter;
@@ -124,8 +126,10 @@ static void start_thread(void *ctx, const struct accepted *a)
         if (datagram)
             atomic_fetch_sub(&counter->datagrams, 1);
         atomic_fetch_sub(&counter->active, 1);
-        if (a->fd >= 0)
+        if (a->fd >= 0) {
             close(a->fd);
+            admission_release(a->listener->admission, &a->peer);
+        }
         free(job);
     }
 }

@@ -39,8 +39,7 @@ void uring_on_accept(struct uring_loop *u, struct listener *l, const struct io_u
         struct address peer = {.length = sizeof(peer.u)};
         if (getpeername(fd, &peer.u.sa, &peer.length) != 0) {
             close(fd); /* Gone before we looked: nothing to serve. */
-        } else {
-            listener_adopt(l, fd, &peer);
+        } else if (listener_adopt(l, fd, &peer)) {
             loop_adopt_client(loop, l, fd, &peer);
         }
     }

@@ -34,6 +34,7 @@
 #include "core/error.h"
 #include "core/grace.h"
 #include "core/log.h"
+#include "core/source_limits.h"
 #include "core/stop.h"
 #include "models/model.h"
 
@@ -90,6 +91,9 @@ static void __attribute__((noreturn)) run_worker(struct supervisor *sv, unsigned
     for (unsigned i = 0; i < sv->count * sv->loops_bound; i++)
         if (i < first || i >= first + sv->loops_bound)
             listener_set_close(&sv->sets[i]);
+    /* Its connections count in a column of its own of the per-source
+     * tables, which the supervisor clears if it dies. */
+    source_limits_set_column(index);
     struct server srv = *sv->srv;
     srv.listeners = sv->sets[first];
     srv.loop_listeners = sv->loops_bound > 1 ? &sv->sets[first + 1] : NULL;
@@ -155,6 +159,8 @@ static void worker_ended(void *ctx, pid_t pid, int status)
     for (unsigned i = 0; i < sv->count; i++) {
         if (sv->workers[i].pid == pid) {
             sv->workers[i].pid = 0;
+            /* The connections it held died with it. */
+            source_limits_forget_column(i);
             if (sv->serving)
                 replace_worker(sv, i, pid, status);
             return;

@@ -238,7 +238,26 @@ static void test_trailing_junk_is_rejected(void **state)
     (void)state;
     parse_fails("tcp://host:7/echo/more", "unexpected text");
     parse_fails("tcp://host:7/echo ", "unexpected text");
-    parse_fails("tcp://host:7/echo?x=1", "unexpected text");
+    parse_fails("tcp://host:7/echo#x", "unexpected text");
+}
+
+static void test_listener_settings_after_question_mark_are_kept(void **state)
+{
+    (void)state;
+    struct endpoint spec = parse_ok("tcp://*:7007/echo?allow=10.0.0.0/8,::1&max-per-source=4");
+    assert_string_equal(spec.service, "echo");
+    assert_string_equal(spec.query, "allow=10.0.0.0/8,::1&max-per-source=4");
+    spec = parse_ok("tcp://[::1]:7/echo");
+    assert_string_equal(spec.query, "");
+    parse_fails("tcp://host:7/echo?", "empty settings");
+    parse_fails("tcp://host:7/echo?a b", "space");
+    parse_fails("tcp://host:7/ECHO?x=1", "invalid character in service");
+    parse_fails("tcp://host:7/?x=1", "missing service");
+    struct endpoint out;
+    char err[128] = "";
+    assert_int_equal(endpoint_parse("tcp://h:7/echo?x=1", ENDPOINT_CONNECT, &out, err, sizeof err),
+                     -1);
+    assert_non_null(strstr(err, "unexpected text"));
 }
 
 static void test_reason_fits_a_small_buffer(void **state)
@@ -348,6 +367,7 @@ int main(void)
         cmocka_unit_test(test_service_must_be_present),
         cmocka_unit_test(test_bad_service_characters_are_rejected),
         cmocka_unit_test(test_trailing_junk_is_rejected),
+        cmocka_unit_test(test_listener_settings_after_question_mark_are_kept),
         cmocka_unit_test(test_reason_fits_a_small_buffer),
         cmocka_unit_test(test_endpoint_service_is_optional),
         cmocka_unit_test(test_endpoint_service_is_read_when_given),

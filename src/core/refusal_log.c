@@ -1,0 +1,57 @@
+/* Rate-limited refusal lines (see refusal_log.h). */
+#include "core/refusal_log.h"
+
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+
+#define LOG_INTERVAL_MS 1000
+
+struct reason_log {
+    const char *what;   /* "clients" or "datagrams". */
+    const char *reason; /* Why, as the line ends. */
+    _Atomic int64_t last_ms;
+    _Atomic uint64_t pending; /* Since the last line. */
+    _Atomic uint64_t total;
+};
+
+static struct reason_log logs[REFUSAL_REASON_COUNT] = {
+    [REFUSAL_DENIED] = {.what = "refused", .reason = "denied"},
+    [REFUSAL_NOT_ALLOWED] = {.what = "refused", .reason = "not in the allow list"},
+    [REFUSAL_PER_SOURCE] = {.what = "refused", .reason = "--max-per-source reached"},
+    [REFUSAL_CONNECT_RATE] = {.what = "refused", .reason = "--connect-rate exceeded"},
+    [REFUSAL_SOURCES_FULL] = {.what = "refused",
+                              .reason = "too many sources to track their limits"},
+    [REFUSAL_DATAGRAM_DENIED] = {.what = "dropped", .reason = "denied"},
+};
+
+void refusal_log_note(enum refusal_reason reason, const struct address *peer)
+{
+    if ((unsigned)reason >= REFUSAL_REASON_COUNT)
+        return;
+    struct reason_log *r = &logs[reason];
+    atomic_fetch_add(&r->pending, 1);
+    uint64_t total = atomic_fetch_add(&r->total, 1) + 1;
+    if (!log_enabled(LOG_WARN))
+        return;
+    int64_t now = clock_now_ms();
+    int64_t last = atomic_load(&r->last_ms);
+    if (last != 0 && now - last < LOG_INTERVAL_MS)
+        return;
+    if (!atomic_compare_exchange_strong(&r->last_ms, &last, now ? now : 1))
+        return; /* Another thread writes this second's line. */
+    uint64_t n = atomic_exchange(&r->pending, 0);
+    char from[ADDRESS_TEXT_MAX];
+    address_format_host(peer, from, sizeof from);
+    bool datagram = reason == REFUSAL_DATAGRAM_DENIED;
+    log_warn("%s %llu %s%s from %s%s: %s (total %llu)", r->what, (unsigned long long)n,
+             datagram ? "datagram" : "client", n == 1 ? "" : "s", from, n > 1 ? " and others" : "",
+             r->reason, (unsigned long long)total);
+}
+
+uint64_t refusal_log_total(enum refusal_reason reason)
+{
+    return (unsigned)reason < REFUSAL_REASON_COUNT ? atomic_load(&logs[reason].total) : 0;
+}
