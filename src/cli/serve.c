@@ -195,6 +195,7 @@ static struct server build_server(const struct serve_options *opt)
         .datagram_time_ms = opt->datagram_time_ms,
         .udp_rate = opt->udp_rate,
         .shared_listeners = opt->balance_shared,
+        .overflow_refuse = opt->overflow_refuse,
     };
     /* Unless they share one, each loop and each worker binds sockets of its
      * own on the same ports. */

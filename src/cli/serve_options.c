@@ -8,6 +8,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/serve_timeout_options.h"
 #include "core/duration.h"
 #include "core/size.h"
 
@@ -17,7 +18,8 @@ struct serve_options serve_default_options(void)
         .model = model_find(DEFAULT_MODEL),
         .config = {.max_line = DEFAULT_MAX_LINE,
                    .max_output = DEFAULT_MAX_OUTPUT,
-                   .idle_timeout_ms = IDLE_TIMEOUT_UNSET},
+                   .idle_timeout_ms = IDLE_TIMEOUT_UNSET,
+                   .request_timeout_ms = DEFAULT_REQUEST_TIMEOUT_MS},
         .settings = {.upper_delay_ms = DEFAULT_DELAY_MS,
                      .chat_notices_max = DEFAULT_CHAT_NOTICES_MAX,
                      .chat_rate_per_second = DEFAULT_CHAT_RATE,
@@ -50,6 +52,9 @@ static void print_help(void)
            "      --max-conns N     connections served at once; more wait in the backlog\n"
            "                        (default: 1024 for thread and fork, 1 for iterative,\n"
            "                        the descriptor limit for the event loops)\n"
+           "      --overflow MODE   clients beyond --max-conns: wait (default: they wait in\n"
+           "                        the kernel's backlog until a slot frees) or refuse\n"
+           "                        (accepted and reset at once, counted, logged)\n"
            "      --max-datagrams N UDP requests served at once, apart from --max-conns;\n"
            "                        more wait in the socket buffer (default: --max-conns)\n"
            "      --datagram-time DURATION\n"
@@ -60,6 +65,10 @@ static void print_help(void)
            "                        close a TCP connection that moved no byte either way\n"
            "                        for this long (default 10m; 30s for iterative, where\n"
            "                        one idle client keeps everyone waiting; 'off' disables)\n"
+           "      --request-timeout DURATION\n"
+           "                        upper and chat: cut a client whose unfinished line got\n"
+           "                        its first byte this long ago (default 1m; 'off'\n"
+           "                        disables), so a slow dribble cannot hold a slot\n"
            "  -t, --threads N       run N event loops in the process (select, poll, epoll,\n"
            "                        uring)\n"
            "  -w, --workers N       run N worker processes under a supervisor that replaces\n"
@@ -99,7 +108,7 @@ static int parse_count(const char *text, long max, long *out)
 }
 
 /* What an option function returns for an option of another group. */
-#define OPTION_NOT_MINE 1
+#define OPTION_NOT_MINE SERVE_OPTION_NOT_MINE
 
 /* -m, -t, -w and --balance: which model runs, and in how many copies. */
 static int take_scaling_option(int ch, const char *arg, struct serve_options *opt)
@@ -280,8 +289,8 @@ static int take_output_option(int ch, const char *arg, struct serve_options *opt
 static int take_option(int ch, const char *arg, char **argv, struct serve_options *opt)
 {
     static int (*const groups[])(int, const char *, struct serve_options *) = {
-        take_scaling_option, take_limit_option, take_size_option,
-        take_udp_option,     take_chat_option,  take_output_option,
+        take_scaling_option, take_limit_option,  take_size_option,    take_udp_option,
+        take_chat_option,    take_output_option, take_timeout_option,
     };
     for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
         int rc = groups[i](ch, arg, opt);
@@ -303,6 +312,8 @@ int serve_parse_options(int argc, char **argv, struct serve_options *opt)
         {"datagram-time", required_argument, NULL, 'T'},
         {"grace", required_argument, NULL, 'g'},
         {"idle-timeout", required_argument, NULL, 'I'},
+        {"request-timeout", required_argument, NULL, SERVE_OPT_REQUEST_TIMEOUT},
+        {"overflow", required_argument, NULL, SERVE_OPT_OVERFLOW},
         {"udp-rate", required_argument, NULL, 'u'},
         {"chat-notices-max", required_argument, NULL, 'N'},
         {"chat-rate", required_argument, NULL, 'r'},

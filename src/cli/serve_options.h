@@ -47,6 +47,10 @@ enum serve_option_range {
     SERVE_OPT_PRIVILEGE = 1400, /* --user, --inetd, socket activation */
 };
 
+/* What an option group's take_* function returns for an option of
+ * another group. */
+#define SERVE_OPTION_NOT_MINE 1
+
 struct serve_options {
     const struct model *model;
     struct service_config config;     /* What every service's connections obey. */
@@ -61,6 +65,8 @@ struct serve_options {
     long workers;        /* Worker processes; 0: serve in this process. */
     bool balance_shared; /* --balance shared: one socket for every loop and worker. */
     bool balance_given;
+    /* --overflow refuse: close clients beyond --max-conns at once. */
+    bool overflow_refuse;
 };
 
 /* Every option at its default. */

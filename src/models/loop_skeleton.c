@@ -8,6 +8,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/overflow.h"
 #include "core/stop.h"
 #include "models/datagram_intake.h"
 #include "models/fd_table.h"
@@ -67,7 +68,7 @@ void loop_adopt_client(struct loop *loop, struct listener *l, int fd, const stru
         conn_start(c);
         loop->hooks->reconcile(loop, c);
     }
-    if (loop->conn_count >= loop->srv->max_conns)
+    if (loop->conn_count >= loop->srv->max_conns && !loop->srv->overflow_refuse)
         loop_set_listening(loop, false);
 }
 
@@ -138,10 +139,17 @@ void loop_pause_accepting(struct loop *loop)
     loop_set_listening(loop, false);
 }
 
+/* Whether the loop takes clients from the backlog: while below --max-conns,
+ * and at it too with --overflow refuse, which resets the extra ones. */
+static bool takes_clients(const struct loop *loop)
+{
+    return loop->conn_count < loop->srv->max_conns || loop->srv->overflow_refuse;
+}
+
 /* Whether listening, off for the connection limit or a pause, may resume. */
 static bool may_listen_again(const struct loop *loop)
 {
-    return !loop->grace.stopping && loop->conn_count < loop->srv->max_conns &&
+    return !loop->grace.stopping && takes_clients(loop) &&
            (loop->accept_paused_until_ms == 0 || clock_now_ms() >= loop->accept_paused_until_ms);
 }
 
@@ -159,9 +167,7 @@ static int64_t next_deadline(const struct loop *loop)
  * connections already open. */
 void loop_accept_clients(struct loop *loop, struct listener *l)
 {
-    for (int i = 0;
-         i < LOOP_ACCEPTS_PER_WAKEUP && loop->listening && loop->conn_count < loop->srv->max_conns;
-         i++) {
+    for (int i = 0; i < LOOP_ACCEPTS_PER_WAKEUP && loop->listening && takes_clients(loop); i++) {
         int fd;
         struct address peer;
         enum accept_result r = listener_accept(l, &fd, &peer);
@@ -171,7 +177,9 @@ void loop_accept_clients(struct loop *loop, struct listener *l)
             loop_pause_accepting(loop);
             break;
         }
-        if (r == ACCEPT_OK)
+        if (r == ACCEPT_OK && loop->conn_count >= loop->srv->max_conns)
+            overflow_refuse(l, fd);
+        else if (r == ACCEPT_OK)
             loop_adopt_client(loop, l, fd, &peer);
     }
 }

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/overflow.h"
 #include "models/uring_loop.h"
 
 /* Multishot accept takes every client the kernel completes until it is
@@ -34,6 +35,8 @@ void uring_on_accept(struct uring_loop *u, struct listener *l, const struct io_u
     if (cqe->res < 0) {
         if (cqe->res != -ECANCELED && cqe->res != -ECONNABORTED && cqe->res != -EAGAIN)
             log_warn("accept on %s: %s", l->name, strerror(-cqe->res));
+    } else if (loop->conn_count >= loop->srv->max_conns) {
+        overflow_refuse(l, cqe->res); /* Taken only with --overflow refuse. */
     } else {
         int fd = cqe->res;
         struct address peer = {.length = sizeof(peer.u)};
@@ -44,9 +47,12 @@ void uring_on_accept(struct uring_loop *u, struct listener *l, const struct io_u
             loop_adopt_client(loop, l, fd, &peer);
         }
     }
-    if (loop->conn_count >= loop->srv->max_conns)
+    /* With --overflow refuse the listener stays armed at the limit, and
+     * overshooting it only refuses more. */
+    bool refuse = loop->srv->overflow_refuse;
+    if (loop->conn_count >= loop->srv->max_conns && !refuse)
         loop_set_listening(loop, false);
-    else if (u->listener_requests[index] == LISTENER_MULTISHOT &&
+    else if (u->listener_requests[index] == LISTENER_MULTISHOT && !refuse &&
              loop->srv->max_conns - loop->conn_count <= MULTISHOT_MIN_ROOM)
         disarm_listener(u, index); /* Re-armed single-shot at the end of the turn. */
 }
@@ -87,7 +93,8 @@ static void arm_listener(struct uring_loop *u, size_t i)
     size_t max = udp ? server_max_datagrams(loop->srv) : loop->srv->max_conns;
     size_t count = udp ? loop->datagram_count : loop->conn_count;
     size_t room = max > count ? max - count : 0;
-    if (u->listener_requests[i] != LISTENER_IDLE || l->fd < 0 || room == 0)
+    bool refuse = !udp && loop->srv->overflow_refuse; /* Takes clients even when full. */
+    if (u->listener_requests[i] != LISTENER_IDLE || l->fd < 0 || (room == 0 && !refuse))
         return;
     struct io_uring_sqe *sqe = uring_next_sqe(u);
     if (udp) {
@@ -98,7 +105,7 @@ static void arm_listener(struct uring_loop *u, size_t i)
         io_uring_prep_poll_add(sqe, l->fd, POLLIN);
         io_uring_sqe_set_data64(sqe, uring_user_data(l, REQUEST_ACCEPT_READY));
         u->listener_requests[i] = LISTENER_POLL;
-    } else if (room > MULTISHOT_MIN_ROOM) {
+    } else if (room > MULTISHOT_MIN_ROOM || refuse) {
         io_uring_prep_multishot_accept(sqe, l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         io_uring_sqe_set_data64(sqe, uring_user_data(l, REQUEST_ACCEPT));
         u->listener_requests[i] = LISTENER_MULTISHOT;
