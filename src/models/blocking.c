@@ -303,11 +303,12 @@ static void drive(struct conn *c, struct mailbox_hub *hub, int64_t grace_ms, int
             deadline = give_up;
         /* A connection that wants nothing from its socket is left out of
          * the wait: poll would report a hang-up on it over and over. */
-        struct pollfd fds[3 + MAX_WAIT_FDS] = {
-            {.fd = interest ? c->fd : -1, .events = poll_events(interest)},
-            {.fd = grace.stopping ? -1 : stop_fd(), .events = POLLIN},
-            {.fd = hub ? hub->wake_fd : -1, .events = POLLIN},
-        };
+        /* Room for the listeners too, filled only when refusing, so the
+         * common wait costs no more than three entries. */
+        struct pollfd fds[3 + MAX_WAIT_FDS];
+        fds[0] = (struct pollfd){.fd = interest ? c->fd : -1, .events = poll_events(interest)};
+        fds[1] = (struct pollfd){.fd = grace.stopping ? -1 : stop_fd(), .events = POLLIN};
+        fds[2] = (struct pollfd){.fd = hub ? hub->wake_fd : -1, .events = POLLIN};
         nfds_t watched =
             refusing && !grace.stopping ? watch_arrivals(listeners, fds, 3, owners) : 3;
         int n = poll(fds, watched, clock_timeout_until(deadline));
