@@ -105,6 +105,21 @@ static bool take_client(struct acceptor *a, struct listener *l, struct accepted 
     return true;
 }
 
+/* Resets up to LISTENER_REFUSALS_PER_WAKEUP clients waiting on l, which
+ * the server is too full to serve (--overflow refuse). */
+static void refuse_waiting(struct listener *l)
+{
+    for (int k = 0; k < LISTENER_REFUSALS_PER_WAKEUP; k++) {
+        int fd;
+        struct address peer;
+        enum accept_result r = listener_accept_to_refuse(l, &fd, &peer);
+        if (r == ACCEPT_OK)
+            overflow_refuse(l, fd);
+        else if (r != ACCEPT_DROPPED)
+            return;
+    }
+}
+
 static bool accepting(const struct accept_hooks *hooks, enum transport transport)
 {
     return !hooks->accepting || hooks->accepting(hooks->ctx, transport);
@@ -149,13 +164,16 @@ static enum wait_result acceptor_wait(struct acceptor *a, const struct accept_ho
         nfds_t listeners = n - first_listener;
         for (nfds_t k = 0; k < listeners; k++) {
             nfds_t i = first_listener + (a->turn + k) % listeners;
-            if (fds[i].revents && take_client(a, owners[i], out)) {
+            if (!fds[i].revents)
+                continue;
+            /* Still full (a slot may have freed since the wait began). */
+            if (refusing && owners[i]->transport == TRANSPORT_TCP &&
+                !accepting(hooks, TRANSPORT_TCP)) {
+                refuse_waiting(owners[i]);
+                continue;
+            }
+            if (take_client(a, owners[i], out)) {
                 a->turn = (size_t)(i - first_listener) + 1;
-                /* A slot may have freed since the wait began. */
-                if (refusing && out->fd >= 0 && !accepting(hooks, TRANSPORT_TCP)) {
-                    overflow_refuse(owners[i], out->fd);
-                    continue;
-                }
                 return WAIT_CLIENT;
             }
         }
@@ -250,22 +268,14 @@ static nfds_t watch_arrivals(const struct listener_set *listeners, struct pollfd
     return n;
 }
 
-/* Resets the clients waiting on the listeners that poll found readable,
- * a bounded number per listener, so a flood cannot starve the connection
+/* Resets the clients waiting on the listeners that poll found readable, a
+ * bounded number per listener, so a flood cannot starve the connection
  * being served. */
 static void refuse_arrivals(const struct pollfd *fds, nfds_t count, struct listener **owners)
 {
-    for (nfds_t i = 0; i < count; i++) {
-        for (int k = 0; fds[i].revents && k < LISTENER_REFUSALS_PER_WAKEUP; k++) {
-            int fd;
-            struct address peer;
-            enum accept_result r = listener_accept(owners[i], &fd, &peer);
-            if (r == ACCEPT_OK)
-                overflow_refuse(owners[i], fd);
-            else if (r != ACCEPT_DROPPED)
-                break;
-        }
-    }
+    for (nfds_t i = 0; i < count; i++)
+        if (fds[i].revents)
+            refuse_waiting(owners[i]);
 }
 
 static void drive(struct conn *c, struct mailbox_hub *hub, int64_t grace_ms, int64_t limit_ms,

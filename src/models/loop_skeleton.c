@@ -170,14 +170,16 @@ void loop_accept_clients(struct loop *loop, struct listener *l)
     for (int i = 0; i < LOOP_ACCEPTS_PER_WAKEUP && loop->listening && takes_clients(loop); i++) {
         int fd;
         struct address peer;
-        enum accept_result r = listener_accept(l, &fd, &peer);
+        bool full = loop->conn_count >= loop->srv->max_conns;
+        enum accept_result r =
+            full ? listener_accept_to_refuse(l, &fd, &peer) : listener_accept(l, &fd, &peer);
         if (r == ACCEPT_AGAIN)
             break;
         if (r == ACCEPT_EXHAUSTED) {
             loop_pause_accepting(loop);
             break;
         }
-        if (r == ACCEPT_OK && loop->conn_count >= loop->srv->max_conns)
+        if (r == ACCEPT_OK && full)
             overflow_refuse(l, fd);
         else if (r == ACCEPT_OK)
             loop_adopt_client(loop, l, fd, &peer);

@@ -2,8 +2,8 @@
 --overflow says what becomes of clients beyond --max-conns. With refuse,
 under every model, the extra client is reset at once (never served a byte)
 while the ones within the limit go on being served, each refusal is
-counted, the log says so at most once a second with the running count, and
-a slot that frees is used again. With wait (the default) the extra client
+counted, the log says so at most once a second with the running count (and
+has no arrival line for it), and a slot that frees is used again. With wait (the default) the extra client
 waits in the backlog until a slot frees, as before.
 """
 
@@ -87,6 +87,8 @@ def test_refusals_are_logged_at_most_once_a_second_with_the_count(servers):
             assert_refused_at_once(addr)
         wait_until(lambda: refused_counts(server), timeout=2.0)
         assert refused_counts(server) == [1], server.stderr_text()
+        # Nor is a refused client announced as an arrival, one line each.
+        assert server.stderr_text().count("client connected") == 1, server.stderr_text()
         time.sleep(1.0)
         assert_refused_at_once(addr)
         wanted = [1, 21]
