@@ -13,7 +13,23 @@
 #ifndef SOCKSERV_OVERFLOW_H
 #define SOCKSERV_OVERFLOW_H
 
+#include <stdatomic.h>
+#include <stddef.h>
+
 #include "core/listener.h"
+
+/*
+ * The event loops of one process that take clients from one shared socket
+ * (--threads with --balance shared) each serve a share of --max-conns. A
+ * loop at its share must not refuse a client another loop has room for, so
+ * they count their connections here together, and a loop refuses only
+ * once the whole process is full; before that it leaves the socket to the
+ * others.
+ */
+struct overflow_pool {
+    atomic_size_t open; /* Stream connections open in every loop. */
+    size_t max;         /* --max-conns for the whole process. */
+};
 
 /* At most one log line per this many ms. */
 #define OVERFLOW_LOG_INTERVAL_MS 1000

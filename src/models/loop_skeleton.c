@@ -29,6 +29,8 @@ static int remember(struct loop *loop, struct conn *c)
         loop->conns = grown;
         loop->conns[c->fd] = c;
         loop->conn_count++;
+        if (loop->srv->overflow_pool)
+            atomic_fetch_add(&loop->srv->overflow_pool->open, 1);
     } else {
         loop->datagram_count++;
     }
@@ -46,6 +48,8 @@ void loop_drop_conn(struct loop *loop, struct conn *c)
     } else {
         loop->conns[c->fd] = NULL;
         loop->conn_count--;
+        if (loop->srv->overflow_pool)
+            atomic_fetch_sub(&loop->srv->overflow_pool->open, 1);
         loop->accept_paused_until_ms = 0; /* Its descriptor is free now. */
     }
     conn_destroy(c);
@@ -68,8 +72,14 @@ void loop_adopt_client(struct loop *loop, struct listener *l, int fd, const stru
         conn_start(c);
         loop->hooks->reconcile(loop, c);
     }
-    if (loop->conn_count >= loop->srv->max_conns && !loop->srv->overflow_refuse)
+    if (loop->conn_count >= loop->srv->max_conns && !loop_refuses_when_full(loop))
         loop_set_listening(loop, false);
+}
+
+bool loop_refuses_when_full(const struct loop *loop)
+{
+    const struct overflow_pool *pool = loop->srv->overflow_pool;
+    return loop->srv->overflow_refuse && (!pool || atomic_load(&pool->open) >= pool->max);
 }
 
 static void on_changed(struct conn_owner *owner, struct conn *c)
@@ -140,10 +150,10 @@ void loop_pause_accepting(struct loop *loop)
 }
 
 /* Whether the loop takes clients from the backlog: while below --max-conns,
- * and at it too with --overflow refuse, which resets the extra ones. */
+ * and at it too when it refuses them (--overflow refuse). */
 static bool takes_clients(const struct loop *loop)
 {
-    return loop->conn_count < loop->srv->max_conns || loop->srv->overflow_refuse;
+    return loop->conn_count < loop->srv->max_conns || loop_refuses_when_full(loop);
 }
 
 /* Whether listening, off for the connection limit or a pause, may resume. */
@@ -184,6 +194,9 @@ void loop_accept_clients(struct loop *loop, struct listener *l)
         else if (r == ACCEPT_OK)
             loop_adopt_client(loop, l, fd, &peer);
     }
+    /* Full, and a loop sharing the socket has room again: it takes them. */
+    if (!takes_clients(loop))
+        loop_set_listening(loop, false);
 }
 
 static void datagram_started(void *ctx, struct conn *c)

@@ -36,7 +36,9 @@ void uring_on_accept(struct uring_loop *u, struct listener *l, const struct io_u
         if (cqe->res != -ECANCELED && cqe->res != -ECONNABORTED && cqe->res != -EAGAIN)
             log_warn("accept on %s: %s", l->name, strerror(-cqe->res));
     } else if (loop->conn_count >= loop->srv->max_conns) {
-        overflow_refuse(l, cqe->res); /* Taken only with --overflow refuse. */
+        /* Taken only with --overflow refuse; the kernel accepted it, so it
+         * is refused even if another loop has just freed a slot. */
+        overflow_refuse(l, cqe->res);
     } else {
         int fd = cqe->res;
         struct address peer = {.length = sizeof(peer.u)};
@@ -49,7 +51,7 @@ void uring_on_accept(struct uring_loop *u, struct listener *l, const struct io_u
     }
     /* With --overflow refuse the listener stays armed at the limit, and
      * overshooting it only refuses more. */
-    bool refuse = loop->srv->overflow_refuse;
+    bool refuse = loop_refuses_when_full(loop);
     if (loop->conn_count >= loop->srv->max_conns && !refuse)
         loop_set_listening(loop, false);
     else if (u->listener_requests[index] == LISTENER_MULTISHOT && !refuse &&
@@ -93,7 +95,7 @@ static void arm_listener(struct uring_loop *u, size_t i)
     size_t max = udp ? server_max_datagrams(loop->srv) : loop->srv->max_conns;
     size_t count = udp ? loop->datagram_count : loop->conn_count;
     size_t room = max > count ? max - count : 0;
-    bool refuse = !udp && loop->srv->overflow_refuse; /* Takes clients even when full. */
+    bool refuse = !udp && loop_refuses_when_full(loop); /* Takes clients even when full. */
     if (u->listener_requests[i] != LISTENER_IDLE || l->fd < 0 || (room == 0 && !refuse))
         return;
     struct io_uring_sqe *sqe = uring_next_sqe(u);
@@ -105,7 +107,7 @@ static void arm_listener(struct uring_loop *u, size_t i)
         io_uring_prep_poll_add(sqe, l->fd, POLLIN);
         io_uring_sqe_set_data64(sqe, uring_user_data(l, REQUEST_ACCEPT_READY));
         u->listener_requests[i] = LISTENER_POLL;
-    } else if (room > MULTISHOT_MIN_ROOM || refuse) {
+    } else if (room > MULTISHOT_MIN_ROOM) {
         io_uring_prep_multishot_accept(sqe, l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         io_uring_sqe_set_data64(sqe, uring_user_data(l, REQUEST_ACCEPT));
         u->listener_requests[i] = LISTENER_MULTISHOT;
