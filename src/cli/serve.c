@@ -215,6 +215,7 @@ static struct server build_server(const struct serve_options *opt)
         .udp_rate = opt->udp_rate,
         .shared_listeners = opt->balance_shared,
         .bind_loops_first = opt->user != NULL,
+        .overflow_refuse = opt->overflow_refuse,
     };
     /* Unless they share one, each loop and each worker binds sockets of its
      * own on the same ports. */

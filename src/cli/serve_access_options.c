@@ -62,6 +62,6 @@ int take_access_option(int ch, const char *arg, struct serve_options *opt)
             return bad("connect-rate", arg, why);
         return 0;
     default:
-        return 1;
+        return SERVE_OPTION_NOT_MINE;
     }
 }

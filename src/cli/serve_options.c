@@ -9,7 +9,9 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/serve_access_options.h"
+#include "cli/serve_timeout_options.h"
 #include "core/duration.h"
+#include "core/listener_query.h"
 #include "core/size.h"
 
 struct serve_options serve_default_options(void)
@@ -18,7 +20,8 @@ struct serve_options serve_default_options(void)
         .model = model_find(DEFAULT_MODEL),
         .config = {.max_line = DEFAULT_MAX_LINE,
                    .max_output = DEFAULT_MAX_OUTPUT,
-                   .idle_timeout_ms = IDLE_TIMEOUT_UNSET},
+                   .idle_timeout_ms = IDLE_TIMEOUT_UNSET,
+                   .request_timeout_ms = DEFAULT_REQUEST_TIMEOUT_MS},
         .settings = {.upper_delay_ms = DEFAULT_DELAY_MS,
                      .chat_notices_max = DEFAULT_CHAT_NOTICES_MAX,
                      .chat_rate_per_second = DEFAULT_CHAT_RATE,
@@ -54,6 +57,9 @@ static void print_help(void)
            "      --max-conns N     connections served at once; more wait in the backlog\n"
            "                        (default: 1024 for thread and fork, 1 for iterative,\n"
            "                        the descriptor limit for the event loops)\n"
+           "      --overflow MODE   clients beyond --max-conns: wait (default: they wait in\n"
+           "                        the kernel's backlog until a slot frees) or refuse\n"
+           "                        (accepted and reset at once, counted, logged)\n"
            "      --max-datagrams N UDP requests served at once, apart from --max-conns;\n"
            "                        more wait in the socket buffer (default: --max-conns)\n"
            "      --datagram-time DURATION\n"
@@ -64,6 +70,10 @@ static void print_help(void)
            "                        close a TCP connection that moved no byte either way\n"
            "                        for this long (default 10m; 30s for iterative, where\n"
            "                        one idle client keeps everyone waiting; 'off' disables)\n"
+           "      --request-timeout DURATION\n"
+           "                        upper and chat: cut a client whose unfinished line got\n"
+           "                        its first byte this long ago (default 1m; 'off'\n"
+           "                        disables), so a slow dribble cannot hold a slot\n"
            "  -t, --threads N       run N event loops in the process (select, poll, epoll,\n"
            "                        uring)\n"
            "  -w, --workers N       run N worker processes under a supervisor that replaces\n"
@@ -111,7 +121,7 @@ static int parse_count(const char *text, long max, long *out)
 }
 
 /* What an option function returns for an option of another group. */
-#define OPTION_NOT_MINE 1
+#define OPTION_NOT_MINE SERVE_OPTION_NOT_MINE
 
 /* -m, -t, -w and --balance: which model runs, and in how many copies. */
 static int take_scaling_option(int ch, const char *arg, struct serve_options *opt)
@@ -155,17 +165,8 @@ static int take_scaling_option(int ch, const char *arg, struct serve_options *op
 static int parse_idle_timeout(const char *arg, struct serve_options *opt)
 {
     char why[128];
-    if (strcmp(arg, "off") == 0) {
-        opt->config.idle_timeout_ms = 0;
-        return 0;
-    }
-    if (duration_parse(arg, &opt->config.idle_timeout_ms, why, sizeof(why)) != 0 ||
-        opt->config.idle_timeout_ms == 0)
-        return cli_usage_error("serve",
-                               "bad --idle-timeout '%s': expected a duration above 0 "
-                               "(e.g. 30s, 10m) or off",
-                               arg),
-               -1;
+    if (limit_parse_timeout(arg, &opt->config.idle_timeout_ms, why, sizeof(why)) != 0)
+        return cli_usage_error("serve", "bad --idle-timeout '%s': %s", arg, why), -1;
     return 0;
 }
 
@@ -305,8 +306,9 @@ static int take_output_option(int ch, const char *arg, struct serve_options *opt
 static int take_option(int ch, const char *arg, char **argv, struct serve_options *opt)
 {
     static int (*const groups[])(int, const char *, struct serve_options *) = {
-        take_scaling_option, take_limit_option,  take_size_option,      take_udp_option,
-        take_chat_option,    take_output_option, take_privilege_option, take_access_option,
+        take_scaling_option,   take_limit_option,  take_size_option,
+        take_udp_option,       take_chat_option,   take_output_option,
+        take_privilege_option, take_access_option, take_timeout_option,
     };
     for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
         int rc = groups[i](ch, arg, opt);
@@ -328,6 +330,8 @@ int serve_parse_options(int argc, char **argv, struct serve_options *opt)
         {"datagram-time", required_argument, NULL, 'T'},
         {"grace", required_argument, NULL, 'g'},
         {"idle-timeout", required_argument, NULL, 'I'},
+        {"request-timeout", required_argument, NULL, SERVE_OPT_REQUEST_TIMEOUT},
+        {"overflow", required_argument, NULL, SERVE_OPT_OVERFLOW},
         {"udp-rate", required_argument, NULL, 'u'},
         {"chat-notices-max", required_argument, NULL, 'N'},
         {"chat-rate", required_argument, NULL, 'r'},

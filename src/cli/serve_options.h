@@ -49,6 +49,10 @@ enum serve_option_range {
     SERVE_OPT_PRIVILEGE = 1400, /* --user, --inetd, socket activation */
 };
 
+/* What an option group's take_* function returns for an option of
+ * another group. */
+#define SERVE_OPTION_NOT_MINE 1
+
 struct serve_options {
     const struct model *model;
     struct service_config config;     /* What every service's connections obey. */
@@ -67,6 +71,8 @@ struct serve_options {
     const char *inetd;         /* --inetd SERVICE: serve the one connection on stdin. */
     struct access_list access; /* --allow, --deny, --allow-file */
     struct source_settings sources; /* --max-per-source, --connect-rate */
+    /* --overflow refuse: close clients beyond --max-conns at once. */
+    bool overflow_refuse;
 };
 
 /* Every option at its default. */

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/counters.h"
 #include "core/log.h"
 #include "core/mailbox.h"
 
@@ -60,7 +61,8 @@ size_t conn_output_room(const struct conn *c)
     return owed < conn_output_limit(c) ? conn_output_limit(c) - owed : 0;
 }
 
-/* When the idle check is due, on the clock of clock_now_ms; 0: never. */
+/* When the check of the timeouts (idle, and request for a line service) is
+ * due, on the clock of clock_now_ms; 0: never. */
 static int64_t idle_check_at(const struct conn *c)
 {
     int64_t after_open = ((int64_t)c->idle_check_high << 32) | c->idle_check_low;
@@ -80,6 +82,28 @@ static void mark_active(struct conn *c)
 {
     if (c->idle_check_low != 0 || c->idle_check_high != 0)
         c->last_active = (uint32_t)(clock_now_ms() - c->opened_ms);
+}
+
+/* --request-timeout: notes whether the bytes leave the service a partial
+ * line, and when its first byte came. Only the start of a new partial line
+ * moves the check, and only earlier, so a stream of whole lines never
+ * touches a model's timer heap. */
+static void note_line_progress(struct conn *c, const uint8_t *data, size_t len)
+{
+    const uint8_t *last_end = memrchr(data, '\n', len);
+    if (last_end == data + len - 1) {
+        c->flags &= (uint16_t)~CONN_LINE_PENDING;
+        return;
+    }
+    if (!last_end && (c->flags & CONN_LINE_PENDING))
+        return; /* The same line goes on: its time runs from its first byte. */
+    int64_t now = clock_now_ms();
+    c->flags |= CONN_LINE_PENDING;
+    c->line_started = (uint32_t)(now - c->opened_ms);
+    int64_t due = now + c->listener->config->request_timeout_ms;
+    int64_t check = idle_check_at(c);
+    if (check == 0 || due < check)
+        conn_set_idle_check(c, due);
 }
 
 void conn_mark_dead(struct conn *c, const char *reason)
@@ -245,6 +269,8 @@ struct conn *conn_create(int fd, const struct address *peer, const struct listen
     c->opened_ms = clock_now_ms();
     if (l->config->idle_timeout_ms > 0)
         conn_set_idle_check(c, c->opened_ms + l->config->idle_timeout_ms);
+    if (l->config->request_timeout_ms > 0 && (l->service->flags & SERVICE_LINES))
+        c->flags |= CONN_LINE_TIMED;
     buffer_init(&c->output);
     return c;
 }
@@ -259,7 +285,8 @@ void conn_start(struct conn *c)
 void conn_handle_eof(struct conn *c)
 {
     const struct service *s = c->listener->service;
-    c->flags |= CONN_EOF_SEEN;
+    /* The peer is done: a partial line is its last, and waits for nothing. */
+    c->flags = (uint16_t)((c->flags | CONN_EOF_SEEN) & ~CONN_LINE_PENDING);
     if (s->on_eof)
         RUN_CALLBACK(c, s->on_eof(c));
     else
@@ -279,6 +306,8 @@ void conn_deliver_input(struct conn *c, const uint8_t *data, size_t len)
     }
     c->bytes_in += len;
     mark_active(c);
+    if (c->flags & CONN_LINE_TIMED)
+        note_line_progress(c, data, len);
     const struct service *s = c->listener->service;
     if (!s->on_data)
         return;
@@ -381,23 +410,54 @@ static void flush_before_abort(struct conn *c)
         flush_output(c);
 }
 
-/* The idle check is due: aborts c if no byte moved either way for the idle
- * timeout, after its service's last word (on_idle); otherwise looks again
- * when the timeout would end. */
-static void check_idle(struct conn *c, int64_t now_ms)
+/* Aborts c for a timeout, counted under counter, after its service's last
+ * word (last_word, may be NULL), which is sent if the socket takes it. */
+static void cut_for_timeout(struct conn *c, void (*last_word)(struct conn *), enum counter counter,
+                            const char *reason)
 {
-    int64_t timeout = c->listener->config->idle_timeout_ms;
-    uint32_t idle_for = (uint32_t)(now_ms - c->opened_ms) - c->last_active;
-    if ((int64_t)idle_for < timeout) {
-        conn_set_idle_check(c, now_ms + (timeout - (int64_t)idle_for));
-        return;
-    }
     conn_set_idle_check(c, 0);
-    const struct service *s = c->listener->service;
-    if (s->on_idle)
-        RUN_CALLBACK(c, s->on_idle(c));
+    if (last_word)
+        RUN_CALLBACK(c, last_word(c));
     flush_before_abort(c);
-    conn_mark_dead(c, CONN_IDLE_REASON);
+    counters_add(c->listener->spec_index, counter, 1);
+    conn_mark_dead(c, reason);
+}
+
+/* The check of the timeouts is due: aborts c if no byte moved either way
+ * for the idle timeout, or if the partial line its line service holds got
+ * its first byte the request timeout ago; otherwise looks again when the
+ * first of them could end. */
+static void check_timeouts(struct conn *c, int64_t now_ms)
+{
+    const struct service_config *config = c->listener->config;
+    const struct service *s = c->listener->service;
+    uint32_t now_after_open = (uint32_t)(now_ms - c->opened_ms);
+    int64_t next = 0;
+    if (config->idle_timeout_ms > 0) {
+        uint32_t idle_for = now_after_open - c->last_active;
+        if ((int64_t)idle_for >= config->idle_timeout_ms) {
+            cut_for_timeout(c, s->on_idle, COUNTER_CUT_IDLE, CONN_IDLE_REASON);
+            return;
+        }
+        next = now_ms + (config->idle_timeout_ms - (int64_t)idle_for);
+    }
+    if (c->flags & CONN_LINE_PENDING) {
+        /* While the server reads nothing from it (the service paused, or
+         * its answers back up), the peer cannot end its line: the line's
+         * time starts again. */
+        if (!(conn_interest(c) & CONN_WANT_READ))
+            c->line_started = now_after_open;
+        uint32_t held_for = now_after_open - c->line_started;
+        if ((int64_t)held_for >= config->request_timeout_ms) {
+            cut_for_timeout(c, s->on_request_timeout, COUNTER_CUT_REQUEST_TIMEOUT,
+                            CONN_REQUEST_TIMEOUT_REASON);
+            return;
+        }
+        int64_t due = now_ms + (config->request_timeout_ms - (int64_t)held_for);
+        if (next == 0 || due < next)
+            next = due;
+    }
+    conn_set_idle_check(c, next);
 }
 
 void conn_handle_timer(struct conn *c, int64_t now_ms)
@@ -406,7 +466,7 @@ void conn_handle_timer(struct conn *c, int64_t now_ms)
         return;
     int64_t idle_check = idle_check_at(c);
     if (idle_check != 0 && idle_check <= now_ms) {
-        check_idle(c, now_ms);
+        check_timeouts(c, now_ms);
         if (c->flags & CONN_DEAD)
             return;
     }

@@ -38,10 +38,17 @@
 #define CONN_STOP_AT_EOF 0x100u
 /* A datagram connection has sent its one reply. */
 #define CONN_REPLIED 0x200u
+/* A stream connection of a line service under --request-timeout. */
+#define CONN_LINE_TIMED 0x400u
+/* Of those, one whose service holds a partial line (since line_started). */
+#define CONN_LINE_PENDING 0x800u
 
 /* Why a connection idle for --idle-timeout is aborted; the close log and
  * chat's departure notice show it. */
 #define CONN_IDLE_REASON "idle timeout"
+/* Why a connection whose partial line went unfinished for --request-timeout
+ * is aborted. */
+#define CONN_REQUEST_TIMEOUT_REASON "request timeout"
 
 /* Input that reached a paused connection. Only completion models have any:
  * a readiness model simply stops reading. */
@@ -73,7 +80,8 @@ size_t conn_input_held(const struct conn *c);
 void conn_deliver_input(struct conn *c, const uint8_t *data, size_t len);
 /* The peer will send nothing more: on_eof, or close once drained. */
 void conn_handle_eof(struct conn *c);
-/* When the idle check is next due (0: never). */
+/* When the check of the timeouts (idle and request) is next due (0:
+ * never). */
 void conn_set_idle_check(struct conn *c, int64_t at_ms);
 
 /* conn_input.c: frees what is held, if anything. */

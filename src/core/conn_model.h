@@ -63,12 +63,18 @@ struct conn {
      * than the idle timeout (at most a week) are ever taken, so the wrap
      * after 49 days does no harm, and a read costs one store. */
     uint32_t last_active;
-    /* When to look whether the connection has been idle for the timeout, a
-     * 48-bit count split in two (0: never). Moved only when it comes due,
-     * so bytes moving never touch a model's timer heap. */
+    /* When to look whether the connection has been idle for the timeout
+     * (or held a partial line for --request-timeout), a 48-bit count split
+     * in two (0: never). Moved only when it comes due, or earlier when a
+     * partial line starts, so bytes moving never touch a model's timer
+     * heap. */
     uint32_t idle_check_low;
     uint16_t idle_check_high;
     bool on_changed_list; /* models/changed_list.c: listed to reconcile. */
+    /* --request-timeout, private to conn.c: when the partial line the
+     * service holds got its first byte, in ms after opened_ms modulo 2^32
+     * (meaningful while the CONN_LINE_PENDING flag is set). */
+    uint32_t line_started;
     const struct listener *listener;
     struct conn_owner *owner;
     int64_t deadline_ms;     /* The service's timer expiry, 0 when none. */
@@ -166,9 +172,11 @@ void conn_take_output(struct conn *c, struct buffer *dst);
  * may queue its next batch: call with n = 0 to ask for one. */
 void conn_sent(struct conn *c, size_t n);
 
-/* Runs what is due at now_ms: the service's timer, and the idle check,
- * which aborts a stream connection that has moved no byte for the idle
- * timeout. Re-read conn_deadline afterwards: either may have moved it. */
+/* Runs what is due at now_ms: the service's timer, and the check of the
+ * timeouts, which aborts a stream connection that has moved no byte for the
+ * idle timeout, or that of a line service whose partial line has waited
+ * for its end for the request timeout. Re-read conn_deadline afterwards:
+ * either may have moved it. */
 void conn_handle_timer(struct conn *c, int64_t now_ms);
 
 /*
@@ -217,7 +225,8 @@ struct conn_status conn_status(const struct conn *c);
 unsigned conn_interest(const struct conn *c);
 
 /* When conn_handle_timer next has something to do: the earlier of the
- * service's timer and the idle check, or 0 when neither is armed. */
+ * service's timer and the check of the timeouts (idle, request), or 0 when
+ * neither is armed. */
 int64_t conn_deadline(const struct conn *c);
 
 /* True once the connection has nothing left to do and must be destroyed. */

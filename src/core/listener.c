@@ -445,7 +445,8 @@ bool listener_adopt(const struct listener *l, int client_fd, const struct addres
     return true;
 }
 
-enum accept_result listener_accept(struct listener *l, int *client_fd, struct address *peer)
+static enum accept_result accept_one(struct listener *l, int *client_fd, struct address *peer,
+                                     bool adopt)
 {
     socklen_t len = sizeof(peer->u);
     pthread_rwlock_rdlock(&descriptor_lock);
@@ -455,7 +456,7 @@ enum accept_result listener_accept(struct listener *l, int *client_fd, struct ad
     errno = accept_errno;
     if (fd >= 0) {
         peer->length = len;
-        if (!listener_adopt(l, fd, peer))
+        if (adopt && !listener_adopt(l, fd, peer))
             return ACCEPT_DROPPED;
         *client_fd = fd;
         return ACCEPT_OK;
@@ -488,4 +489,15 @@ enum accept_result listener_accept(struct listener *l, int *client_fd, struct ad
         log_warn("accept on %s: %s", l->name, strerror(errno));
         return ACCEPT_AGAIN;
     }
+}
+
+enum accept_result listener_accept(struct listener *l, int *client_fd, struct address *peer)
+{
+    return accept_one(l, client_fd, peer, true);
+}
+
+enum accept_result listener_accept_to_refuse(struct listener *l, int *client_fd,
+                                             struct address *peer)
+{
+    return accept_one(l, client_fd, peer, false);
 }

@@ -119,6 +119,12 @@ enum accept_result { ACCEPT_OK, ACCEPT_AGAIN, ACCEPT_DROPPED, ACCEPT_EXHAUSTED }
  */
 enum accept_result listener_accept(struct listener *l, int *client_fd, struct address *peer);
 
+/* listener_accept without the bookkeeping of listener_adopt (TCP_NODELAY,
+ * the arrival line): for a client that is refused at once, whose refusal
+ * the log reports in its own way. */
+enum accept_result listener_accept_to_refuse(struct listener *l, int *client_fd,
+                                             struct address *peer);
+
 /*
  * For models whose kernel interface accepts for them (io_uring): the
  * bookkeeping listener_accept does for a new client (admission by the

@@ -82,7 +82,7 @@ int limit_parse_connect_rate(const char *text, struct source_settings *out, char
     return 0;
 }
 
-int limit_parse_idle_timeout(const char *text, int64_t *out_ms, char *err, size_t errlen)
+int limit_parse_timeout(const char *text, int64_t *out_ms, char *err, size_t errlen)
 {
     char why[128];
     int64_t ms;
@@ -153,7 +153,14 @@ static int apply_idle_timeout(const char *value, struct listener_policy *policy,
                               struct query_state *state, char *err, size_t errlen)
 {
     (void)state;
-    return limit_parse_idle_timeout(value, &policy->config.idle_timeout_ms, err, errlen);
+    return limit_parse_timeout(value, &policy->config.idle_timeout_ms, err, errlen);
+}
+
+static int apply_request_timeout(const char *value, struct listener_policy *policy,
+                                 struct query_state *state, char *err, size_t errlen)
+{
+    (void)state;
+    return limit_parse_timeout(value, &policy->config.request_timeout_ms, err, errlen);
 }
 
 static const struct query_key keys[] = {
@@ -164,6 +171,7 @@ static const struct query_key keys[] = {
     {"source-prefix6", apply_source_prefix6},
     {"connect-rate", apply_connect_rate},
     {"idle-timeout", apply_idle_timeout},
+    {"request-timeout", apply_request_timeout},
 };
 
 /* ---- The query ------------------------------------------------------------- */

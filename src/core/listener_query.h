@@ -55,6 +55,7 @@ int limit_parse_max_per_source(const char *text, uint32_t *out, char *err, size_
 int limit_parse_prefix6(const char *text, unsigned *out, char *err, size_t errlen);
 int limit_parse_connect_rate(const char *text, struct source_settings *out, char *err,
                              size_t errlen);
-int limit_parse_idle_timeout(const char *text, int64_t *out_ms, char *err, size_t errlen);
+/* --idle-timeout and --request-timeout: a duration above 0, or off (0). */
+int limit_parse_timeout(const char *text, int64_t *out_ms, char *err, size_t errlen);
 
 #endif

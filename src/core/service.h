@@ -28,10 +28,11 @@
 struct conn;
 
 /* Limits every connection of every service obeys, from sockserv serve; a
- * connection reads them with conn_config. max_output, allow_amplification
- * and idle_timeout_ms are enforced by core/conn.c whatever the service;
- * max_line is the one bound every line service (upper, chat) applies, from
- * one option, so it lives here rather than in a copy per service. */
+ * connection reads them with conn_config. max_output, allow_amplification,
+ * idle_timeout_ms and request_timeout_ms are enforced by core/conn.c
+ * whatever the service; max_line is the one bound every line service
+ * (upper, chat) applies, from one option, so it lives here rather than in
+ * a copy per service. */
 struct service_config {
     size_t max_line;          /* Longest line a line service accepts. */
     size_t max_output;        /* Unsent bytes one connection may queue. */
@@ -39,6 +40,10 @@ struct service_config {
     /* --idle-timeout: a stream connection with no bytes either way for this
      * long is closed by core/conn.c; 0: never. */
     int64_t idle_timeout_ms;
+    /* --request-timeout: a connection of a SERVICE_LINES service whose
+     * partial line got its first byte this long ago, with no end of line
+     * since, is cut by core/conn.c; 0: never. */
+    int64_t request_timeout_ms;
 };
 
 /* What the command line says to one service alone, handed to its create
@@ -59,6 +64,9 @@ struct service_settings {
 #define SERVICE_SHARED_STATE 0x1u
 /* The service needs a byte stream (TCP); it has no datagram form. */
 #define SERVICE_STREAM_ONLY 0x2u
+/* The service reads requests as lines (upper, chat): --request-timeout
+ * applies to its stream connections. */
+#define SERVICE_LINES 0x4u
 
 struct service {
     const char *name;
@@ -94,6 +102,10 @@ struct service {
      * peer why (what it writes is sent if the socket takes it at once).
      * NULL for most services. */
     void (*on_idle)(struct conn *c);
+    /* The same for --request-timeout (SERVICE_LINES only): a partial line
+     * went unfinished for that long, and the connection is aborted as soon
+     * as this returns. NULL: cut without a word. */
+    void (*on_request_timeout)(struct conn *c);
     /* Last call before the connection is freed: release what state holds. */
     void (*on_close)(struct conn *c);
 };

@@ -13,12 +13,16 @@
 #include "core/grace.h"
 #include "core/log.h"
 #include "core/mailbox.h"
+#include "core/overflow.h"
 #include "core/stop.h"
 #include "core/udp_guard.h"
 
 /* Listeners polled at once by one blocking model; more are served in turns
  * of this many, which no realistic command line reaches. */
 #define MAX_WAIT_FDS 256
+
+/* Clients one wake-up resets per listener while a connection is served. */
+#define LISTENER_REFUSALS_PER_WAKEUP 64
 
 enum wait_result {
     WAIT_CLIENT, /* A TCP client was accepted or a datagram received. */
@@ -82,6 +86,7 @@ static bool receive_one(struct acceptor *a, struct listener *l, struct accepted 
     out->datagram = a->datagram_buffer;
     out->datagram_len = (size_t)n;
     out->serve_limit_ms = 0;
+    out->refuse_arrivals = false;
     return true;
 }
 
@@ -97,7 +102,23 @@ static bool take_client(struct acceptor *a, struct listener *l, struct accepted 
     out->datagram = NULL;
     out->datagram_len = 0;
     out->serve_limit_ms = 0;
+    out->refuse_arrivals = false;
     return true;
+}
+
+/* Resets up to LISTENER_REFUSALS_PER_WAKEUP clients waiting on l, which
+ * the server is too full to serve (--overflow refuse). */
+static void refuse_waiting(struct listener *l)
+{
+    for (int k = 0; k < LISTENER_REFUSALS_PER_WAKEUP; k++) {
+        int fd;
+        struct address peer;
+        enum accept_result r = listener_accept_to_refuse(l, &fd, &peer);
+        if (r == ACCEPT_OK)
+            overflow_refuse(l, fd);
+        else if (r != ACCEPT_DROPPED)
+            return;
+    }
 }
 
 static bool accepting(const struct accept_hooks *hooks, enum transport transport)
@@ -112,6 +133,8 @@ static enum wait_result acceptor_wait(struct acceptor *a, const struct accept_ho
     bool tcp = accepting(hooks, TRANSPORT_TCP);
     bool udp = accepting(hooks, TRANSPORT_UDP);
     struct server *srv = a->srv;
+    /* Full, but refusing: the TCP listeners are watched all the same. */
+    bool refusing = !tcp && srv->overflow_refuse;
     struct pollfd fds[MAX_WAIT_FDS];
     struct listener *owners[MAX_WAIT_FDS];
     for (;;) {
@@ -123,7 +146,7 @@ static enum wait_result acceptor_wait(struct acceptor *a, const struct accept_ho
             fds[n++] = (struct pollfd){.fd = extra_fd, .events = POLLIN};
         nfds_t first_listener = n;
         for (size_t i = 0; i < srv->listeners.count && n < MAX_WAIT_FDS; i++) {
-            if (!(srv->listeners.items[i].transport == TRANSPORT_UDP ? udp : tcp))
+            if (!(srv->listeners.items[i].transport == TRANSPORT_UDP ? udp : tcp || refusing))
                 continue;
             owners[n] = &srv->listeners.items[i];
             fds[n++] = (struct pollfd){.fd = srv->listeners.items[i].fd, .events = POLLIN};
@@ -142,7 +165,15 @@ static enum wait_result acceptor_wait(struct acceptor *a, const struct accept_ho
         nfds_t listeners = n - first_listener;
         for (nfds_t k = 0; k < listeners; k++) {
             nfds_t i = first_listener + (a->turn + k) % listeners;
-            if (fds[i].revents && take_client(a, owners[i], out)) {
+            if (!fds[i].revents)
+                continue;
+            /* Still full (a slot may have freed since the wait began). */
+            if (refusing && owners[i]->transport == TRANSPORT_TCP &&
+                !accepting(hooks, TRANSPORT_TCP)) {
+                refuse_waiting(owners[i]);
+                continue;
+            }
+            if (take_client(a, owners[i], out)) {
                 a->turn = (size_t)(i - first_listener) + 1;
                 return WAIT_CLIENT;
             }
@@ -222,9 +253,36 @@ static bool tcp_client_waiting(const struct listener_set *listeners)
     return n > 0 && poll(fds, n, 0) > 0;
 }
 
-static void drive(struct conn *c, struct mailbox_hub *hub, int64_t grace_ms, int64_t limit_ms,
-                  struct listener_set *listeners)
+/* The TCP listeners of listeners, from fds[first] on, for a connection
+ * that refuses arrivals; returns the new count. */
+static nfds_t watch_arrivals(const struct listener_set *listeners, struct pollfd *fds, nfds_t first,
+                             struct listener **owners)
 {
+    nfds_t n = first;
+    for (size_t i = 0; listeners && i < listeners->count && n - first < MAX_WAIT_FDS; i++) {
+        struct listener *l = &listeners->items[i];
+        if (l->transport == TRANSPORT_TCP && l->fd >= 0) {
+            owners[n - first] = l;
+            fds[n++] = (struct pollfd){.fd = l->fd, .events = POLLIN};
+        }
+    }
+    return n;
+}
+
+/* Resets the clients waiting on the listeners that poll found readable, a
+ * bounded number per listener, so a flood cannot starve the connection
+ * being served. */
+static void refuse_arrivals(const struct pollfd *fds, nfds_t count, struct listener **owners)
+{
+    for (nfds_t i = 0; i < count; i++)
+        if (fds[i].revents)
+            refuse_waiting(owners[i]);
+}
+
+static void drive(struct conn *c, struct mailbox_hub *hub, int64_t grace_ms, int64_t limit_ms,
+                  struct listener_set *listeners, bool refusing)
+{
+    struct listener *owners[MAX_WAIT_FDS];
     struct grace grace = {0};
     int64_t give_up = limit_ms > 0 ? clock_now_ms() + limit_ms : 0;
     while (!conn_is_finished(c)) {
@@ -256,12 +314,15 @@ static void drive(struct conn *c, struct mailbox_hub *hub, int64_t grace_ms, int
             deadline = give_up;
         /* A connection that wants nothing from its socket is left out of
          * the wait: poll would report a hang-up on it over and over. */
-        struct pollfd fds[3] = {
-            {.fd = interest ? c->fd : -1, .events = poll_events(interest)},
-            {.fd = grace.stopping ? -1 : stop_fd(), .events = POLLIN},
-            {.fd = hub ? hub->wake_fd : -1, .events = POLLIN},
-        };
-        int n = poll(fds, 3, clock_timeout_until(deadline));
+        /* Room for the listeners too, filled only when refusing, so the
+         * common wait costs no more than three entries. */
+        struct pollfd fds[3 + MAX_WAIT_FDS];
+        fds[0] = (struct pollfd){.fd = interest ? c->fd : -1, .events = poll_events(interest)};
+        fds[1] = (struct pollfd){.fd = grace.stopping ? -1 : stop_fd(), .events = POLLIN};
+        fds[2] = (struct pollfd){.fd = hub ? hub->wake_fd : -1, .events = POLLIN};
+        nfds_t watched =
+            refusing && !grace.stopping ? watch_arrivals(listeners, fds, 3, owners) : 3;
+        int n = poll(fds, watched, clock_timeout_until(deadline));
         if (n < 0 && errno != EINTR) {
             conn_abort(c, "poll failed");
             break;
@@ -273,6 +334,8 @@ static void drive(struct conn *c, struct mailbox_hub *hub, int64_t grace_ms, int
             conn_handle_writable(c);
         if (n > 0 && fds[2].revents)
             mailbox_deliver(hub);
+        if (n > 0)
+            refuse_arrivals(fds + 3, watched - 3, owners);
         conn_handle_timer(c, clock_now_ms());
     }
 }
@@ -303,7 +366,8 @@ void blocking_serve(const struct accepted *a, int64_t grace_ms, struct listener_
         conn_start(c);
     else
         conn_deliver_datagram(c, a->datagram, a->datagram_len);
-    drive(c, boxed ? &to.hub : NULL, grace_ms, a->serve_limit_ms, listeners);
+    drive(c, boxed ? &to.hub : NULL, grace_ms, a->serve_limit_ms, listeners,
+          a->refuse_arrivals && a->fd >= 0);
     conn_destroy(c);
     if (boxed)
         mailbox_hub_free(&to.hub);

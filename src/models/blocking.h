@@ -24,6 +24,10 @@ struct accepted {
     /* Longest it may keep a waiting TCP client waiting, in ms (0: no
      * bound); past it the connection is aborted once a client waits. */
     int64_t serve_limit_ms;
+    /* --overflow refuse under iterative: while this TCP client is served,
+     * clients arriving on the listeners passed to blocking_serve are reset
+     * at once (core/overflow.h) instead of waiting in the backlog. */
+    bool refuse_arrivals;
 };
 
 /* The hooks through which blocking_accept_loop calls its model: what to do
@@ -44,7 +48,9 @@ struct accept_hooks {
 /*
  * The accepting thread of a blocking model: waits on every listener (while
  * accepting says so), the extra descriptor and the stop latch, applying the
- * UDP defences, until a stop is requested; then stops the listeners.
+ * UDP defences, until a stop is requested; then stops the listeners. With
+ * --overflow refuse it waits on the TCP listeners even when accepting says
+ * no, and resets the clients it takes there (core/overflow.h).
  * Returns 0, or -1 with a reason in err.
  */
 int blocking_accept_loop(struct server *srv, const struct accept_hooks *hooks, char *err,

@@ -12,7 +12,10 @@
  * that a client hashed to a busy loop waits for that loop. With --balance
  * shared each loop has a duplicate descriptor of one socket, and whichever
  * loop is free takes the client; bench/balance.py measures both.
- * Either way each loop closes only its own descriptors at a stop.
+ * Either way each loop closes only its own descriptors at a stop. Each
+ * loop serves a share of --max-conns; with --overflow refuse on a shared
+ * socket they also count together (struct overflow_pool), so a full loop
+ * leaves a client to one with room instead of refusing it.
  * Connections of different loops meet only through shared service state
  * (chat), which crosses loops with conn_post.
  */
@@ -59,11 +62,16 @@ int model_run_in_process(const struct model *model, struct server *srv, unsigned
     if (!loops)
         return error_set(err, errlen, "out of memory");
     size_t share = (srv->max_conns + threads - 1) / threads;
+    /* Outlives every loop: they are all joined before this returns. */
+    struct overflow_pool pool = {.max = srv->max_conns};
+    atomic_init(&pool.open, 0);
+    bool pooled = srv->overflow_refuse && srv->shared_listeners;
     int rc = 0;
     for (unsigned i = 0; i < threads; i++) {
         loops[i].model = model;
         loops[i].srv = *srv;
         loops[i].srv.max_conns = share;
+        loops[i].srv.overflow_pool = pooled ? &pool : NULL;
         loops[i].srv.max_datagrams = (srv->max_datagrams + threads - 1) / threads;
         loops[i].srv.announce = NULL;
         if (i == 0)

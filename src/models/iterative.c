@@ -10,7 +10,8 @@
  * for its answer) is dropped unanswered rather than let a stream of slow
  * ones (upper with a long --delay) keep TCP waiting; while nobody waits it
  * is served to its end. The listeners take turns, so a TCP client waits for
- * one datagram at most.
+ * one datagram at most. With --overflow refuse, a TCP client that arrives
+ * while another is served is reset at once instead.
  */
 
 #include "models/blocking.h"
@@ -29,6 +30,7 @@ static void serve_now(void *ctx, const struct accepted *a)
     struct accepted bounded = *a;
     if (a->fd < 0 && has_tcp_listener(srv))
         bounded.serve_limit_ms = srv->datagram_time_ms;
+    bounded.refuse_arrivals = srv->overflow_refuse;
     blocking_serve(&bounded, srv->grace_ms, &srv->listeners);
 }
 

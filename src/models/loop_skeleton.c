@@ -8,6 +8,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/overflow.h"
 #include "core/stop.h"
 #include "models/datagram_intake.h"
 #include "models/fd_table.h"
@@ -28,6 +29,8 @@ static int remember(struct loop *loop, struct conn *c)
         loop->conns = grown;
         loop->conns[c->fd] = c;
         loop->conn_count++;
+        if (loop->srv->overflow_pool)
+            atomic_fetch_add(&loop->srv->overflow_pool->open, 1);
     } else {
         loop->datagram_count++;
     }
@@ -45,6 +48,8 @@ void loop_drop_conn(struct loop *loop, struct conn *c)
     } else {
         loop->conns[c->fd] = NULL;
         loop->conn_count--;
+        if (loop->srv->overflow_pool)
+            atomic_fetch_sub(&loop->srv->overflow_pool->open, 1);
         loop->accept_paused_until_ms = 0; /* Its descriptor is free now. */
     }
     conn_destroy(c);
@@ -68,8 +73,14 @@ void loop_adopt_client(struct loop *loop, struct listener *l, int fd, const stru
         conn_start(c);
         loop->hooks->reconcile(loop, c);
     }
-    if (loop->conn_count >= loop->srv->max_conns)
+    if (loop->conn_count >= loop->srv->max_conns && !loop_refuses_when_full(loop))
         loop_set_listening(loop, false);
+}
+
+bool loop_refuses_when_full(const struct loop *loop)
+{
+    const struct overflow_pool *pool = loop->srv->overflow_pool;
+    return loop->srv->overflow_refuse && (!pool || atomic_load(&pool->open) >= pool->max);
 }
 
 static void on_changed(struct conn_owner *owner, struct conn *c)
@@ -139,10 +150,17 @@ void loop_pause_accepting(struct loop *loop)
     loop_set_listening(loop, false);
 }
 
+/* Whether the loop takes clients from the backlog: while below --max-conns,
+ * and at it too when it refuses them (--overflow refuse). */
+static bool takes_clients(const struct loop *loop)
+{
+    return loop->conn_count < loop->srv->max_conns || loop_refuses_when_full(loop);
+}
+
 /* Whether listening, off for the connection limit or a pause, may resume. */
 static bool may_listen_again(const struct loop *loop)
 {
-    return !loop->grace.stopping && loop->conn_count < loop->srv->max_conns &&
+    return !loop->grace.stopping && takes_clients(loop) &&
            (loop->accept_paused_until_ms == 0 || clock_now_ms() >= loop->accept_paused_until_ms);
 }
 
@@ -160,21 +178,26 @@ static int64_t next_deadline(const struct loop *loop)
  * connections already open. */
 void loop_accept_clients(struct loop *loop, struct listener *l)
 {
-    for (int i = 0;
-         i < LOOP_ACCEPTS_PER_WAKEUP && loop->listening && loop->conn_count < loop->srv->max_conns;
-         i++) {
+    for (int i = 0; i < LOOP_ACCEPTS_PER_WAKEUP && loop->listening && takes_clients(loop); i++) {
         int fd;
         struct address peer;
-        enum accept_result r = listener_accept(l, &fd, &peer);
+        bool full = loop->conn_count >= loop->srv->max_conns;
+        enum accept_result r =
+            full ? listener_accept_to_refuse(l, &fd, &peer) : listener_accept(l, &fd, &peer);
         if (r == ACCEPT_AGAIN)
             break;
         if (r == ACCEPT_EXHAUSTED) {
             loop_pause_accepting(loop);
             break;
         }
-        if (r == ACCEPT_OK)
+        if (r == ACCEPT_OK && full)
+            overflow_refuse(l, fd);
+        else if (r == ACCEPT_OK)
             loop_adopt_client(loop, l, fd, &peer);
     }
+    /* Full, and a loop sharing the socket has room again: it takes them. */
+    if (!takes_clients(loop))
+        loop_set_listening(loop, false);
 }
 
 static void datagram_started(void *ctx, struct conn *c)

@@ -134,6 +134,11 @@ void loop_accept_clients(struct loop *loop, struct listener *l);
  * receive buffers, and the kernel drops (and counts) what overflows. */
 void loop_receive_datagrams(struct loop *loop, struct listener *l, int max_batches);
 
+/* At --max-conns, whether the loop takes clients and refuses them
+ * (--overflow refuse, and no loop it shares its sockets with has room)
+ * rather than leave them in the backlog. */
+bool loop_refuses_when_full(const struct loop *loop);
+
 /* Destroys c and forgets it everywhere. */
 void loop_drop_conn(struct loop *loop, struct conn *c);
 

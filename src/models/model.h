@@ -15,12 +15,18 @@
 #include <stdint.h>
 
 #include "core/listener.h"
+#include "core/overflow.h"
 #include "core/udp_guard.h"
 
 /* Everything a model needs to serve: what sockserv serve parsed and bound. */
 struct server {
     struct listener_set listeners;
-    size_t max_conns; /* Connections served at once; beyond, clients wait in the backlog. */
+    size_t max_conns; /* Connections served at once; beyond, clients wait in the backlog, */
+    /* or, with --overflow refuse, are reset at once (core/overflow.h). */
+    bool overflow_refuse;
+    /* With --overflow refuse, event loops sharing their sockets: the count
+     * they keep together (core/overflow.h); NULL otherwise. */
+    struct overflow_pool *overflow_pool;
     /* UDP requests served at once, apart from max_conns so that slow
      * datagrams never take TCP's capacity; 0: as many as max_conns. */
     size_t max_datagrams;

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/overflow.h"
 #include "models/uring_loop.h"
 
 /* Multishot accept takes every client the kernel completes until it is
@@ -34,6 +35,10 @@ void uring_on_accept(struct uring_loop *u, struct listener *l, const struct io_u
     if (cqe->res < 0) {
         if (cqe->res != -ECANCELED && cqe->res != -ECONNABORTED && cqe->res != -EAGAIN)
             log_warn("accept on %s: %s", l->name, strerror(-cqe->res));
+    } else if (loop->conn_count >= loop->srv->max_conns) {
+        /* Taken only with --overflow refuse; the kernel accepted it, so it
+         * is refused even if another loop has just freed a slot. */
+        overflow_refuse(l, cqe->res);
     } else {
         int fd = cqe->res;
         struct address peer = {.length = sizeof(peer.u)};
@@ -43,9 +48,12 @@ void uring_on_accept(struct uring_loop *u, struct listener *l, const struct io_u
             loop_adopt_client(loop, l, fd, &peer);
         }
     }
-    if (loop->conn_count >= loop->srv->max_conns)
+    /* With --overflow refuse the listener stays armed at the limit, and
+     * overshooting it only refuses more. */
+    bool refuse = loop_refuses_when_full(loop);
+    if (loop->conn_count >= loop->srv->max_conns && !refuse)
         loop_set_listening(loop, false);
-    else if (u->listener_requests[index] == LISTENER_MULTISHOT &&
+    else if (u->listener_requests[index] == LISTENER_MULTISHOT && !refuse &&
              loop->srv->max_conns - loop->conn_count <= MULTISHOT_MIN_ROOM)
         disarm_listener(u, index); /* Re-armed single-shot at the end of the turn. */
 }
@@ -86,7 +94,8 @@ static void arm_listener(struct uring_loop *u, size_t i)
     size_t max = udp ? server_max_datagrams(loop->srv) : loop->srv->max_conns;
     size_t count = udp ? loop->datagram_count : loop->conn_count;
     size_t room = max > count ? max - count : 0;
-    if (u->listener_requests[i] != LISTENER_IDLE || l->fd < 0 || room == 0)
+    bool refuse = !udp && loop_refuses_when_full(loop); /* Takes clients even when full. */
+    if (u->listener_requests[i] != LISTENER_IDLE || l->fd < 0 || (room == 0 && !refuse))
         return;
     struct io_uring_sqe *sqe = uring_next_sqe(u);
     if (udp) {

@@ -496,6 +496,20 @@ static void chat_idle(struct conn *c)
     pthread_mutex_unlock(&chat->lock);
 }
 
+/* A partial line went unfinished for --request-timeout: the member hears
+ * why before the cut; the others hear "request timeout" as the reason it
+ * left. */
+static void chat_request_timeout(struct conn *c)
+{
+    struct chat_member *m = conn_state(c);
+    char limit[32];
+    duration_format(conn_config(c)->request_timeout_ms, limit, sizeof(limit));
+    struct chat *chat = chat_of(c);
+    pthread_mutex_lock(&chat->lock);
+    reply(m, "*** closing: line not finished within %s", limit);
+    pthread_mutex_unlock(&chat->lock);
+}
+
 static void chat_close(struct conn *c)
 {
     struct chat_member *m = conn_state(c);
@@ -520,7 +534,7 @@ const struct service service_chat = {
     .name = "chat",
     .summary = "multi-room line chat with nicks (docs/chat-protocol.md)",
     .default_port = 7777,
-    .flags = SERVICE_SHARED_STATE | SERVICE_STREAM_ONLY,
+    .flags = SERVICE_SHARED_STATE | SERVICE_STREAM_ONLY | SERVICE_LINES,
     .state_size = sizeof(struct chat_member),
     .create = chat_create,
     .destroy = chat_destroy,
@@ -528,5 +542,6 @@ const struct service service_chat = {
     .on_data = chat_data,
     .on_timer = chat_timer,
     .on_idle = chat_idle,
+    .on_request_timeout = chat_request_timeout,
     .on_close = chat_close,
 };

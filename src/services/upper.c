@@ -11,7 +11,9 @@
  * line is answered in its place with "error: line too long (max N bytes)",
  * sent as written: only answers are uppercased. At end of stream the
  * queued lines (and an unterminated last line) are still answered, then the
- * connection closes. Over UDP, a datagram's lines come back together in
+ * connection closes. A line left unfinished for --request-timeout is
+ * answered "error: line not finished within D (request timeout)" and the
+ * connection is cut. Over UDP, a datagram's lines come back together in
  * one reply datagram after one delay.
  */
 #include <stdio.h>
@@ -20,6 +22,7 @@
 
 #include "core/buffer.h"
 #include "core/conn.h"
+#include "core/duration.h"
 #include "core/error.h"
 #include "core/line_reader.h"
 
@@ -161,6 +164,18 @@ static void upper_eof(struct conn *c)
         conn_close(c);
 }
 
+/* A partial line went unfinished for --request-timeout: the client hears
+ * why, in upper's error form, just before the cut. */
+static void upper_request_timeout(struct conn *c)
+{
+    char limit[32];
+    char msg[96];
+    duration_format(conn_config(c)->request_timeout_ms, limit, sizeof(limit));
+    int n =
+        snprintf(msg, sizeof(msg), "error: line not finished within %s (request timeout)\n", limit);
+    conn_write(c, msg, (size_t)n);
+}
+
 static void upper_close(struct conn *c)
 {
     struct upper_state *st = conn_state(c);
@@ -173,6 +188,7 @@ const struct service service_upper = {
     .name = "upper",
     .summary = "each line back uppercased after --delay (the slow request)",
     .default_port = 7100,
+    .flags = SERVICE_LINES,
     .state_size = sizeof(struct upper_state),
     .create = upper_create,
     .destroy = upper_destroy,
@@ -180,5 +196,6 @@ const struct service service_upper = {
     .on_data = upper_data,
     .on_eof = upper_eof,
     .on_timer = upper_timer,
+    .on_request_timeout = upper_request_timeout,
     .on_close = upper_close,
 };

@@ -60,9 +60,10 @@ static void test_every_key_overrides(void **state)
     char err[256] = "";
     assert_int_equal(listener_policy_copy(&p, &base, err, sizeof err), 0);
     assert_int_equal(listener_query_apply("max-per-source=4&source-prefix6=56&connect-rate=off&"
-                                          "idle-timeout=30s",
+                                          "idle-timeout=30s&request-timeout=5s",
                                           &p, err, sizeof err),
                      0);
+    assert_int_equal(p.config.request_timeout_ms, 5000);
     assert_int_equal(p.sources.max_per_source, 4);
     assert_int_equal(p.sources.prefix6, 56);
     assert_int_equal(p.sources.rate_per_second, 0);
@@ -124,6 +125,7 @@ static void test_mistakes_name_their_key(void **state)
     fails("connect-rate=0", "bad connect-rate '0'");
     fails("idle-timeout=0", "bad idle-timeout");
     fails("idle-timeout=soon", "bad idle-timeout");
+    fails("request-timeout=0", "bad request-timeout");
     fails("allow=10.0.0.0/33", "bad allow");
     fails("deny=nonsense", "bad deny");
     fails("allow-file=/nonexistent/allow", "bad allow-file");

@@ -1,0 +1,41 @@
+/*
+ * --overflow refuse: what becomes of a client accepted while --max-conns
+ * connections are already served. It is reset at once (never served a
+ * byte), counted for the operator (COUNTER_REFUSED_FULL of its listener)
+ * and reported in at most one log line a second per process, which carries
+ * the running count, so a flood of refusals cannot flood the log. Any
+ * thread of any model may call it.
+ *
+ * A reset rather than a FIN: the client cannot mistake an empty answer
+ * (daytime's, say) for a served one, and the server keeps no TIME_WAIT
+ * socket per refused client.
+ */
+#ifndef SOCKSERV_OVERFLOW_H
+#define SOCKSERV_OVERFLOW_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include "core/listener.h"
+
+/*
+ * The event loops of one process that take clients from one shared socket
+ * (--threads with --balance shared) each serve a share of --max-conns. A
+ * loop at its share must not refuse a client another loop has room for, so
+ * they count their connections here together, and a loop refuses only
+ * once the whole process is full; before that it leaves the socket to the
+ * others.
+ */
+struct overflow_pool {
+    atomic_size_t open; /* Stream connections open in every loop. */
+    size_t max;         /* --max-conns for the whole process. */
+};
+
+/* At most one log line per this many ms. */
+#define OVERFLOW_LOG_INTERVAL_MS 1000
+
+/* Resets and closes client_fd, a client of l beyond the limit, and counts
+ * and reports it as above. */
+void overflow_refuse(const struct listener *l, int client_fd);
+
+#endif
