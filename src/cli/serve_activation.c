@@ -9,8 +9,9 @@
 #include "core/log.h"
 #include "core/socket_activation.h"
 
-/* Turns one inherited socket into a spec: its transport, and the service
- * its name says, up to any '?' (a per-listener query, not read here). */
+/* Turns one inherited socket into a spec: its transport, the service its
+ * name says, and the listener's own settings after any '?', read as a
+ * listener's query is (core/listener_query.h). */
 static int make_spec(const struct inherited_socket *s, struct endpoint *spec)
 {
     size_t len = strcspn(s->name, "?");
@@ -32,6 +33,13 @@ static int make_spec(const struct inherited_socket *s, struct endpoint *spec)
                 s->fd, (int)len, s->name);
         return EXIT_USAGE;
     }
+    const char *query = s->name + len + (s->name[len] == '?');
+    if (strlen(query) >= sizeof(spec->query)) {
+        fprintf(stderr, "sockserv serve: inherited fd %d: the settings after '?' are too long\n",
+                s->fd);
+        return EXIT_USAGE;
+    }
+    strcpy(spec->query, query);
     return 0;
 }
 

@@ -157,7 +157,16 @@ int serve_inetd(const struct serve_options *opt, int listener_args,
             return EXIT_RUNTIME;
         }
     }
-    listener_adopt(&l, 0, &peer);
+    /* The access lists hold here as on any listener; the per-source limits
+     * do not, as each process sees one connection: the launcher's own
+     * (systemd's MaxConnectionsPerSource=) are the ones that apply. */
+    struct admission admission = {.access = &opt->access};
+    l.admission = &admission;
+    if (!listener_adopt(&l, 0, &peer)) {
+        if (service->destroy)
+            service->destroy(l.instance);
+        return 0; /* Refused and closed: the job is done. */
+    }
     struct accepted a = {.listener = &l, .peer = peer, .fd = 0};
     blocking_serve(&a, opt->grace_ms, NULL);
     if (service->destroy)

@@ -124,3 +124,32 @@ def test_inetd_refusals_are_one_line(args, stdin, why):
     assert proc.returncode == 2
     lines = proc.stderr.decode().strip().splitlines()
     assert len(lines) == 1 and why in lines[0], proc.stderr
+
+
+def start_inetd_over_tcp(service, options):
+    """As start_inetd, over a real TCP connection from 127.0.0.1, so the
+    server sees an address its access lists can judge."""
+    with socket.create_server(("127.0.0.1", 0)) as listening:
+        ours = socket.create_connection(listening.getsockname(), timeout=harness.IO_TIMEOUT)
+        theirs, _ = listening.accept()
+    proc = subprocess.Popen([harness.BINARY, "serve", "--inetd", service, *options],
+                            stdin=theirs, stdout=theirs, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    theirs.close()
+    return proc, ours
+
+
+@pytest.mark.parametrize("rules, served", [(["--deny", "127.0.0.0/8"], False),
+                                           (["--allow", "10.0.0.0/8"], False),
+                                           (["--allow", "127.0.0.1"], True)])
+def test_inetd_keeps_the_access_lists(rules, served):
+    proc, s = start_inetd_over_tcp("echo", rules)
+    with s:
+        try:
+            s.sendall(b"hello\n")
+            got = s.recv(100)
+        except ConnectionResetError:
+            got = b""
+        assert got == (b"hello\n" if served else b""), f"with {rules}: {got!r}"
+    rc, err = finish(proc)
+    assert rc == 0, err

@@ -112,6 +112,22 @@ def test_ipv6_socket_named_with_query_keeps_its_service(servers, require_ipv6):
         assert harness.echo_roundtrip(s, b"six\n") == b"six\n"
 
 
+def test_a_query_in_the_socket_name_sets_that_listeners_rules(servers):
+    """FileDescriptorName=echo?deny=127.0.0.0/8 refuses local clients of that
+    socket alone; the daytime socket beside it still serves them."""
+    server = start_activated(servers, ["tcp:127.0.0.1:0=echo?deny=127.0.0.0/8",
+                                       "tcp:127.0.0.1:0=daytime"], expect_tcp=2)
+    with harness.connect(server.addr("echo")) as s:
+        try:
+            s.sendall(b"refused?\n")
+            got = s.recv(100)
+        except ConnectionResetError:
+            got = b""
+        assert got == b"", f"a denied client was served: {got!r}"
+    with harness.connect(server.addr("daytime")) as s:
+        assert harness.recv_all(s).endswith(b"\n")
+
+
 def test_sockets_meant_for_another_process_are_left_alone(servers):
     """LISTEN_PID names another process: sockserv binds its listener
     arguments as usual."""
