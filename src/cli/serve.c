@@ -19,6 +19,7 @@
 #include "core/listener.h"
 #include "core/log.h"
 #include "core/stop.h"
+#include "core/stop_report.h"
 #include "core/udp_guard.h"
 #include "models/model.h"
 
@@ -151,6 +152,7 @@ static int serve(const struct serve_options *opt, struct server *srv)
         log_error("%s", err);
         return EXIT_RUNTIME;
     }
+    stop_report_end();
     return 0;
 }
 
@@ -225,6 +227,11 @@ static int open_listeners(const struct serve_options *opt, struct server *srv,
         log_error("cannot map the counters: %s", strerror(errno));
         return EXIT_RUNTIME;
     }
+    /* Likewise, so the stop's figures cover every worker. */
+    if (stop_report_init(1 + (size_t)opt->workers) != 0) {
+        log_error("cannot map the stop's figures: %s", strerror(errno));
+        return EXIT_RUNTIME;
+    }
     return 0;
 }
 
@@ -237,6 +244,7 @@ int command_serve(int argc, char **argv)
     if (first < 0)
         return EXIT_USAGE;
     log_set_level(opt.level);
+    log_set_style((struct log_style){.format = opt.log_format, .journal = log_stderr_is_journal()});
     if (opt.config.idle_timeout_ms == IDLE_TIMEOUT_UNSET)
         opt.config.idle_timeout_ms = opt.model->default_max_conns == 1
                                          ? DEFAULT_IDLE_TIMEOUT_ONE_AT_A_TIME_MS

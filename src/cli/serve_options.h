@@ -47,6 +47,8 @@ enum serve_option_range {
     SERVE_OPT_PRIVILEGE = 1400, /* --user, --inetd, socket activation */
 };
 
+#define SERVE_OPT_LOG_FORMAT (SERVE_OPT_LOG + 1)
+
 struct serve_options {
     const struct model *model;
     struct service_config config;     /* What every service's connections obey. */
@@ -56,6 +58,7 @@ struct serve_options {
     long max_conns;           /* 0: the model's default. */
     long max_datagrams;       /* 0: as many as max_conns. */
     enum log_level level;
+    enum log_format log_format; /* --log-format */
     struct udp_rate udp_rate;
     long threads;        /* Event loops in the process. */
     long workers;        /* Worker processes; 0: serve in this process. */

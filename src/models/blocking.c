@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "core/mailbox.h"
 #include "core/stop.h"
+#include "core/stop_report.h"
 #include "core/udp_guard.h"
 
 /* Listeners polled at once by one blocking model; more are served in turns
@@ -182,8 +183,10 @@ int blocking_accept_loop(struct server *srv, const struct accept_hooks *hooks, c
     while (rc == 0) {
         struct accepted a;
         enum wait_result r = acceptor_wait(&acceptor, hooks, &a);
-        if (r == WAIT_STOP)
+        if (r == WAIT_STOP) {
+            stop_report_begin(srv->grace_ms);
             break;
+        }
         if (r == WAIT_ERROR) {
             rc = error_set(err, errlen, "poll: %s", strerror(errno));
         } else if (r == WAIT_EXTRA) {
@@ -238,6 +241,7 @@ static void drive(struct conn *c, struct mailbox_hub *hub, int64_t grace_ms, int
         }
         if (!grace.stopping && stop_requested()) {
             grace_begin(&grace, grace_ms);
+            stop_report_begin(grace_ms);
             if (listeners)
                 listener_set_stop(listeners);
             conn_begin_stop(c);

@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/stop.h"
+#include "core/stop_report.h"
 #include "models/datagram_intake.h"
 #include "models/fd_table.h"
 
@@ -209,6 +210,7 @@ void loop_begin_stop(struct loop *loop)
     if (loop->grace.stopping)
         return;
     grace_begin(&loop->grace, loop->srv->grace_ms);
+    stop_report_begin(loop->srv->grace_ms);
     loop_set_listening(loop, false);
     loop_set_receiving(loop, false);
     if (loop->hooks->stop_listeners)
