@@ -128,11 +128,15 @@ static enum wait_result acceptor_wait(struct acceptor *a, const struct accept_ho
             owners[n] = &srv->listeners.items[i];
             fds[n++] = (struct pollfd){.fd = srv->listeners.items[i].fd, .events = POLLIN};
         }
-        if (poll(fds, n, -1) < 0) {
+        int ready = poll(fds, n, clock_timeout_until(udp_guard_flush_due(&a->guard)));
+        if (ready < 0) {
             if (errno == EINTR)
                 continue;
             return WAIT_ERROR;
         }
+        udp_guard_flush(&a->guard, clock_now_ms());
+        if (ready == 0)
+            continue;
         if (fds[0].revents)
             return WAIT_STOP;
         if (extra_fd >= 0 && fds[1].revents)

@@ -153,6 +153,9 @@ static int64_t next_deadline(const struct loop *loop)
     int64_t pause = loop->listening ? 0 : loop->accept_paused_until_ms;
     if (pause != 0 && (deadline == 0 || pause < deadline))
         deadline = pause;
+    int64_t flush = loop->datagrams_in ? udp_guard_flush_due(&loop->guard) : 0;
+    if (flush != 0 && (deadline == 0 || flush < deadline))
+        deadline = flush;
     return grace_bound(&loop->grace, deadline);
 }
 
@@ -324,6 +327,8 @@ int loop_run(struct loop *loop, char *err, size_t errlen)
         reconcile_changed(loop);
         if (loop->datagrams_out)
             datagram_flush(loop->datagrams_out);
+        if (loop->datagrams_in)
+            udp_guard_flush(&loop->guard, clock_now_ms());
         if (!loop->listening && may_listen_again(loop))
             loop_set_listening(loop, true);
         if (!loop->grace.stopping && !loop->receiving &&
