@@ -32,6 +32,11 @@ from bench.lib.servers import Listener  # noqa: E402,F401
 
 LISTENING_RE = servers.LISTENING_TCP
 
+# What starts every server log line before "sockserv: ": an RFC 3339
+# timestamp in UTC with milliseconds, or, when stderr is the journal, a
+# syslog priority ("<6>"). Anchored patterns put it after their "^".
+LOG_PREFIX = r"(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z |<[0-7]>)"
+
 MODELS = ["iterative", "fork", "thread", "select", "poll", "epoll", "uring"]
 # Models that serve many clients at once; iterative serves one at a time.
 CONCURRENT_MODELS = [m for m in MODELS if m != "iterative"]
