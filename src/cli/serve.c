@@ -217,6 +217,7 @@ static int open_listeners(const struct serve_options *opt, struct server *srv,
         log_error("cannot set up signals: %s", strerror(errno));
         return EXIT_RUNTIME;
     }
+    stop_enable_at_once();
     if (listener_set_open(&srv->listeners, specs, n, services, &opt->config, &opt->settings, err,
                           sizeof(err)) != 0) {
         log_error("%s", err);

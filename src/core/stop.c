@@ -18,6 +18,8 @@ static int at_once_fd = -1;
 static atomic_int requested;
 static atomic_int at_once;
 static atomic_int hold_at_once;
+/* Kept across stop_install, so forked children inherit it. */
+static atomic_int at_once_enabled;
 /* Set in a forked child: its parent passes stops on, never hurries one. */
 static bool parent_passes_stops;
 _Static_assert(ATOMIC_INT_LOCK_FREE == 2, "the stop flag must be lock-free to set it in a handler");
@@ -55,7 +57,7 @@ static void on_stop_signal(int signo, siginfo_t *info, void *context)
     int saved = errno;
     bool from_parent =
         parent_passes_stops && info && info->si_code == SI_USER && info->si_pid == getppid();
-    if (signo != SIGHUP && !from_parent && atomic_load(&requested))
+    if (signo != SIGHUP && !from_parent && atomic_load(&at_once_enabled) && atomic_load(&requested))
         stop_at_once();
     stop_request();
     errno = saved;
@@ -118,6 +120,11 @@ bool stop_at_once_requested(void)
 int stop_at_once_fd(void)
 {
     return at_once_fd;
+}
+
+void stop_enable_at_once(void)
+{
+    atomic_store(&at_once_enabled, 1);
 }
 
 void stop_hold_at_once(bool hold)

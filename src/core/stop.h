@@ -6,7 +6,8 @@
  * parent stops them all without a broadcast of its own. The stop is
  * graceful: open connections get the grace period to finish.
  *
- * A second SIGINT or SIGTERM while stopping stops at once: every connection
+ * Once enabled (stop_enable_at_once, as the server does), a second SIGINT
+ * or SIGTERM while stopping stops at once: every connection
  * is cut and the process exits with status 0. A process without children
  * does that in the signal handler itself (it logs its last line and calls
  * _exit; the kernel closes every socket). A process with children to end
@@ -40,6 +41,12 @@ bool stop_requested(void);
 
 /* Requests a stop from inside the program (as a signal would). */
 void stop_request(void);
+
+/* Makes a second SIGINT or SIGTERM stop at once, in this process and the
+ * children it forks from now on. Without it (sockserv bench, whose
+ * caller may signal twice to collect its report) a second signal is
+ * only another request. */
+void stop_enable_at_once(void);
 
 /* True once a second stop signal asked to stop at once; at_once_fd is
  * then readable (and stays so). */
