@@ -97,6 +97,12 @@ class Server(servers.Server):
         """Waits until stderr matches the regex; returns the match."""
         return super().wait_for_stderr(pattern, timeout)
 
+    def stderr_at_exit(self, timeout=IO_TIMEOUT):
+        """All of stderr, once the server has exited and its reader has
+        taken the last line (wait_exit alone may return before that)."""
+        self._wait_stderr_eof(timeout)
+        return self.stderr_text()
+
 
 class ServerPool:
     """Starts servers and kills every one of them on close()."""

@@ -48,7 +48,7 @@ def test_stop_logs_open_then_finished_and_cut(servers, case):
     finally:
         for sock in idle + [waiting]:
             sock.close()
-    text = server.stderr_text()
+    text = server.stderr_at_exit()
     assert re.search(r"sockserv: stopping: 3 connections open, grace 1s$", text, re.M), text
     assert re.search(r"sockserv: stopped: 2 finished, 1 cut at grace$", text, re.M), text
     assert len(re.findall(r"sockserv: stopp(ing|ed): ", text)) == 2, f"said more than once:\n{text}"
@@ -64,7 +64,7 @@ def test_iterative_reports_the_one_client_it_serves(servers):
         time.sleep(0.2)
         server.signal(signal.SIGTERM)
         assert server.wait_exit(6.0) == 0, server.describe()
-    text = server.stderr_text()
+    text = server.stderr_at_exit()
     assert re.search(r"stopping: 1 connection open, grace 1s$", text, re.M), text
     assert re.search(r"stopped: 0 finished, 1 cut at grace$", text, re.M), text
 
@@ -73,6 +73,6 @@ def test_a_stop_with_nothing_open_says_so(servers):
     server = servers.start("tcp://127.0.0.1:0/echo", options=["--grace", "250ms"])
     server.signal(signal.SIGINT)
     assert server.wait_exit(5.0) == 0, server.describe()
-    text = server.stderr_text()
+    text = server.stderr_at_exit()
     assert re.search(r"stopping: 0 connections open, grace 250ms$", text, re.M), text
     assert re.search(r"stopped: 0 finished, 0 cut at grace$", text, re.M), text

@@ -18,9 +18,10 @@ TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 
 def events(server):
-    """Every stderr line, parsed; fails on one that is not a JSON object."""
+    """Every stderr line of a server that exited, parsed; fails on one
+    that is not a JSON object."""
     parsed = []
-    for line in server.stderr_text().splitlines():
+    for line in server.stderr_at_exit().splitlines():
         try:
             obj = json.loads(line)
         except ValueError as e:
@@ -83,7 +84,7 @@ def test_quiet_json_logs_nothing_for_connections(servers):
         assert recv_exactly(c, 2) == b"hi"
     server.signal(signal.SIGTERM)
     assert server.wait_exit(5.0) == 0, server.describe()
-    assert events(server) == [], server.stderr_text()
+    assert events(server) == [], server.stderr_at_exit()
 
 
 def test_bad_log_format_is_a_usage_error(servers):

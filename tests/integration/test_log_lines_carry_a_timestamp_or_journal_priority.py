@@ -28,7 +28,7 @@ def test_every_line_starts_with_an_rfc3339_millisecond_timestamp(servers):
     server.signal(signal.SIGTERM)
     assert server.wait_exit(5.0) == 0, server.describe()
     after = datetime.datetime.now(datetime.timezone.utc)
-    lines = server.stderr_text().splitlines()
+    lines = server.stderr_at_exit().splitlines()
     assert len(lines) >= 4, server.describe()  # connected, closed, stopping, stopped
     for line in lines:
         m = STAMP.match(line)

@@ -73,5 +73,5 @@ def test_sighup_is_a_graceful_stop_with_status_0(servers):
         server.signal(signal.SIGHUP)
         assert recv_all(c, timeout=5.0) == b"FINISH ME\n"
     assert server.wait_exit(5.0) == 0, server.describe()
-    text = server.stderr_text()
+    text = server.stderr_at_exit()
     assert re.search(r"stopped: 1 finished, 0 cut at grace$", text, re.M), text
