@@ -23,6 +23,7 @@
 #include "core/log.h"
 #include "core/privileges.h"
 #include "core/stop.h"
+#include "core/stop_report.h"
 #include "core/udp_guard.h"
 #include "models/model.h"
 
@@ -167,6 +168,7 @@ static int serve(const struct serve_options *opt, struct server *srv)
         log_error("%s", err);
         return EXIT_RUNTIME;
     }
+    stop_report_end();
     return 0;
 }
 
@@ -238,6 +240,7 @@ static int open_listeners(const struct serve_options *opt, const struct activati
         log_error("cannot set up signals: %s", strerror(errno));
         return EXIT_RUNTIME;
     }
+    stop_enable_at_once();
     if ((act->count > 0 ? listener_set_inherit(&srv->listeners, act->fds, specs, n, services,
                                                &opt->config, &opt->settings, err, sizeof(err))
                         : listener_set_open(&srv->listeners, specs, n, services, &opt->config,
@@ -257,6 +260,11 @@ static int open_listeners(const struct serve_options *opt, const struct activati
         log_error("%s", err);
         return EXIT_RUNTIME;
     }
+    /* Likewise, so the stop's figures cover every worker. */
+    if (stop_report_init(1 + (size_t)opt->workers) != 0) {
+        log_error("cannot map the stop's figures: %s", strerror(errno));
+        return EXIT_RUNTIME;
+    }
     return 0;
 }
 
@@ -271,6 +279,7 @@ int command_serve(int argc, char **argv)
     if (first < 0)
         return EXIT_USAGE;
     log_set_level(opt.level);
+    log_set_style((struct log_style){.format = opt.log_format, .journal = log_stderr_is_journal()});
     if (opt.config.idle_timeout_ms == IDLE_TIMEOUT_UNSET)
         opt.config.idle_timeout_ms = opt.model->default_max_conns == 1
                                          ? DEFAULT_IDLE_TIMEOUT_ONE_AT_A_TIME_MS

@@ -65,7 +65,9 @@ static void print_help(void)
            "      --datagram-time DURATION\n"
            "                        iterative with TCP listeners: longest one datagram\n"
            "                        keeps a waiting TCP client waiting (default 1s)\n"
-           "      --grace DURATION  how long a stop waits for open connections (default 5s)\n"
+           "      --grace DURATION  how long a stop (SIGINT, SIGTERM, SIGHUP) waits for open\n"
+           "                        connections (default 5s); a second SIGINT or SIGTERM\n"
+           "                        stops at once\n"
            "      --idle-timeout DURATION\n"
            "                        close a TCP connection that moved no byte either way\n"
            "                        for this long (default 10m; 30s for iterative, where\n"
@@ -103,6 +105,10 @@ static void print_help(void)
            "                        xinetd or a systemd Accept=yes unit pass it), then exit\n"
            "  -q, --quiet           log only warnings and errors\n"
            "  -v, --verbose         also log each close, with bytes in and out\n"
+           "      --log-format FMT  text (default) or json: one JSON object per line\n"
+           "                        with time, level, msg and the event's fields;\n"
+           "                        under the journal (JOURNAL_STREAM) lines carry a\n"
+           "                        <N> priority instead of a timestamp\n"
            "  -h, --help            show this help\n"
            "  -V, --version         show the version\n",
            UDP_RATE_DEFAULT, UDP_BURST_DEFAULT, DEFAULT_CHAT_NOTICES_MAX, DEFAULT_CHAT_RATE,
@@ -301,14 +307,31 @@ static int take_output_option(int ch, const char *arg, struct serve_options *opt
     }
 }
 
+/* --log-format: how each log line looks. */
+static int take_log_option(int ch, const char *arg, struct serve_options *opt)
+{
+    if (ch != SERVE_OPT_LOG_FORMAT)
+        return OPTION_NOT_MINE;
+    if (strcmp(arg, "text") == 0) {
+        opt->log_format = LOG_FORMAT_TEXT;
+        return 0;
+    }
+    if (strcmp(arg, "json") == 0) {
+        opt->log_format = LOG_FORMAT_JSON;
+        return 0;
+    }
+    cli_usage_error("serve", "bad --log-format '%s': text or json", arg);
+    return -1;
+}
+
 /* Hands one option to the group that knows it. Returns 0, -1 after a usage
  * error, or -2 when --help or --version was answered. */
 static int take_option(int ch, const char *arg, char **argv, struct serve_options *opt)
 {
     static int (*const groups[])(int, const char *, struct serve_options *) = {
-        take_scaling_option,   take_limit_option,  take_size_option,
-        take_udp_option,       take_chat_option,   take_output_option,
-        take_privilege_option, take_access_option, take_timeout_option,
+        take_scaling_option, take_limit_option,  take_size_option,      take_udp_option,
+        take_chat_option,    take_output_option, take_privilege_option, take_access_option,
+        take_timeout_option, take_log_option,
     };
     for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
         int rc = groups[i](ch, arg, opt);
@@ -345,6 +368,7 @@ int serve_parse_options(int argc, char **argv, struct serve_options *opt)
         {"inetd", required_argument, NULL, SERVE_OPT_PRIVILEGE + 2},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
+        {"log-format", required_argument, NULL, SERVE_OPT_LOG_FORMAT},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {"allow", required_argument, NULL, SERVE_OPT_ALLOW},

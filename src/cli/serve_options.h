@@ -52,6 +52,7 @@ enum serve_option_range {
 /* What an option group's take_* function returns for an option of
  * another group. */
 #define SERVE_OPTION_NOT_MINE 1
+#define SERVE_OPT_LOG_FORMAT (SERVE_OPT_LOG + 1)
 
 struct serve_options {
     const struct model *model;
@@ -62,6 +63,7 @@ struct serve_options {
     long max_conns;           /* 0: the model's default. */
     long max_datagrams;       /* 0: as many as max_conns. */
     enum log_level level;
+    enum log_format log_format; /* --log-format */
     struct udp_rate udp_rate;
     long threads;        /* Event loops in the process. */
     long workers;        /* Worker processes; 0: serve in this process. */

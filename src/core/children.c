@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "core/grace.h"
 #include "core/log.h"
+#include "core/stop.h"
 
 int children_init(struct children *kids, size_t capacity, char *err, size_t errlen)
 {
@@ -35,13 +36,17 @@ int children_init(struct children *kids, size_t capacity, char *err, size_t errl
         children_free(kids);
         return error_set(err, errlen, "signalfd: %s", strerror(saved));
     }
+    /* A second stop signal must end the children too, not orphan them. */
+    stop_hold_at_once(true);
     return 0;
 }
 
 void children_free(struct children *kids)
 {
-    if (kids->signal_fd >= 0)
+    if (kids->signal_fd >= 0) {
         close(kids->signal_fd);
+        stop_hold_at_once(false);
+    }
     kids->signal_fd = -1;
     free(kids->items);
     kids->items = NULL;
@@ -63,6 +68,7 @@ pid_t children_fork(struct children *kids, children_exit_fn *on_exit, void *ctx)
     sigemptyset(&stops);
     sigaddset(&stops, SIGINT);
     sigaddset(&stops, SIGTERM);
+    sigaddset(&stops, SIGHUP);
     if (sigprocmask(SIG_BLOCK, &stops, &before) != 0)
         return -1;
     pid_t pid = fork();
@@ -124,15 +130,21 @@ void children_signal(const struct children *kids, int signo)
         kill(kids->items[i].pid, signo);
 }
 
-/* Reaps until every child has ended or deadline_ms passes. */
-static void reap_until(struct children *kids, int64_t deadline_ms)
+/* Reaps until every child has ended or deadline_ms passes, or, when
+ * watch_at_once, a stop at once is asked for. */
+static void reap_until(struct children *kids, int64_t deadline_ms, bool watch_at_once)
 {
     while (kids->count > 0) {
+        if (watch_at_once && stop_at_once_requested())
+            return;
         int timeout = clock_timeout_until(deadline_ms);
         if (timeout == 0)
             return;
-        struct pollfd pfd = {.fd = kids->signal_fd, .events = POLLIN};
-        if (poll(&pfd, 1, timeout) < 0 && errno != EINTR)
+        struct pollfd fds[2] = {
+            {.fd = kids->signal_fd, .events = POLLIN},
+            {.fd = watch_at_once ? stop_at_once_fd() : -1, .events = POLLIN},
+        };
+        if (poll(fds, 2, timeout) < 0 && errno != EINTR)
             return;
         children_reap(kids);
     }
@@ -141,11 +153,12 @@ static void reap_until(struct children *kids, int64_t deadline_ms)
 size_t children_stop(struct children *kids, int64_t wait_ms, const char *what)
 {
     children_signal(kids, SIGTERM);
-    reap_until(kids, clock_now_ms() + wait_ms);
+    reap_until(kids, clock_now_ms() + wait_ms, true);
     if (kids->count == 0)
         return 0;
-    log_warn("%zu %s still running after the grace period; killing them", kids->count, what);
+    if (!stop_at_once_requested())
+        log_warn("%zu %s still running after the grace period; killing them", kids->count, what);
     children_signal(kids, SIGKILL);
-    reap_until(kids, clock_now_ms() + GRACE_MARGIN_MS);
+    reap_until(kids, clock_now_ms() + GRACE_MARGIN_MS, false);
     return kids->count;
 }

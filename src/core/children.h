@@ -53,7 +53,7 @@ void children_free(struct children *kids);
 bool children_full(const struct children *kids);
 
 /*
- * Forks a child with the stop signals (SIGINT, SIGTERM) blocked across the
+ * Forks a child with the stop signals (SIGINT, SIGTERM, SIGHUP) blocked across the
  * fork: a stop that reached the child before its own latch existed would
  * otherwise run the parent's handler, or be lost. In the child returns 0,
  * with those signals still blocked: the child installs its own stop latch
@@ -79,8 +79,13 @@ void children_signal(const struct children *kids, int signo);
  * them to end (each honours the grace period itself, so a caller passes
  * the grace plus a margin). Any still running then is killed (SIGKILL),
  * with a warning that calls them what (e.g. "workers"), and waited for up
- * to GRACE_MARGIN_MS more. Returns how many are still not reaped: 0 unless
- * the kernel could not end one.
+ * to GRACE_MARGIN_MS more. A stop at once (core/stop.h) kills them at
+ * once. Returns how many are still not reaped: 0 unless the kernel could
+ * not end one.
+ *
+ * While a struct children is set up, the process holds the at-once stop
+ * off (stop_hold_at_once), so that a second signal ends its children
+ * through children_stop rather than orphaning them.
  */
 size_t children_stop(struct children *kids, int64_t wait_ms, const char *what);
 

@@ -10,6 +10,7 @@
 #include "core/counters.h"
 #include "core/log.h"
 #include "core/mailbox.h"
+#include "core/stop_report.h"
 
 /* A generator refills at most this many times per writable event, so one
  * fast reader cannot starve the other connections of an event loop. */
@@ -116,7 +117,15 @@ void conn_mark_dead(struct conn *c, const char *reason)
     if (log_enabled(LOG_DEBUG)) {
         char peer[ADDRESS_TEXT_MAX];
         address_format(&c->peer, peer, sizeof(peer));
-        log_debug("client dropped: %s -> %s: %s", peer, c->listener->service->name, reason);
+        struct log_field fields[] = {
+            LOG_TEXT("event", "dropped"),
+            LOG_TEXT("listener", c->listener->name),
+            LOG_TEXT("service", c->listener->service->name),
+            LOG_TEXT("peer", peer),
+            LOG_TEXT("reason", reason),
+        };
+        log_event(LOG_DEBUG, fields, 5, "client dropped: %s -> %s: %s", peer,
+                  c->listener->service->name, reason);
     }
     notify_owner(c);
 }
@@ -278,6 +287,8 @@ struct conn *conn_create(int fd, const struct address *peer, const struct listen
 void conn_start(struct conn *c)
 {
     const struct service *s = c->listener->service;
+    if (!(c->flags & CONN_DATAGRAM))
+        stop_report_opened();
     if (s->on_open)
         RUN_CALLBACK(c, s->on_open(c));
 }
@@ -548,6 +559,8 @@ void conn_destroy(struct conn *c)
     if (s->on_close)
         s->on_close(c);
     bool datagram = c->flags & CONN_DATAGRAM;
+    if (!datagram)
+        stop_report_closed();
     if (!datagram && c->fd >= 0 && close(c->fd) != 0 && errno != EINTR)
         log_warn("close: %s", strerror(errno));
     /* Whichever thread or process ends the connection gives its source's
@@ -557,10 +570,21 @@ void conn_destroy(struct conn *c)
     if (log_enabled(LOG_DEBUG)) {
         char peer[ADDRESS_TEXT_MAX];
         address_format(&c->peer, peer, sizeof(peer));
-        log_debug("%s: %s -> %s (in %llu B, out %llu B, %lld ms)",
+        int64_t duration_ms = clock_now_ms() - c->opened_ms;
+        struct log_field fields[] = {
+            LOG_TEXT("event", datagram ? "datagram" : "closed"),
+            LOG_TEXT("listener", c->listener->name),
+            LOG_TEXT("service", s->name),
+            LOG_TEXT("peer", peer),
+            LOG_COUNT("bytes_in", c->bytes_in),
+            LOG_COUNT("bytes_out", c->bytes_out),
+            LOG_NUMBER("duration_ms", duration_ms),
+            LOG_TEXT("reason", c->drop_reason ? c->drop_reason : "done"),
+        };
+        log_event(LOG_DEBUG, fields, 8, "%s: %s -> %s (in %llu B, out %llu B, %lld ms)",
                   datagram ? "datagram served" : "client closed", peer, s->name,
                   (unsigned long long)c->bytes_in, (unsigned long long)c->bytes_out,
-                  (long long)(clock_now_ms() - c->opened_ms));
+                  (long long)duration_ms);
     }
     buffer_free(&c->output);
     conn_free_held_input(c);

@@ -6,6 +6,7 @@
 #include <sys/ioctl.h>
 
 #include "core/log.h"
+#include "core/stop_report.h"
 
 /* Bytes waiting in the socket's receive queue, not yet read; 0 when the
  * kernel cannot say. */
@@ -39,6 +40,8 @@ void conn_cut_at_grace(struct conn *c, struct conn_cut *cut)
 {
     if (!(c->flags & CONN_DEAD)) {
         cut->connections++;
+        if (!(c->flags & CONN_DATAGRAM))
+            stop_report_cut();
         cut->unread += unread_in_socket(c) + conn_input_held(c);
         cut->unsent += conn_output_owed(c);
     }

@@ -393,7 +393,13 @@ bool listener_shed_waiting(struct listener *l)
     int64_t now = clock_now_ms();
     if (now - last_shed_log_ms >= 1000) {
         last_shed_log_ms = now;
-        log_warn("out of file descriptors: refusing new clients on %s", l->name);
+        struct log_field fields[] = {
+            LOG_TEXT("event", "refused"),
+            LOG_TEXT("listener", l->name),
+            LOG_TEXT("reason", "out of file descriptors"),
+        };
+        log_event(LOG_WARN, fields, 3, "out of file descriptors: refusing new clients on %s",
+                  l->name);
     }
     top_up_spares();
     if (spare_count == 0) {
@@ -440,7 +446,13 @@ bool listener_adopt(const struct listener *l, int client_fd, const struct addres
     if (log_enabled(LOG_INFO)) {
         char text[ADDRESS_TEXT_MAX];
         address_format(peer, text, sizeof(text));
-        log_info("client connected: %s -> %s", text, l->service->name);
+        struct log_field fields[] = {
+            LOG_TEXT("event", "connected"),
+            LOG_TEXT("listener", l->name),
+            LOG_TEXT("service", l->service->name),
+            LOG_TEXT("peer", text),
+        };
+        log_event(LOG_INFO, fields, 4, "client connected: %s -> %s", text, l->service->name);
     }
     return true;
 }

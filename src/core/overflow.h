@@ -2,9 +2,8 @@
  * --overflow refuse: what becomes of a client accepted while --max-conns
  * connections are already served. It is reset at once (never served a
  * byte), counted for the operator (COUNTER_REFUSED_FULL of its listener)
- * and reported in at most one log line a second per process, which carries
- * the running count, so a flood of refusals cannot flood the log. Any
- * thread of any model may call it.
+ * and logged as every refusal is (core/refusal_log.h: at most one line a
+ * second, with the running count). Any thread of any model may call it.
  *
  * A reset rather than a FIN: the client cannot mistake an empty answer
  * (daytime's, say) for a served one, and the server keeps no TIME_WAIT
@@ -30,9 +29,6 @@ struct overflow_pool {
     atomic_size_t open; /* Stream connections open in every loop. */
     size_t max;         /* --max-conns for the whole process. */
 };
-
-/* At most one log line per this many ms. */
-#define OVERFLOW_LOG_INTERVAL_MS 1000
 
 /* Resets and closes client_fd, a client of l beyond the limit, and counts
  * and reports it as above. */

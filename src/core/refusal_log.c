@@ -10,21 +10,22 @@
 #define LOG_INTERVAL_MS 1000
 
 struct reason_log {
-    const char *what;   /* "clients" or "datagrams". */
-    const char *reason; /* Why, as the line ends. */
+    const char *what;   /* "refused" or "dropped": the line's verb and event. */
+    const char *code;   /* The reason for a program: the event's "reason". */
+    const char *reason; /* Why, as the text line ends. */
     _Atomic int64_t last_ms;
     _Atomic uint64_t pending; /* Since the last line. */
     _Atomic uint64_t total;
 };
 
 static struct reason_log logs[REFUSAL_REASON_COUNT] = {
-    [REFUSAL_DENIED] = {.what = "refused", .reason = "denied"},
-    [REFUSAL_NOT_ALLOWED] = {.what = "refused", .reason = "not in the allow list"},
-    [REFUSAL_PER_SOURCE] = {.what = "refused", .reason = "--max-per-source reached"},
-    [REFUSAL_CONNECT_RATE] = {.what = "refused", .reason = "--connect-rate exceeded"},
-    [REFUSAL_SOURCES_FULL] = {.what = "refused",
-                              .reason = "too many sources to track their limits"},
-    [REFUSAL_DATAGRAM_DENIED] = {.what = "dropped", .reason = "denied"},
+    [REFUSAL_DENIED] = {"refused", "denied", "denied"},
+    [REFUSAL_NOT_ALLOWED] = {"refused", "not_allowed", "not in the allow list"},
+    [REFUSAL_PER_SOURCE] = {"refused", "per_source", "--max-per-source reached"},
+    [REFUSAL_CONNECT_RATE] = {"refused", "connect_rate", "--connect-rate exceeded"},
+    [REFUSAL_SOURCES_FULL] = {"refused", "sources_full", "too many sources to track their limits"},
+    [REFUSAL_FULL] = {"refused", "full", "--max-conns reached (--overflow refuse)"},
+    [REFUSAL_DATAGRAM_DENIED] = {"dropped", "denied", "denied"},
 };
 
 void refusal_log_note(enum refusal_reason reason, const struct address *peer)
@@ -46,9 +47,14 @@ void refusal_log_note(enum refusal_reason reason, const struct address *peer)
     char from[ADDRESS_TEXT_MAX];
     address_format_host(peer, from, sizeof from);
     bool datagram = reason == REFUSAL_DATAGRAM_DENIED;
-    log_warn("%s %llu %s%s from %s%s: %s (total %llu)", r->what, (unsigned long long)n,
-             datagram ? "datagram" : "client", n == 1 ? "" : "s", from, n > 1 ? " and others" : "",
-             r->reason, (unsigned long long)total);
+    struct log_field fields[] = {
+        LOG_TEXT("event", r->what), LOG_TEXT("reason", r->code), LOG_TEXT("peer", from),
+        LOG_COUNT("count", n),      LOG_COUNT("total", total),
+    };
+    log_event(LOG_WARN, fields, sizeof(fields) / sizeof(fields[0]),
+              "%s %llu %s%s from %s%s: %s (total %llu)", r->what, (unsigned long long)n,
+              datagram ? "datagram" : "client", n == 1 ? "" : "s", from, n > 1 ? " and others" : "",
+              r->reason, (unsigned long long)total);
 }
 
 uint64_t refusal_log_total(enum refusal_reason reason)

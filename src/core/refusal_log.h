@@ -2,6 +2,8 @@
  * The log of refused clients and dropped datagrams, at most one line a
  * second per reason, with a running count, so a flood cannot flood the
  * log: "refused 37 clients from 10.1.2.3 and others: denied (total 412)".
+ * The line is an event (core/log.h): "refused" or "dropped", with the
+ * reason's short name, the peer, count and total as fields.
  *
  * Any thread may call refusal_log_note. It takes no lock: the counts are
  * atomics, and whoever finds the reason's second over wins a
@@ -23,6 +25,7 @@ enum refusal_reason {
     REFUSAL_PER_SOURCE,      /* --max-per-source reached. */
     REFUSAL_CONNECT_RATE,    /* --connect-rate exceeded. */
     REFUSAL_SOURCES_FULL,    /* Too many sources to track their limits. */
+    REFUSAL_FULL,            /* --max-conns reached, with --overflow refuse. */
     REFUSAL_DATAGRAM_DENIED, /* A UDP datagram from a denied source. */
     REFUSAL_REASON_COUNT
 };

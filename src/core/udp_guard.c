@@ -145,20 +145,54 @@ static bool bad_source_address(const struct address *a)
     return false;
 }
 
+/* Logs the drops of reason not logged yet, with the running total. */
+static void log_drops(struct udp_guard *g, enum udp_drop_reason reason, int64_t now_ms)
+{
+    char text[ADDRESS_TEXT_MAX];
+    address_format(&g->latest[reason], text, sizeof(text));
+    struct log_field fields[] = {
+        LOG_TEXT("event", "udp_dropped"),
+        LOG_TEXT("reason", udp_drop_reason_text(reason)),
+        LOG_COUNT("count", g->unlogged[reason]),
+        LOG_COUNT("total", g->dropped[reason]),
+        LOG_TEXT("peer", text),
+    };
+    log_event(LOG_WARN, fields, 5, "udp: dropped %llu datagram%s (%s), latest from %s; %llu in all",
+              (unsigned long long)g->unlogged[reason], g->unlogged[reason] == 1 ? "" : "s",
+              udp_drop_reason_text(reason), text, (unsigned long long)g->dropped[reason]);
+    g->unlogged[reason] = 0;
+    g->last_log_ms[reason] = now_ms;
+}
+
 static void record_drop(struct udp_guard *g, enum udp_drop_reason reason,
                         const struct address *source, int64_t now_ms)
 {
     g->dropped[reason]++;
     g->unlogged[reason]++;
-    if (g->last_log_ms[reason] != 0 && now_ms - g->last_log_ms[reason] < 1000)
+    g->latest[reason] = *source;
+    if (g->last_log_ms[reason] != 0 && now_ms - g->last_log_ms[reason] < UDP_GUARD_LOG_INTERVAL_MS)
         return;
-    char text[ADDRESS_TEXT_MAX];
-    address_format(source, text, sizeof(text));
-    log_warn("udp: dropped %llu datagram%s (%s), latest from %s",
-             (unsigned long long)g->unlogged[reason], g->unlogged[reason] == 1 ? "" : "s",
-             udp_drop_reason_text(reason), text);
-    g->unlogged[reason] = 0;
-    g->last_log_ms[reason] = now_ms;
+    log_drops(g, reason, now_ms);
+}
+
+int64_t udp_guard_flush_due(const struct udp_guard *g)
+{
+    int64_t due = 0;
+    for (int r = 0; r < UDP_DROP_REASON_COUNT; r++) {
+        if (g->unlogged[r] == 0)
+            continue;
+        int64_t at = g->last_log_ms[r] + UDP_GUARD_LOG_INTERVAL_MS;
+        if (due == 0 || at < due)
+            due = at;
+    }
+    return due;
+}
+
+void udp_guard_flush(struct udp_guard *g, int64_t now_ms)
+{
+    for (int r = 0; r < UDP_DROP_REASON_COUNT; r++)
+        if (g->unlogged[r] && now_ms - g->last_log_ms[r] >= UDP_GUARD_LOG_INTERVAL_MS)
+            log_drops(g, (enum udp_drop_reason)r, now_ms);
 }
 
 static uint64_t hash_source(const struct address *a)

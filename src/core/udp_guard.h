@@ -14,7 +14,10 @@
  *     real client has;
  *   - its source address has used up its token bucket (a rate and a burst
  *     per address), which bounds what any one victim can be sent.
- * Drops are counted by reason and logged at most once per second per reason.
+ * Drops are counted by reason and logged at most once per second per reason,
+ * with a running total; drops not logged yet are flushed by a timer (the
+ * owner waits until udp_guard_flush_due, then calls udp_guard_flush), so
+ * the log shows them within a second even when the flood stops.
  *
  * A guard belongs to the one thread that receives on its listeners.
  */
@@ -67,7 +70,11 @@ struct udp_guard {
     uint64_t dropped[UDP_DROP_REASON_COUNT];
     uint64_t unlogged[UDP_DROP_REASON_COUNT];
     int64_t last_log_ms[UDP_DROP_REASON_COUNT];
+    struct address latest[UDP_DROP_REASON_COUNT]; /* The last source dropped. */
 };
+
+/* Drops of one reason are logged at most this often. */
+#define UDP_GUARD_LOG_INTERVAL_MS 1000
 
 void udp_guard_init(struct udp_guard *g, struct udp_rate rate);
 void udp_guard_free(struct udp_guard *g);
@@ -85,6 +92,13 @@ int udp_guard_refuse_own_ports(struct udp_guard *g, const struct listener_set *s
 /* True when a datagram from source may be served now; otherwise the drop is
  * counted and, at most once a second per reason, logged. */
 bool udp_guard_admit(struct udp_guard *g, const struct address *source, int64_t now_ms);
+
+/* When drops not logged yet are due to be logged (clock_now_ms's clock), or
+ * 0 when none are waiting: the owner's next wait ends by then. */
+int64_t udp_guard_flush_due(const struct udp_guard *g);
+
+/* Logs the drops whose time has come (see udp_guard_flush_due). */
+void udp_guard_flush(struct udp_guard *g, int64_t now_ms);
 
 /* Logs the totals, if anything was dropped; for shutdown. */
 void udp_guard_log_totals(const struct udp_guard *g, const char *who);

@@ -15,6 +15,7 @@
 #include "core/mailbox.h"
 #include "core/overflow.h"
 #include "core/stop.h"
+#include "core/stop_report.h"
 #include "core/udp_guard.h"
 
 /* Listeners polled at once by one blocking model; more are served in turns
@@ -151,11 +152,15 @@ static enum wait_result acceptor_wait(struct acceptor *a, const struct accept_ho
             owners[n] = &srv->listeners.items[i];
             fds[n++] = (struct pollfd){.fd = srv->listeners.items[i].fd, .events = POLLIN};
         }
-        if (poll(fds, n, -1) < 0) {
+        int ready = poll(fds, n, clock_timeout_until(udp_guard_flush_due(&a->guard)));
+        if (ready < 0) {
             if (errno == EINTR)
                 continue;
             return WAIT_ERROR;
         }
+        udp_guard_flush(&a->guard, clock_now_ms());
+        if (ready == 0)
+            continue;
         if (fds[0].revents)
             return WAIT_STOP;
         if (extra_fd >= 0 && fds[1].revents)
@@ -214,8 +219,10 @@ int blocking_accept_loop(struct server *srv, const struct accept_hooks *hooks, c
     while (rc == 0) {
         struct accepted a;
         enum wait_result r = acceptor_wait(&acceptor, hooks, &a);
-        if (r == WAIT_STOP)
+        if (r == WAIT_STOP) {
+            stop_report_begin(srv->grace_ms);
             break;
+        }
         if (r == WAIT_ERROR) {
             rc = error_set(err, errlen, "poll: %s", strerror(errno));
         } else if (r == WAIT_EXTRA) {
@@ -297,6 +304,7 @@ static void drive(struct conn *c, struct mailbox_hub *hub, int64_t grace_ms, int
         }
         if (!grace.stopping && stop_requested()) {
             grace_begin(&grace, grace_ms);
+            stop_report_begin(grace_ms);
             if (listeners)
                 listener_set_stop(listeners);
             conn_begin_stop(c);

@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "core/overflow.h"
 #include "core/stop.h"
+#include "core/stop_report.h"
 #include "models/datagram_intake.h"
 #include "models/fd_table.h"
 
@@ -171,6 +172,9 @@ static int64_t next_deadline(const struct loop *loop)
     int64_t pause = loop->listening ? 0 : loop->accept_paused_until_ms;
     if (pause != 0 && (deadline == 0 || pause < deadline))
         deadline = pause;
+    int64_t flush = loop->datagrams_in ? udp_guard_flush_due(&loop->guard) : 0;
+    if (flush != 0 && (deadline == 0 || flush < deadline))
+        deadline = flush;
     return grace_bound(&loop->grace, deadline);
 }
 
@@ -233,6 +237,7 @@ void loop_begin_stop(struct loop *loop)
     if (loop->grace.stopping)
         return;
     grace_begin(&loop->grace, loop->srv->grace_ms);
+    stop_report_begin(loop->srv->grace_ms);
     loop_set_listening(loop, false);
     loop_set_receiving(loop, false);
     if (loop->hooks->stop_listeners)
@@ -346,6 +351,8 @@ int loop_run(struct loop *loop, char *err, size_t errlen)
         reconcile_changed(loop);
         if (loop->datagrams_out)
             datagram_flush(loop->datagrams_out);
+        if (loop->datagrams_in)
+            udp_guard_flush(&loop->guard, clock_now_ms());
         if (!loop->listening && may_listen_again(loop))
             loop_set_listening(loop, true);
         if (!loop->grace.stopping && !loop->receiving &&

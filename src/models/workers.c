@@ -36,6 +36,7 @@
 #include "core/log.h"
 #include "core/source_limits.h"
 #include "core/stop.h"
+#include "core/stop_report.h"
 #include "models/model.h"
 
 /* A worker that dies this soon after starting, twice in a row, is
@@ -80,6 +81,7 @@ static void __attribute__((noreturn)) run_worker(struct supervisor *sv, unsigned
      * and the parent passes its own stop on with SIGTERM. */
     if (stop_install() != 0 || children_unblock(&sv->kids) != 0)
         _exit(1);
+    stop_report_use_slot(index + 1);
     /* A supervisor killed outright (SIGKILL, a crash) cannot pass its stop
      * on: the kernel does, so no worker outlives it, serving a port that
      * nothing supervises. Checked again after, in case it died already. */
@@ -135,6 +137,8 @@ static void describe_exit(int status, char *buf, size_t buflen)
 static void replace_worker(struct supervisor *sv, unsigned i, pid_t pid, int status)
 {
     struct worker *w = &sv->workers[i];
+    /* Its connections died with it. */
+    stop_report_forget_slot(i + 1);
     char how[64];
     describe_exit(status, how, sizeof(how));
     int64_t now = clock_now_ms();
@@ -251,6 +255,7 @@ int model_run_workers(const struct model *model, struct server *srv, unsigned wo
         start_worker(&sv, i);
     supervise(&sv);
     sv.serving = false;
+    stop_report_begin(srv->grace_ms);
     /* The parent's copies of the listeners close now; each worker closes
      * its own as it stops, so new clients are refused from here on. */
     for (unsigned i = 0; i < workers * sv.loops_bound; i++)

@@ -32,6 +32,11 @@ from bench.lib.servers import Listener  # noqa: E402,F401
 
 LISTENING_RE = servers.LISTENING_TCP
 
+# What starts every server log line before "sockserv: ": an RFC 3339
+# timestamp in UTC with milliseconds, or, when stderr is the journal, a
+# syslog priority ("<6>"). Anchored patterns put it after their "^".
+LOG_PREFIX = r"(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z |<[0-7]>)"
+
 MODELS = ["iterative", "fork", "thread", "select", "poll", "epoll", "uring"]
 # Models that serve many clients at once; iterative serves one at a time.
 CONCURRENT_MODELS = [m for m in MODELS if m != "iterative"]
@@ -91,6 +96,12 @@ class Server(servers.Server):
     def wait_for_stderr(self, pattern, timeout=IO_TIMEOUT):
         """Waits until stderr matches the regex; returns the match."""
         return super().wait_for_stderr(pattern, timeout)
+
+    def stderr_at_exit(self, timeout=IO_TIMEOUT):
+        """All of stderr, once the server has exited and its reader has
+        taken the last line (wait_exit alone may return before that)."""
+        self._wait_stderr_eof(timeout)
+        return self.stderr_text()
 
 
 class ServerPool:

@@ -15,8 +15,8 @@ import pytest
 from harness import (MODELS, connect, echo_roundtrip, recv_exactly, recv_for, run_sockserv,
                      wait_until)
 
-REFUSED_RE = re.compile(r"refused a client: --max-conns reached \(--overflow refuse\); "
-                        r"(\d+) refused so far")
+REFUSED_RE = re.compile(r"refused \d+ clients? from \S+(?: and others)?: "
+                        r"--max-conns reached \(--overflow refuse\) \(total (\d+)\)")
 
 
 def refused_counts(server):

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import BINARY, LISTENING_RE, REPO_ROOT, connect, echo_roundtrip
+from harness import BINARY, LISTENING_RE, LOG_PREFIX, REPO_ROOT, connect, echo_roundtrip
 
 TOOL_SOURCE = REPO_ROOT / "tests" / "tools" / "without_io_uring.c"
 
@@ -79,7 +79,7 @@ def assert_one_clear_error(rc, out, err, cause):
     assert rc == 1, f"exit status {rc}, expected 1; stderr {err!r}"
     assert len(lines) == 1, f"expected one stderr line, got {len(lines)}: {err!r}"
     line = lines[0]
-    assert re.match(r"^sockserv: error: ", line), f"not an error line: {line!r}"
+    assert re.match(r"^" + LOG_PREFIX + r"sockserv: error: ", line), f"not an error line: {line!r}"
     assert "io_uring" in line, f"the error does not name io_uring: {line!r}"
     assert CAUSES[cause][1].search(line), f"the error does not say why ({cause}): {line!r}"
     others = [l for l in out.splitlines() if not LISTENING_RE.match(l)]

@@ -18,7 +18,7 @@ import subprocess
 import pytest
 
 import harness
-from harness import BINARY, run_sockserv
+from harness import BINARY, LOG_PREFIX, run_sockserv
 from udp_helpers import udp_listeners, wait_udp_listening
 
 DEFAULT_TCP = {"echo": 7007, "discard": 7009, "daytime": 7013, "chargen": 7019, "time": 7037,
@@ -89,7 +89,7 @@ def test_workers_default_set_leaves_chat_out(servers, tmp_path, monkeypatch):
     tcp = {l.service: l.port for l in server.listeners}
     assert tcp == DEFAULT_TCP, f"TCP listeners {tcp}\n{server.describe()}"
     assert "chat" not in {svc for _, _, svc in udp_listeners(server)}, server.stdout_lines
-    server.wait_for_stderr(r"^sockserv: not serving chat: .*--workers")
+    server.wait_for_stderr(r"^" + LOG_PREFIX + r"sockserv: not serving chat: .*--workers")
     about_chat = [l for l in server.stderr_text().splitlines() if "chat" in l]
     assert len(about_chat) == 1, f"expected one line about chat: {about_chat!r}"
     assert server.alive(), server.describe()

@@ -18,7 +18,7 @@ import time
 
 import pytest
 
-from harness import children_of, connect, recv_exactly, wait_until
+from harness import LOG_PREFIX, children_of, connect, recv_exactly, wait_until
 
 WORKER_MODELS = ["epoll", "uring", "thread"]
 REPLACED_WITHIN = 2.0
@@ -109,7 +109,7 @@ def test_killed_worker_is_replaced_while_the_listener_keeps_serving(servers, mod
     assert len(replacement) == 1, f"workers before {workers}, after {workers | replacement}"
     server.wait_for_stderr(rf"worker [0-9]+ \(pid {victim}\) killed by signal {signal.SIGKILL}")
     assert server.alive(), server.describe()
-    errors = [l for l in server.stderr_text().splitlines() if re.match(r"sockserv: error", l)]
+    errors = [l for l in server.stderr_text().splitlines() if re.match(LOG_PREFIX + r"sockserv: error", l)]
     assert not errors, errors
 
 
