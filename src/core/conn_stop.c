@@ -5,6 +5,7 @@
 #include <linux/sockios.h>
 #include <sys/ioctl.h>
 
+#include "core/counters.h"
 #include "core/log.h"
 
 /* Bytes waiting in the socket's receive queue, not yet read; 0 when the
@@ -38,6 +39,8 @@ bool conn_peer_still_sending(const struct conn *c)
 void conn_cut_at_grace(struct conn *c, struct conn_cut *cut)
 {
     if (!(c->flags & CONN_DEAD)) {
+        if (!(c->flags & CONN_DATAGRAM))
+            counters_add(c->listener->spec_index, COUNTER_CUT_GRACE, 1);
         cut->connections++;
         cut->unread += unread_in_socket(c) + conn_input_held(c);
         cut->unsent += conn_output_owed(c);

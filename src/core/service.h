@@ -59,6 +59,9 @@ struct service_settings {
 #define SERVICE_SHARED_STATE 0x1u
 /* The service needs a byte stream (TCP); it has no datagram form. */
 #define SERVICE_STREAM_ONLY 0x2u
+/* Served only when a listener names it, never in the default set: the
+ * metrics service, whose counts are the operator's to expose. */
+#define SERVICE_NOT_DEFAULT 0x4u
 
 struct service {
     const char *name;
@@ -102,7 +105,8 @@ struct service {
 const struct service *service_find(const char *name);
 
 /* Every service, NULL-terminated, in the order of the default listener set
- * (which serves each over TCP, and over UDP unless SERVICE_STREAM_ONLY). */
+ * (which serves each over TCP, and over UDP unless SERVICE_STREAM_ONLY,
+ * unless SERVICE_NOT_DEFAULT). */
 const struct service *const *service_all(void);
 
 #endif

@@ -33,6 +33,9 @@ struct server {
      * sockets, and event loops ask the kernel to wake one of them per
      * client; otherwise each has SO_REUSEPORT sockets of its own. */
     bool shared_listeners;
+    /* Which worker of --workers serves this, from 0; -1 without workers.
+     * Labels the per-loop counts (core/counters.h). */
+    int worker;
     /* Called once every socket of every loop is bound, before any client
      * is served, so "listening" is never announced early. A failure (with
      * a reason in err) ends the run. May be NULL. */
