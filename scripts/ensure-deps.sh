@@ -7,7 +7,7 @@
 set -eu
 
 build_pkgs="gcc make pkg-config libc6-dev liburing-dev"
-test_pkgs="$build_pkgs libcmocka-dev python3 python3-pytest netcat-openbsd tmux"
+test_pkgs="$build_pkgs libcmocka-dev python3 python3-pytest python3-prometheus-client netcat-openbsd tmux"
 bench_pkgs="$build_pkgs gnuplot-nox"
 format_pkgs="clang-format"
 # make fuzz: clang with libFuzzer and the sanitizer runtimes (compiler-rt).

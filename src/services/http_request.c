@@ -106,7 +106,8 @@ static bool parse_header(struct line l, bool *is_host)
     return true;
 }
 
-static int verdict(const struct request_line *rl, size_t hosts, struct http_request *out)
+static int verdict(const struct request_line *rl, size_t hosts, size_t length,
+                   struct http_request *out)
 {
     if (!rl->http10 && !rl->http11)
         return 505;
@@ -118,6 +119,7 @@ static int verdict(const struct request_line *rl, size_t hosts, struct http_requ
     if (!rl->metrics_path)
         return 404;
     out->head = rl->head;
+    out->length = length;
     return 200;
 }
 
@@ -141,7 +143,7 @@ static int parse(const char *data, size_t len, struct http_request *out)
     size_t hosts = 0;
     while (next_line(data, len, &pos, &l)) {
         if (l.len == 0)
-            return verdict(&rl, hosts, out);
+            return verdict(&rl, hosts, pos, out);
         bool is_host = false;
         if (!parse_header(l, &is_host))
             return 400;

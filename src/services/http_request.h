@@ -32,6 +32,9 @@ struct http_request {
      * 200 for GET or HEAD of /metrics, or one of the refusals above. */
     int status;
     bool head; /* HEAD: answer with the headers alone. */
+    /* With status 200: the request's bytes, its blank line included;
+     * whatever follows them is not part of it. */
+    size_t length;
 };
 
 /*

@@ -6,11 +6,13 @@
  * every worker, loop and connection process, so whichever of them answers
  * reports the whole server.
  *
- * One request per connection: the answer says "Connection: close". After
- * it the connection lingers, reading and dropping what the client still
- * sends, until the client closes or METRICS_LINGER_MS pass, so a close
- * never meets unread bytes and resets the connection before the answer is
- * read. A long answer is sent in pieces as the output drains, as chargen
+ * One request per connection: the answer says "Connection: close", and
+ * the server closes once it is sent. When the client sent more than one
+ * good request (a refused one, a body, a second request), the connection
+ * lingers instead, reading and dropping what the client still sends, until
+ * the client closes or METRICS_LINGER_MS pass: closing a socket with bytes
+ * unread resets the connection, which could throw the answer away before
+ * the client reads it. A long answer is sent in pieces as the output drains, as chargen
  * does, so it never needs more than one piece of the output queue.
  */
 #include <stdio.h>
@@ -23,7 +25,7 @@
 #include "services/prometheus_text.h"
 
 /* How long a connection that was answered waits for the client to close. */
-#define METRICS_LINGER_MS 2000
+#define METRICS_LINGER_MS 1000
 /* Bytes of the answer queued at a time. */
 #define METRICS_PIECE 16384
 
@@ -31,7 +33,8 @@ enum metrics_phase { READING, SENDING, ANSWERED };
 
 struct metrics_state {
     enum metrics_phase phase;
-    bool eof; /* The client half-closed while the answer was being sent. */
+    bool eof;    /* The client half-closed while the answer was being sent. */
+    bool linger; /* The client sent more than the request answered. */
     struct buffer request;
     struct buffer answer; /* What is left to queue. */
 };
@@ -41,7 +44,7 @@ static void finish(struct conn *c)
     struct metrics_state *st = conn_state(c);
     st->phase = ANSWERED;
     conn_want_writable(c, false);
-    if (st->eof)
+    if (st->eof || !st->linger)
         conn_close(c);
     else
         conn_set_timer(c, METRICS_LINGER_MS);
@@ -95,6 +98,7 @@ static void answer(struct conn *c, const struct http_request *req)
         return;
     }
     buffer_free(&body);
+    st->linger = status != 200 || buffer_length(&st->request) > req->length;
     buffer_free(&st->request);
     st->phase = SENDING;
     conn_want_writable(c, true);
@@ -104,8 +108,10 @@ static void answer(struct conn *c, const struct http_request *req)
 static void metrics_data(struct conn *c, const uint8_t *data, size_t len)
 {
     struct metrics_state *st = conn_state(c);
-    if (st->phase != READING)
-        return; /* Lingering: what comes now is dropped. */
+    if (st->phase != READING) {
+        st->linger = true; /* More than the request: dropped. */
+        return;
+    }
     size_t room = HTTP_REQUEST_MAX - buffer_length(&st->request);
     if (buffer_append(&st->request, data, len < room ? len : room, HTTP_REQUEST_MAX) != 0) {
         conn_abort(c, "out of memory");
