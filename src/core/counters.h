@@ -115,7 +115,10 @@ struct counters_loop {
 };
 
 /* Fills out with up to max pairs, in the order first seen; returns how
- * many. Slots that never served a connection are left out. */
+ * many. Slots that never served a connection are left out. A slot's whole
+ * history counts under its latest labels, which is exact because a slot is
+ * released with nothing open: a connection is counted open and closed on
+ * one thread, and a dead process's are counted closed as it is released. */
 size_t counters_open_by_loop(struct counters_loop *out, size_t max);
 
 void counters_add(size_t listener, enum counter counter, int64_t n);

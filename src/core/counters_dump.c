@@ -93,7 +93,7 @@ void counters_dump(void)
         if (loops[i].loop >= 0)
             add(&l, " loop %d", loops[i].loop);
         else
-            add(&l, " connection threads");
+            add(&l, "%s no loop", loops[i].worker >= 0 ? "," : "");
         add(&l, ": open %lld", (long long)loops[i].open);
         log_info("%s", l.text);
     }

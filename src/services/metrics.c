@@ -147,7 +147,7 @@ static void metrics_close(struct conn *c)
 
 const struct service service_metrics = {
     .name = "metrics",
-    .summary = "the server's counts for Prometheus (HTTP GET /metrics)",
+    .summary = "the server's counts for Prometheus (GET /metrics; not by default)",
     .default_port = 9464,
     .flags = SERVICE_STREAM_ONLY | SERVICE_NOT_DEFAULT,
     .state_size = sizeof(struct metrics_state),
