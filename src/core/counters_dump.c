@@ -111,26 +111,44 @@ static void *dump_on_signal(void *arg)
     }
 }
 
+static int start_thread(sigset_t *usr1)
+{
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, DUMP_STACK_SIZE);
+    pthread_t tid;
+    int rc = pthread_create(&tid, &attr, dump_on_signal, usr1);
+    pthread_attr_destroy(&attr);
+    if (rc != 0)
+        return rc;
+    /* Named, so that whoever counts a server's threads can tell it from
+     * the serving ones; a name is a nicety, so a failure is ignored. */
+    (void)pthread_setname_np(tid, COUNTERS_DUMP_THREAD);
+    return 0;
+}
+
 int counters_dump_start(char *err, size_t errlen)
 {
     /* Static: the thread reads it for as long as the process lives. */
     static sigset_t usr1;
     sigemptyset(&usr1);
     sigaddset(&usr1, SIGUSR1);
-    int rc = pthread_sigmask(SIG_BLOCK, &usr1, NULL);
+    /* The thread starts with every signal blocked, so no signal meant for
+     * the others lands there: a SIGCHLD a model reads from a signalfd
+     * would be discarded, a SIGTERM handled where nobody waits. */
+    sigset_t all, before;
+    sigfillset(&all);
+    int rc = pthread_sigmask(SIG_BLOCK, &all, &before);
     if (rc != 0)
-        return error_set(err, errlen, "cannot block SIGUSR1: %s", strerror(rc));
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    pthread_attr_setstacksize(&attr, DUMP_STACK_SIZE);
-    pthread_t tid;
-    rc = pthread_create(&tid, &attr, dump_on_signal, &usr1);
-    pthread_attr_destroy(&attr);
+        return error_set(err, errlen, "cannot block signals: %s", strerror(rc));
+    rc = start_thread(&usr1);
+    /* This thread and everything it starts keep SIGUSR1 blocked. */
+    sigaddset(&before, SIGUSR1);
+    int restored = pthread_sigmask(SIG_SETMASK, &before, NULL);
     if (rc != 0)
         return error_set(err, errlen, "cannot start the SIGUSR1 thread: %s", strerror(rc));
-    /* Named, so that whoever counts a server's threads can tell it from
-     * the serving ones; a name is a nicety, so a failure is ignored. */
-    (void)pthread_setname_np(tid, COUNTERS_DUMP_THREAD);
+    if (restored != 0)
+        return error_set(err, errlen, "cannot block SIGUSR1: %s", strerror(restored));
     return 0;
 }
