@@ -138,7 +138,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         now += fuzz_byte(&in) % 64;
         struct source *s = &sources[pick % SOURCES];
         set_port(&s->address, port);
-        bool admitted = udp_guard_admit(&guard, &s->address, now);
+        bool admitted = udp_guard_admit(&guard, 0, &s->address, now);
         bool refuse = must_refuse(&s->address, port);
         if (refuse)
             FUZZ_CHECK(!admitted);

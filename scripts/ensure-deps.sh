@@ -8,8 +8,9 @@ set -eu
 
 build_pkgs="gcc make pkg-config libc6-dev liburing-dev"
 # systemd: systemd-socket-activate and systemd-analyze, for the socket
-# activation and unit tests.
-test_pkgs="$build_pkgs libcmocka-dev python3 python3-pytest netcat-openbsd tmux systemd"
+# activation and unit tests; python3-prometheus-client parses the metrics.
+test_pkgs="$build_pkgs libcmocka-dev python3 python3-pytest python3-prometheus-client"
+test_pkgs="$test_pkgs netcat-openbsd tmux systemd"
 # test_bench_experiments_smoke.py checks that make bench draws its plots.
 test_pkgs="$test_pkgs gnuplot-nox"
 bench_pkgs="$build_pkgs gnuplot-nox"

@@ -18,6 +18,7 @@
 #include "cli/serve_options.h"
 #include "cli/serve_policy.h"
 #include "core/counters.h"
+#include "core/counters_dump.h"
 #include "core/error.h"
 #include "core/listener.h"
 #include "core/log.h"
@@ -48,7 +49,8 @@ static size_t default_specs(const struct serve_options *opt, struct endpoint *sp
     size_t n = 0;
     for (int udp = 0; udp <= 1; udp++) {
         for (size_t i = 0; all[i]; i++) {
-            if (udp && (all[i]->flags & SERVICE_STREAM_ONLY))
+            if ((udp && (all[i]->flags & SERVICE_STREAM_ONLY)) ||
+                (all[i]->flags & SERVICE_NOT_DEFAULT))
                 continue;
             const char *refusal = shared_state_refusal(opt);
             if ((all[i]->flags & SERVICE_SHARED_STATE) && refusal) {
@@ -218,6 +220,7 @@ static struct server build_server(const struct serve_options *opt)
         .shared_listeners = opt->balance_shared,
         .bind_loops_first = opt->user != NULL,
         .overflow_refuse = opt->overflow_refuse,
+        .worker = -1,
     };
     /* Unless they share one, each loop and each worker binds sockets of its
      * own on the same ports. */
@@ -263,6 +266,16 @@ static int open_listeners(const struct serve_options *opt, const struct activati
     /* Likewise, so the stop's figures cover every worker. */
     if (stop_report_init(1 + (size_t)opt->workers) != 0) {
         log_error("cannot map the stop's figures: %s", strerror(errno));
+        return EXIT_RUNTIME;
+    }
+    /* Each spec is named after its first socket, whose port is the real
+     * one even for port 0. */
+    for (size_t i = srv->listeners.count; i-- > 0;)
+        counters_set_name(srv->listeners.items[i].spec_index, srv->listeners.items[i].name);
+    /* Before any loop thread or worker starts, so all inherit SIGUSR1
+     * blocked and only the dump thread takes it. */
+    if (counters_dump_start(err, sizeof(err)) != 0) {
+        log_error("%s", err);
         return EXIT_RUNTIME;
     }
     return 0;

@@ -141,6 +141,7 @@ static ssize_t send_now(struct conn *c, const void *data, size_t len)
         ssize_t n = send(c->fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n >= 0) {
             c->bytes_out += (uint64_t)n;
+            counters_add(c->listener->spec_index, COUNTER_BYTES_OUT, n);
             if (n > 0)
                 mark_active(c);
             return n;
@@ -182,6 +183,7 @@ static int write_bytes(struct conn *c, const void *data, size_t len, bool may_se
     }
     size_t queue_limit = buffer_length(&c->output) + conn_output_room(c);
     if (buffer_append(&c->output, bytes, len, queue_limit) != 0) {
+        counters_add(c->listener->spec_index, COUNTER_CUT_SLOW_READER, 1);
         conn_mark_dead(c, "too slow: output queue full");
         return -1;
     }
@@ -263,6 +265,11 @@ const struct address *conn_peer(const struct conn *c)
     return &c->peer;
 }
 
+size_t conn_listener_number(const struct conn *c)
+{
+    return c->listener->spec_index;
+}
+
 /* ---- Model side ------------------------------------------------------- */
 
 struct conn *conn_create(int fd, const struct address *peer, const struct listener *l,
@@ -287,8 +294,12 @@ struct conn *conn_create(int fd, const struct address *peer, const struct listen
 void conn_start(struct conn *c)
 {
     const struct service *s = c->listener->service;
-    if (!(c->flags & CONN_DATAGRAM))
+    /* Counted here and in conn_destroy, on the thread that serves it, so
+     * each loop's open figure is its own. */
+    if (!(c->flags & CONN_DATAGRAM)) {
         stop_report_opened();
+        counters_add(c->listener->spec_index, COUNTER_ACCEPTED, 1);
+    }
     if (s->on_open)
         RUN_CALLBACK(c, s->on_open(c));
 }
@@ -316,6 +327,7 @@ void conn_deliver_input(struct conn *c, const uint8_t *data, size_t len)
         return;
     }
     c->bytes_in += len;
+    counters_add(c->listener->spec_index, COUNTER_BYTES_IN, (int64_t)len);
     mark_active(c);
     if (c->flags & CONN_LINE_TIMED)
         note_line_progress(c, data, len);
@@ -403,6 +415,7 @@ void conn_take_output(struct conn *c, struct buffer *dst)
 void conn_sent(struct conn *c, size_t n)
 {
     c->bytes_out += n;
+    counters_add(c->listener->spec_index, COUNTER_BYTES_OUT, (int64_t)n);
     if (n > 0)
         mark_active(c);
     c->output_in_flight -= n < c->output_in_flight ? n : c->output_in_flight;
@@ -560,7 +573,10 @@ void conn_destroy(struct conn *c)
         s->on_close(c);
     bool datagram = c->flags & CONN_DATAGRAM;
     if (!datagram)
-        stop_report_closed();
+        if (!datagram) {
+            stop_report_closed();
+            counters_add(c->listener->spec_index, COUNTER_CLOSED, 1);
+        }
     if (!datagram && c->fd >= 0 && close(c->fd) != 0 && errno != EINTR)
         log_warn("close: %s", strerror(errno));
     /* Whichever thread or process ends the connection gives its source's

@@ -104,4 +104,8 @@ size_t conn_reply_budget(const struct conn *c);
 /* The peer's address ("127.0.0.1:51776"), for services that show it. */
 const struct address *conn_peer(const struct conn *c);
 
+/* The number of c's listener in core/counters.h, so a service can count
+ * figures of its own there (chat's members and rooms). */
+size_t conn_listener_number(const struct conn *c);
+
 #endif

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "core/counters.h"
 #include "core/log.h"
 
 /* Without --allow-amplification a request gets at most one reply datagram,
@@ -40,12 +41,19 @@ static bool datagram_reply_allowed(struct conn *c, size_t len)
     if (budget < DATAGRAM_SMALL_REPLY)
         budget = DATAGRAM_SMALL_REPLY;
     if ((c->flags & CONN_REPLIED) || len > budget) {
+        counters_add(c->listener->spec_index, COUNTER_DATAGRAMS_AMPLIFICATION, 1);
         log_debug("%s: reply of %zu bytes not sent: over the amplification budget",
                   c->listener->service->name, len);
         return false;
     }
     c->flags |= CONN_REPLIED;
     return true;
+}
+
+static void count_reply(const struct conn *c, size_t len)
+{
+    counters_add(c->listener->spec_index, COUNTER_DATAGRAMS_OUT, 1);
+    counters_add(c->listener->spec_index, COUNTER_BYTES_OUT, (int64_t)len);
 }
 
 int conn_send_datagram(struct conn *c, const void *data, size_t len)
@@ -55,6 +63,7 @@ int conn_send_datagram(struct conn *c, const void *data, size_t len)
     if (c->owner && c->owner->send_datagram) {
         c->owner->send_datagram(c->owner, c, data, len);
         c->bytes_out += len;
+        count_reply(c, len);
         return 0;
     }
     ssize_t n;
@@ -63,8 +72,10 @@ int conn_send_datagram(struct conn *c, const void *data, size_t len)
     } while (n < 0 && errno == EINTR);
     /* A full socket buffer drops the reply, as the network itself may: UDP
      * promises nothing, and waiting would stall every other sender. */
-    if (n >= 0)
+    if (n >= 0) {
         c->bytes_out += (uint64_t)n;
+        count_reply(c, (size_t)n);
+    }
     return 0;
 }
 
@@ -84,6 +95,8 @@ void conn_deliver_datagram(struct conn *c, const uint8_t *data, size_t len)
 {
     const struct service *s = c->listener->service;
     c->bytes_in = len;
+    counters_add(c->listener->spec_index, COUNTER_DATAGRAMS_IN, 1);
+    counters_add(c->listener->spec_index, COUNTER_BYTES_IN, (int64_t)len);
     conn_start(c);
     /* An empty datagram is still a request (echo answers it with an empty
      * one), so on_data runs even for len 0. */

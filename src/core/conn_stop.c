@@ -5,6 +5,7 @@
 #include <linux/sockios.h>
 #include <sys/ioctl.h>
 
+#include "core/counters.h"
 #include "core/log.h"
 #include "core/stop_report.h"
 
@@ -39,6 +40,8 @@ bool conn_peer_still_sending(const struct conn *c)
 void conn_cut_at_grace(struct conn *c, struct conn_cut *cut)
 {
     if (!(c->flags & CONN_DEAD)) {
+        if (!(c->flags & CONN_DATAGRAM))
+            counters_add(c->listener->spec_index, COUNTER_CUT_GRACE, 1);
         cut->connections++;
         if (!(c->flags & CONN_DATAGRAM))
             stop_report_cut();

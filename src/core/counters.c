@@ -1,6 +1,8 @@
 #include "core/counters.h"
 
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -25,6 +27,9 @@ struct region {
 
 static struct region *region;
 static size_t region_bytes;
+/* Listener names, in process memory: written before any fork, and only
+ * read after. */
+static char **names;
 
 /* The calling thread's block of values, and whether it writes it alone. */
 static __thread int64_t *my_values;
@@ -59,14 +64,44 @@ int counters_init(size_t listeners)
 
 void counters_free(void)
 {
+    for (size_t i = 0; region && names && i < region->listeners; i++)
+        free(names[i]);
+    free(names);
+    names = NULL;
     if (region)
         munmap(region, region_bytes);
     region = NULL;
     my_values = NULL;
+    my_slot = 0;
+    my_slot_exclusive = false;
+}
+
+void counters_set_name(size_t listener, const char *name)
+{
+    if (!region || listener >= region->listeners)
+        return;
+    if (!names)
+        names = calloc(region->listeners, sizeof(*names));
+    if (!names)
+        return;
+    free(names[listener]);
+    names[listener] = strdup(name);
+}
+
+const char *counters_name(size_t listener)
+{
+    if (!names || !region || listener >= region->listeners || !names[listener])
+        return "";
+    return names[listener];
 }
 
 void counters_claim_slot(int worker, int loop)
 {
+    /* A forked child inherits its parent's thread's slot, which the parent
+     * goes on writing: never write it from here. */
+    my_values = NULL;
+    my_slot = 0;
+    my_slot_exclusive = false;
     if (!region)
         return;
     int tid = gettid();
@@ -101,9 +136,21 @@ void counters_release_process(pid_t pid)
 {
     if (!region)
         return;
-    for (size_t i = 1; i < SLOTS; i++)
-        if (__atomic_load_n(&region->labels[i].owner_pid, __ATOMIC_RELAXED) == pid)
-            __atomic_store_n(&region->labels[i].owner_tid, 0, __ATOMIC_RELEASE);
+    for (size_t i = 1; i < SLOTS; i++) {
+        struct slot_label *l = &region->labels[i];
+        if (__atomic_load_n(&l->owner_tid, __ATOMIC_ACQUIRE) == 0 ||
+            __atomic_load_n(&l->owner_pid, __ATOMIC_RELAXED) != pid)
+            continue;
+        /* Nobody writes the slot of a dead process until it is released
+         * below, so these plain updates race with no writer. */
+        int64_t *v = slot_values(i);
+        for (size_t k = 0; k < region->listeners; k++) {
+            int64_t accepted =
+                __atomic_load_n(&v[k * COUNTER_COUNT + COUNTER_ACCEPTED], __ATOMIC_RELAXED);
+            __atomic_store_n(&v[k * COUNTER_COUNT + COUNTER_CLOSED], accepted, __ATOMIC_RELAXED);
+        }
+        __atomic_store_n(&l->owner_tid, 0, __ATOMIC_RELEASE);
+    }
 }
 
 void counters_add(size_t listener, enum counter counter, int64_t n)
@@ -160,4 +207,77 @@ int64_t counters_slot_sum(size_t slot, enum counter counter)
     for (size_t l = 0; l < region->listeners; l++)
         sum += __atomic_load_n(&slot_values(slot)[l * COUNTER_COUNT + counter], __ATOMIC_RELAXED);
     return sum;
+}
+
+const struct counter_reason counters_refusals[] = {
+    {COUNTER_REFUSED_DENIED, "denied"},
+    {COUNTER_REFUSED_NOT_ALLOWED, "not_allowed"},
+    {COUNTER_REFUSED_PER_SOURCE, "per_source"},
+    {COUNTER_REFUSED_CONNECT_RATE, "connect_rate"},
+    {COUNTER_REFUSED_FULL, "full"},
+    {COUNTER_REFUSED_NO_DESCRIPTORS, "no_descriptors"},
+    {COUNTER_COUNT, NULL},
+};
+
+const struct counter_reason counters_cuts[] = {
+    {COUNTER_CUT_IDLE, "idle"},
+    {COUNTER_CUT_REQUEST_TIMEOUT, "request_timeout"},
+    {COUNTER_CUT_SLOW_READER, "slow_reader"},
+    {COUNTER_CUT_GRACE, "grace"},
+    {COUNTER_COUNT, NULL},
+};
+
+const struct counter_reason counters_drops[] = {
+    {COUNTER_DATAGRAMS_DENIED, "denied"},
+    {COUNTER_DATAGRAMS_RATE, "rate"},
+    {COUNTER_DATAGRAMS_OWN_PORT, "port"},
+    {COUNTER_DATAGRAMS_BAD_SOURCE, "bad_source"},
+    {COUNTER_DATAGRAMS_BUSY, "busy"},
+    {COUNTER_DATAGRAMS_AMPLIFICATION, "amplification"},
+    {COUNTER_COUNT, NULL},
+};
+
+int64_t counters_sum_reasons(size_t listener, const struct counter_reason *table)
+{
+    int64_t sum = 0;
+    for (size_t i = 0; table[i].name; i++)
+        sum += counters_sum(listener, table[i].counter);
+    return sum;
+}
+
+/* A connection is counted accepted before it is counted closed, so reading
+ * the closed count first can only miss closes, never show more closes
+ * than accepts. */
+int64_t counters_open(size_t listener)
+{
+    int64_t closed = counters_sum(listener, COUNTER_CLOSED);
+    int64_t open = counters_sum(listener, COUNTER_ACCEPTED) - closed;
+    return open > 0 ? open : 0;
+}
+
+size_t counters_open_by_loop(struct counters_loop *out, size_t max)
+{
+    size_t n = 0;
+    for (size_t slot = 0; slot < counters_slots(); slot++) {
+        int worker, loop;
+        if (!counters_slot_used(slot, &worker, &loop))
+            continue;
+        int64_t closed = counters_slot_sum(slot, COUNTER_CLOSED);
+        int64_t accepted = counters_slot_sum(slot, COUNTER_ACCEPTED);
+        if (accepted == 0)
+            continue;
+        size_t i = 0;
+        while (i < n && (out[i].worker != worker || out[i].loop != loop))
+            i++;
+        if (i == n) {
+            if (n == max)
+                continue;
+            out[n++] = (struct counters_loop){worker, loop, 0};
+        }
+        out[i].open += accepted - closed;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (out[i].open < 0)
+            out[i].open = 0;
+    return n;
 }

@@ -45,6 +45,7 @@ enum counter {
     COUNTER_DATAGRAMS_DENIED,        /* --deny, or --allow without a match. */
     COUNTER_DATAGRAMS_RATE,          /* --udp-rate exceeded. */
     COUNTER_DATAGRAMS_OWN_PORT,      /* From a port the server refuses (udp_guard). */
+    COUNTER_DATAGRAMS_BAD_SOURCE,    /* From an address no client has (udp_guard). */
     COUNTER_DATAGRAMS_BUSY,          /* --max-datagrams reached, or --datagram-time. */
     COUNTER_DATAGRAMS_AMPLIFICATION, /* A reply over the amplification bound. */
     COUNTER_CHAT_MEMBERS,            /* Gauge: chat members connected. */
@@ -74,8 +75,51 @@ void counters_claim_slot(int worker, int loop);
 void counters_release_slot(void);
 
 /* Releases every slot a process held: the supervisor calls it for a worker
- * that died, whose threads never released theirs. */
+ * that died, whose threads never released theirs, and the fork model for
+ * each connection process. The kernel closed whatever connections the
+ * process still had open, so they are counted closed (COUNTER_CLOSED made
+ * equal to COUNTER_ACCEPTED in its slots) and the open gauge goes back
+ * down. Chat's gauges are left alone: chat never runs in a process that
+ * can die on its own (--workers and fork refuse it). */
 void counters_release_process(pid_t pid);
+
+/* Names listener (its first socket's name, "tcp://127.0.0.1:7007/echo"),
+ * for the metrics service and the SIGUSR1 dump. Call after counters_init
+ * and before any worker forks, so every process has the names. */
+void counters_set_name(size_t listener, const char *name);
+
+/* The name given, or "" when none was. */
+const char *counters_name(size_t listener);
+
+/* ---- For reports (the metrics service, SIGUSR1) -------------------------- */
+
+/* One reason of a kind of refusal, cut or drop, with its short name
+ * ("denied", "slow_reader"); each table ends with a NULL name. */
+struct counter_reason {
+    enum counter counter;
+    const char *name;
+};
+extern const struct counter_reason counters_refusals[], counters_cuts[], counters_drops[];
+
+/* The sum of every counter of table for listener. */
+int64_t counters_sum_reasons(size_t listener, const struct counter_reason *table);
+
+/* TCP connections of listener open now: accepted less closed, read in the
+ * order that never shows fewer than none. */
+int64_t counters_open(size_t listener);
+
+/* Connections open now, over every listener, per pair of slot labels. */
+struct counters_loop {
+    int worker, loop; /* As given to counters_claim_slot. */
+    int64_t open;
+};
+
+/* Fills out with up to max pairs, in the order first seen; returns how
+ * many. Slots that never served a connection are left out. A slot's whole
+ * history counts under its latest labels, which is exact because a slot is
+ * released with nothing open: a connection is counted open and closed on
+ * one thread, and a dead process's are counted closed as it is released. */
+size_t counters_open_by_loop(struct counters_loop *out, size_t max);
 
 void counters_add(size_t listener, enum counter counter, int64_t n);
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/counters.h"
 #include "core/error.h"
 #include "core/log.h"
 
@@ -413,6 +414,7 @@ bool listener_shed_waiting(struct listener *l)
         int fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
         if (fd >= 0) {
             close(fd);
+            counters_add(l->spec_index, COUNTER_REFUSED_NO_DESCRIPTORS, 1);
         } else if (errno != EINTR && errno != ECONNABORTED) {
             /* EMFILE here: something else took the spare's number. */
             short_of_descriptors = errno == EMFILE || errno == ENFILE;

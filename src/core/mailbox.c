@@ -1,5 +1,6 @@
 #include "core/mailbox.h"
 #include "core/conn_model.h"
+#include "core/counters.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -79,9 +80,11 @@ static void hand_over(struct conn *c)
 {
     struct mailbox *box = c->mailbox;
     __atomic_store_n(&box->has_mail, false, __ATOMIC_RELAXED);
-    if (box->overflowed)
+    if (box->overflowed) {
+        if (!conn_drop_reason(c))
+            counters_add(c->listener->spec_index, COUNTER_CUT_SLOW_READER, 1);
         conn_abort(c, "too slow: output queue full");
-    else if (!buffer_is_empty(&box->inbox))
+    } else if (!buffer_is_empty(&box->inbox))
         conn_write(c, buffer_peek(&box->inbox), buffer_length(&box->inbox));
     buffer_free(&box->inbox);
 }

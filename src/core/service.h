@@ -67,6 +67,9 @@ struct service_settings {
 /* The service reads requests as lines (upper, chat): --request-timeout
  * applies to its stream connections. */
 #define SERVICE_LINES 0x4u
+/* Served only when a listener names it, never in the default set: the
+ * metrics service, whose counts are the operator's to expose. */
+#define SERVICE_NOT_DEFAULT 0x8u
 
 struct service {
     const char *name;
@@ -114,7 +117,8 @@ struct service {
 const struct service *service_find(const char *name);
 
 /* Every service, NULL-terminated, in the order of the default listener set
- * (which serves each over TCP, and over UDP unless SERVICE_STREAM_ONLY). */
+ * (which serves each over TCP, and over UDP unless SERVICE_STREAM_ONLY,
+ * unless SERVICE_NOT_DEFAULT). */
 const struct service *const *service_all(void);
 
 #endif

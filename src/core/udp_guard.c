@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/counters.h"
 #include "core/error.h"
 #include "core/log.h"
 
@@ -263,7 +264,16 @@ static bool take_token(struct udp_guard *g, const struct address *source, int64_
     return true;
 }
 
-bool udp_guard_admit(struct udp_guard *g, const struct address *source, int64_t now_ms)
+/* The counter of core/counters.h each reason is counted under. */
+static const enum counter drop_counter[UDP_DROP_REASON_COUNT] = {
+    [UDP_DROP_SOURCE_PORT] = COUNTER_DATAGRAMS_OWN_PORT,
+    [UDP_DROP_OWN_PORT] = COUNTER_DATAGRAMS_OWN_PORT,
+    [UDP_DROP_SOURCE_ADDRESS] = COUNTER_DATAGRAMS_BAD_SOURCE,
+    [UDP_DROP_RATE] = COUNTER_DATAGRAMS_RATE,
+};
+
+bool udp_guard_admit(struct udp_guard *g, size_t listener, const struct address *source,
+                     int64_t now_ms)
 {
     enum udp_drop_reason reason;
     if (is_small_service_port(address_port(source)))
@@ -276,6 +286,7 @@ bool udp_guard_admit(struct udp_guard *g, const struct address *source, int64_t 
         reason = UDP_DROP_RATE;
     else
         return true;
+    counters_add(listener, drop_counter[reason], 1);
     record_drop(g, reason, source, now_ms);
     return false;
 }

@@ -89,9 +89,11 @@ int udp_guard_refuse_port(struct udp_guard *g, uint16_t port);
  * memory runs out. */
 int udp_guard_refuse_own_ports(struct udp_guard *g, const struct listener_set *set);
 
-/* True when a datagram from source may be served now; otherwise the drop is
- * counted and, at most once a second per reason, logged. */
-bool udp_guard_admit(struct udp_guard *g, const struct address *source, int64_t now_ms);
+/* True when a datagram from source, received on listener (its number in
+ * core/counters.h), may be served now; otherwise the drop is counted, for
+ * the listener by reason, and, at most once a second per reason, logged. */
+bool udp_guard_admit(struct udp_guard *g, size_t listener, const struct address *source,
+                     int64_t now_ms);
 
 /* When drops not logged yet are due to be logged (clock_now_ms's clock), or
  * 0 when none are waiting: the owner's next wait ends by then. */

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/counters.h"
 #include "core/datagram.h"
 #include "core/error.h"
 #include "core/grace.h"
@@ -80,7 +81,7 @@ static bool receive_one(struct acceptor *a, struct listener *l, struct accepted 
     }
     out->peer.length = len;
     if (!admission_admit_datagram(l->admission, l->spec_index, &out->peer) ||
-        !udp_guard_admit(&a->guard, &out->peer, clock_now_ms()))
+        !udp_guard_admit(&a->guard, l->spec_index, &out->peer, clock_now_ms()))
         return false;
     out->listener = l;
     out->fd = -1;
@@ -297,6 +298,8 @@ static void drive(struct conn *c, struct mailbox_hub *hub, int64_t grace_ms, int
          * waits behind it; with nobody waiting it is served to its end. */
         if (give_up && clock_now_ms() >= give_up) {
             if (tcp_client_waiting(listeners)) {
+                if (conn_is_datagram(c))
+                    counters_add(c->listener->spec_index, COUNTER_DATAGRAMS_BUSY, 1);
                 conn_abort(c, "served past its time bound while a client waited");
                 break;
             }

@@ -19,7 +19,7 @@ int datagram_intake(struct datagram_in *in, int max, struct udp_guard *guard, st
     int64_t now = clock_now_ms();
     for (int i = 0; i < n; i++) {
         if (!admission_admit_datagram(l->admission, l->spec_index, &in->from[i]) ||
-            !udp_guard_admit(guard, &in->from[i], now))
+            !udp_guard_admit(guard, l->spec_index, &in->from[i], now))
             continue;
         struct conn *c = conn_create_datagram(&in->from[i], l, owner);
         if (!c) {

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "core/children.h"
+#include "core/counters.h"
 #include "core/grace.h"
 #include "core/log.h"
 #include "core/stop.h"
@@ -31,6 +32,7 @@ static void count_out(struct forker *f, bool datagram);
 static void process_ended(void *ctx, pid_t pid, int status, bool datagram)
 {
     count_out(ctx, datagram);
+    counters_release_process(pid);
     if (WIFSIGNALED(status) && WTERMSIG(status) != SIGTERM && WTERMSIG(status) != SIGKILL)
         log_warn("connection process %d died of signal %d", (int)pid, WTERMSIG(status));
 }
@@ -85,6 +87,8 @@ serve_child(struct server *srv, const struct accepted *a, const struct children 
     close_other_listeners(srv, a);
     if (stop_install() != 0 || children_unblock(kids) != 0)
         _exit(1);
+    /* A slot of its own: the parent goes on writing the one it inherited. */
+    counters_claim_slot(srv->worker, -1);
     blocking_serve(a, srv->grace_ms, NULL);
     /* _exit: the parent's stdio buffers and atexit handlers are not ours. */
     _exit(0);

@@ -23,11 +23,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/counters.h"
 #include "core/error.h"
 #include "core/stop.h"
 #include "models/model.h"
 
 struct loop_thread {
+    unsigned index; /* The loop's number, for its counts' labels. */
     pthread_t tid;
     bool started;
     const struct model *model;
@@ -39,7 +41,9 @@ struct loop_thread {
 static void *run_loop_thread(void *arg)
 {
     struct loop_thread *t = arg;
+    counters_claim_slot(t->srv.worker, (int)t->index);
     t->rc = t->model->run(&t->srv, t->err, sizeof(t->err));
+    counters_release_slot();
     /* A loop that cannot run takes the others down with it. */
     if (t->rc != 0)
         stop_request();
@@ -56,8 +60,16 @@ static int announce(struct server *srv, char *err, size_t errlen)
 int model_run_in_process(const struct model *model, struct server *srv, unsigned threads, char *err,
                          size_t errlen)
 {
-    if (threads <= 1)
-        return announce(srv, err, errlen) == 0 ? model->run(srv, err, errlen) : -1;
+    if (threads <= 1) {
+        if (announce(srv, err, errlen) != 0)
+            return -1;
+        /* One event loop is loop 0; a blocking model's accepting thread
+         * (and the iterative model's serving) is no loop. */
+        counters_claim_slot(srv->worker, model->event_loop ? 0 : -1);
+        int rc = model->run(srv, err, errlen);
+        counters_release_slot();
+        return rc;
+    }
     struct loop_thread *loops = calloc(threads, sizeof(*loops));
     if (!loops)
         return error_set(err, errlen, "out of memory");
@@ -68,6 +80,7 @@ int model_run_in_process(const struct model *model, struct server *srv, unsigned
     bool pooled = srv->overflow_refuse && srv->shared_listeners;
     int rc = 0;
     for (unsigned i = 0; i < threads; i++) {
+        loops[i].index = i;
         loops[i].model = model;
         loops[i].srv = *srv;
         loops[i].srv.max_conns = share;

@@ -48,6 +48,9 @@ struct server {
      * for bind_loops_first); NULL: model_run_in_process binds them, and
      * only what it bound it frees. */
     struct listener_set *loop_listeners;
+    /* Which worker of --workers serves this, from 0; -1 without workers.
+     * Labels the per-loop counts (core/counters.h). */
+    int worker;
     /* Called once every socket of every loop is bound, before any client
      * is served, so "listening" is never announced early. A failure (with
      * a reason in err) ends the run. May be NULL. */

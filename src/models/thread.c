@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/counters.h"
 #include "core/error.h"
 #include "core/grace.h"
 #include "core/log.h"
@@ -38,6 +39,7 @@ struct thread_counter {
     atomic_size_t datagrams; /* Of active, those serving a datagram. */
     int ended_fd;            /* eventfd: a thread ended. */
     int64_t grace_ms;
+    int worker; /* The server's, to label each thread's counts. */
 };
 
 struct job {
@@ -51,7 +53,9 @@ static void *serve_thread(void *arg)
     struct job *job = arg;
     struct thread_counter *counter = job->counter;
     bool datagram = job->client.fd < 0;
+    counters_claim_slot(counter->worker, -1);
     blocking_serve(&job->client, counter->grace_ms, NULL);
+    counters_release_slot();
     free(job);
     if (datagram)
         atomic_fetch_sub(&counter->datagrams, 1);
@@ -159,6 +163,7 @@ static int run_thread(struct server *srv, char *err, size_t errlen)
      * returns must not touch a dead stack frame. */
     static struct thread_counter counter;
     counter.grace_ms = srv->grace_ms;
+    counter.worker = srv->worker;
     atomic_init(&counter.active, 0);
     atomic_init(&counter.datagrams, 0);
     counter.ended_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

@@ -31,6 +31,7 @@
 
 #include "core/children.h"
 #include "core/clock.h"
+#include "core/counters.h"
 #include "core/error.h"
 #include "core/grace.h"
 #include "core/log.h"
@@ -99,6 +100,7 @@ static void __attribute__((noreturn)) run_worker(struct supervisor *sv, unsigned
     struct server srv = *sv->srv;
     srv.listeners = sv->sets[first];
     srv.loop_listeners = sv->loops_bound > 1 ? &sv->sets[first + 1] : NULL;
+    srv.worker = (int)index;
     char err[256];
     int rc = model_run_in_process(sv->model, &srv, sv->threads, err, sizeof(err));
     if (rc != 0)
@@ -160,6 +162,9 @@ static void replace_worker(struct supervisor *sv, unsigned i, pid_t pid, int sta
 static void worker_ended(void *ctx, pid_t pid, int status)
 {
     struct supervisor *sv = ctx;
+    /* Its slots are free for the next worker; the connections it left
+     * open were closed by the kernel as it died. */
+    counters_release_process(pid);
     for (unsigned i = 0; i < sv->count; i++) {
         if (sv->workers[i].pid == pid) {
             sv->workers[i].pid = 0;

@@ -30,6 +30,7 @@
 
 #include "core/clock.h"
 #include "core/conn.h"
+#include "core/counters.h"
 #include "core/duration.h"
 #include "core/error.h"
 #include "core/text.h"
@@ -54,6 +55,18 @@ struct chat {
 static struct chat *chat_of(const struct conn *c)
 {
     return conn_service_instance(c);
+}
+
+/* The members and occupied rooms of c's listener, for the operator
+ * (core/counters.h): moved with the lock held, as the rooms change. */
+static void count_members(const struct conn *c, int64_t n)
+{
+    counters_add(conn_listener_number(c), COUNTER_CHAT_MEMBERS, n);
+}
+
+static void count_rooms(const struct conn *c, int64_t n)
+{
+    counters_add(conn_listener_number(c), COUNTER_CHAT_ROOMS, n);
 }
 
 /* ==== Sending ============================================================ */
@@ -194,10 +207,12 @@ static void command_join(struct chat *chat, struct chat_member *m, char *args)
     /* An old room left empty is freed by chat_room_enter; one with others
      * in it survives, and they hear where this member went. */
     bool others_hear = old && old->count > 1 && announces(chat, old);
+    bool old_emptied = old && old->count == 1;
     if (chat_room_enter(&chat->rooms, m, name) != 0) {
         reply(m, "!!! out of memory: staying in %s", old->name);
         return;
     }
+    count_rooms(m->conn, (m->room->count == 1) - (int64_t)old_emptied);
     if (others_hear)
         broadcast(old, NULL, "*** %s left %s (joined %s)", m->nick, old->name, m->room->name);
     if (announces(chat, m->room))
@@ -448,6 +463,9 @@ static void chat_open(struct conn *c)
         return;
     }
     m->entered = true;
+    count_members(c, 1);
+    if (m->room->count == 1)
+        count_rooms(c, 1);
     reply(m, "*** welcome to sockserv chat, %s; you are in %s (%zu here). /help lists commands.",
           m->nick, m->room->name, m->room->count);
     reply_if_quiet(chat, m);
@@ -523,6 +541,9 @@ static void chat_close(struct conn *c)
          * server closes everyone, so nobody is left who needs to know. */
         if (!conn_server_stopping(c) && announces(chat, m->room))
             broadcast(m->room, m, "*** %s left %s (%s)", m->nick, m->room->name, why);
+        count_members(c, -1);
+        if (m->room && m->room->count == 1)
+            count_rooms(c, -1);
         chat_room_leave(&chat->rooms, m);
         chat_nick_release(&chat->rooms, m);
         pthread_mutex_unlock(&chat->lock);

@@ -4,10 +4,12 @@
 
 extern const struct service service_echo, service_discard, service_daytime;
 extern const struct service service_chargen, service_time, service_upper, service_chat;
+extern const struct service service_metrics;
 
 static const struct service *const services[] = {
-    &service_echo, &service_discard, &service_daytime, &service_chargen,
-    &service_time, &service_upper,   &service_chat,    NULL,
+    &service_echo,    &service_discard, &service_daytime,
+    &service_chargen, &service_time,    &service_upper,
+    &service_chat,    &service_metrics, NULL,
 };
 
 const struct service *service_find(const char *name)

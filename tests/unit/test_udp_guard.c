@@ -162,9 +162,9 @@ static void test_small_service_source_ports_are_refused(void **state)
     const uint16_t refused[] = {0, 7, 9, 13, 19, 37};
     for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
         struct address a = ipv4("192.0.2.1", refused[i]);
-        assert_false(udp_guard_admit(&g, &a, 1000));
+        assert_false(udp_guard_admit(&g, 0, &a, 1000));
         struct address b = ipv6("2001:db8::1", refused[i]);
-        assert_false(udp_guard_admit(&g, &b, 1000));
+        assert_false(udp_guard_admit(&g, 0, &b, 1000));
     }
     assert_int_equal(g.dropped[UDP_DROP_SOURCE_PORT], 12);
     udp_guard_free(&g);
@@ -178,7 +178,7 @@ static void test_other_source_ports_are_admitted(void **state)
     const uint16_t admitted[] = {1, 8, 17, 53, 123, 1024, 40000, 65535};
     for (size_t i = 0; i < sizeof admitted / sizeof admitted[0]; i++) {
         struct address a = ipv4("192.0.2.1", admitted[i]);
-        assert_true(udp_guard_admit(&g, &a, 1000));
+        assert_true(udp_guard_admit(&g, 0, &a, 1000));
     }
     assert_int_equal(g.dropped[UDP_DROP_SOURCE_PORT], 0);
     udp_guard_free(&g);
@@ -190,15 +190,15 @@ static void test_own_ports_are_refused_from_any_address(void **state)
     struct udp_guard g;
     udp_guard_init(&g, (struct udp_rate){0, 0});
     struct address a = ipv4("127.0.0.2", 7007);
-    assert_true(udp_guard_admit(&g, &a, 1000));
+    assert_true(udp_guard_admit(&g, 0, &a, 1000));
     assert_int_equal(udp_guard_refuse_port(&g, 7007), 0);
     assert_int_equal(udp_guard_refuse_port(&g, 7007), 0); /* Twice is once. */
     assert_int_equal(g.own_port_count, 1);
-    assert_false(udp_guard_admit(&g, &a, 1000));
+    assert_false(udp_guard_admit(&g, 0, &a, 1000));
     struct address b = ipv6("2001:db8::1", 7007);
-    assert_false(udp_guard_admit(&g, &b, 1000));
+    assert_false(udp_guard_admit(&g, 0, &b, 1000));
     struct address other = ipv4("127.0.0.2", 7008);
-    assert_true(udp_guard_admit(&g, &other, 1000));
+    assert_true(udp_guard_admit(&g, 0, &other, 1000));
     assert_int_equal(g.dropped[UDP_DROP_OWN_PORT], 2);
     udp_guard_free(&g);
 }
@@ -219,11 +219,11 @@ static void test_every_udp_listener_port_is_refused_but_no_tcp_one(void **state)
     udp_guard_init(&g, (struct udp_rate){100, 200});
     assert_int_equal(udp_guard_refuse_own_ports(&g, &set), 0);
     struct address self = ipv4("127.0.0.1", 41000);
-    assert_false(udp_guard_admit(&g, &self, 1000));
+    assert_false(udp_guard_admit(&g, 0, &self, 1000));
     struct address sibling = ipv4("127.0.0.1", 41001);
-    assert_false(udp_guard_admit(&g, &sibling, 1000));
+    assert_false(udp_guard_admit(&g, 0, &sibling, 1000));
     struct address tcp_port = ipv4("127.0.0.1", 41002);
-    assert_true(udp_guard_admit(&g, &tcp_port, 1000));
+    assert_true(udp_guard_admit(&g, 0, &tcp_port, 1000));
     assert_int_equal(g.dropped[UDP_DROP_OWN_PORT], 2);
     udp_guard_free(&g);
 }
@@ -247,7 +247,7 @@ static void test_sources_no_real_client_has_are_refused(void **state)
         ipv6("::ffff:0.0.0.0", 5000),
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        assert_false(udp_guard_admit(&g, &bad[i], 1000));
+        assert_false(udp_guard_admit(&g, 0, &bad[i], 1000));
     assert_int_equal(g.dropped[UDP_DROP_SOURCE_ADDRESS], sizeof bad / sizeof bad[0]);
     udp_guard_free(&g);
 }
@@ -268,7 +268,7 @@ static void test_ordinary_sources_are_admitted(void **state)
         ipv6("::ffff:127.0.0.1", 5000),
     };
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
-        assert_true(udp_guard_admit(&g, &good[i], 1000));
+        assert_true(udp_guard_admit(&g, 0, &good[i], 1000));
     udp_guard_free(&g);
 }
 
@@ -278,7 +278,7 @@ static void test_a_port_check_comes_before_the_address_check(void **state)
     struct udp_guard g;
     udp_guard_init(&g, (struct udp_rate){0, 0});
     struct address a = ipv4("0.0.0.0", 7);
-    assert_false(udp_guard_admit(&g, &a, 1000));
+    assert_false(udp_guard_admit(&g, 0, &a, 1000));
     assert_int_equal(g.dropped[UDP_DROP_SOURCE_PORT], 1);
     assert_int_equal(g.dropped[UDP_DROP_SOURCE_ADDRESS], 0);
     udp_guard_free(&g);
@@ -293,9 +293,9 @@ static void test_a_source_gets_its_burst_then_is_refused(void **state)
     udp_guard_init(&g, (struct udp_rate){10, 3});
     struct address a = ipv4("192.0.2.1", 5000);
     for (int i = 0; i < 3; i++)
-        assert_true(udp_guard_admit(&g, &a, 1000));
-    assert_false(udp_guard_admit(&g, &a, 1000));
-    assert_false(udp_guard_admit(&g, &a, 1000));
+        assert_true(udp_guard_admit(&g, 0, &a, 1000));
+    assert_false(udp_guard_admit(&g, 0, &a, 1000));
+    assert_false(udp_guard_admit(&g, 0, &a, 1000));
     assert_int_equal(g.dropped[UDP_DROP_RATE], 2);
     udp_guard_free(&g);
 }
@@ -306,10 +306,10 @@ static void test_tokens_come_back_at_the_rate(void **state)
     struct udp_guard g;
     udp_guard_init(&g, (struct udp_rate){10, 1});
     struct address a = ipv4("192.0.2.1", 5000);
-    assert_true(udp_guard_admit(&g, &a, 1000));
-    assert_false(udp_guard_admit(&g, &a, 1050)); /* Half a token. */
-    assert_true(udp_guard_admit(&g, &a, 1100));  /* 10 per second: one per 100 ms. */
-    assert_false(udp_guard_admit(&g, &a, 1100));
+    assert_true(udp_guard_admit(&g, 0, &a, 1000));
+    assert_false(udp_guard_admit(&g, 0, &a, 1050)); /* Half a token. */
+    assert_true(udp_guard_admit(&g, 0, &a, 1100));  /* 10 per second: one per 100 ms. */
+    assert_false(udp_guard_admit(&g, 0, &a, 1100));
     udp_guard_free(&g);
 }
 
@@ -319,10 +319,10 @@ static void test_a_quiet_source_saves_up_no_more_than_its_burst(void **state)
     struct udp_guard g;
     udp_guard_init(&g, (struct udp_rate){100, 4});
     struct address a = ipv4("192.0.2.1", 5000);
-    assert_true(udp_guard_admit(&g, &a, 1000));
+    assert_true(udp_guard_admit(&g, 0, &a, 1000));
     int admitted = 0;
     for (int i = 0; i < 10; i++)
-        admitted += udp_guard_admit(&g, &a, 3600 * 1000);
+        admitted += udp_guard_admit(&g, 0, &a, 3600 * 1000);
     assert_int_equal(admitted, 4);
     udp_guard_free(&g);
 }
@@ -336,13 +336,13 @@ static void test_each_source_address_has_its_own_bucket(void **state)
     struct address b = ipv4("192.0.2.2", 5000);
     struct address c = ipv6("2001:db8::1", 5000);
     for (int i = 0; i < 2; i++) {
-        assert_true(udp_guard_admit(&g, &a, 1000));
-        assert_true(udp_guard_admit(&g, &b, 1000));
-        assert_true(udp_guard_admit(&g, &c, 1000));
+        assert_true(udp_guard_admit(&g, 0, &a, 1000));
+        assert_true(udp_guard_admit(&g, 0, &b, 1000));
+        assert_true(udp_guard_admit(&g, 0, &c, 1000));
     }
-    assert_false(udp_guard_admit(&g, &a, 1000));
-    assert_false(udp_guard_admit(&g, &b, 1000));
-    assert_false(udp_guard_admit(&g, &c, 1000));
+    assert_false(udp_guard_admit(&g, 0, &a, 1000));
+    assert_false(udp_guard_admit(&g, 0, &b, 1000));
+    assert_false(udp_guard_admit(&g, 0, &c, 1000));
     udp_guard_free(&g);
 }
 
@@ -353,10 +353,10 @@ static void test_changing_source_port_does_not_buy_a_new_bucket(void **state)
     udp_guard_init(&g, (struct udp_rate){1, 2});
     struct address a = ipv4("192.0.2.1", 5000);
     struct address same_host = ipv4("192.0.2.1", 6000);
-    assert_true(udp_guard_admit(&g, &a, 1000));
-    assert_true(udp_guard_admit(&g, &same_host, 1000));
-    assert_false(udp_guard_admit(&g, &a, 1000));
-    assert_false(udp_guard_admit(&g, &same_host, 1000));
+    assert_true(udp_guard_admit(&g, 0, &a, 1000));
+    assert_true(udp_guard_admit(&g, 0, &same_host, 1000));
+    assert_false(udp_guard_admit(&g, 0, &a, 1000));
+    assert_false(udp_guard_admit(&g, 0, &same_host, 1000));
     udp_guard_free(&g);
 }
 
@@ -368,8 +368,8 @@ static void test_refused_sources_spend_no_tokens(void **state)
     struct address bad_port = ipv4("192.0.2.1", 19);
     struct address good = ipv4("192.0.2.1", 5000);
     for (int i = 0; i < 5; i++)
-        assert_false(udp_guard_admit(&g, &bad_port, 1000));
-    assert_true(udp_guard_admit(&g, &good, 1000));
+        assert_false(udp_guard_admit(&g, 0, &bad_port, 1000));
+    assert_true(udp_guard_admit(&g, 0, &good, 1000));
     assert_int_equal(g.dropped[UDP_DROP_RATE], 0);
     udp_guard_free(&g);
 }
@@ -381,7 +381,7 @@ static void test_rate_off_admits_every_datagram_and_allocates_nothing(void **sta
     udp_guard_init(&g, (struct udp_rate){0, 0});
     struct address a = ipv4("192.0.2.1", 5000);
     for (int i = 0; i < 10000; i++)
-        assert_true(udp_guard_admit(&g, &a, 1000));
+        assert_true(udp_guard_admit(&g, 0, &a, 1000));
     assert_null(g.buckets);
     udp_guard_free(&g);
 }
@@ -392,8 +392,8 @@ static void test_a_clock_at_zero_still_keeps_the_bucket(void **state)
     struct udp_guard g;
     udp_guard_init(&g, (struct udp_rate){1, 1});
     struct address a = ipv4("192.0.2.1", 5000);
-    assert_true(udp_guard_admit(&g, &a, 0));
-    assert_false(udp_guard_admit(&g, &a, 0));
+    assert_true(udp_guard_admit(&g, 0, &a, 0));
+    assert_false(udp_guard_admit(&g, 0, &a, 0));
     udp_guard_free(&g);
 }
 
@@ -407,7 +407,7 @@ static void test_more_sources_than_slots_are_still_served(void **state)
     for (uint32_t i = 0; i < 2 * UDP_GUARD_SOURCES; i++) {
         struct address a = ipv4("10.0.0.0", 5000);
         a.u.in.sin_addr.s_addr = htonl(0x0A000000u + i);
-        assert_true(udp_guard_admit(&g, &a, 1000 + i));
+        assert_true(udp_guard_admit(&g, 0, &a, 1000 + i));
     }
     assert_int_equal(g.dropped[UDP_DROP_RATE], 0);
     udp_guard_free(&g);
@@ -425,13 +425,13 @@ static void test_drops_are_logged_at_most_once_a_second_per_reason(void **state)
     log_set_level(LOG_WARN);
     capture_stderr();
     for (int i = 0; i < 50; i++) {
-        udp_guard_admit(&g, &bad_port, 1000 + i);
-        udp_guard_admit(&g, &bad_address, 1000 + i);
+        udp_guard_admit(&g, 0, &bad_port, 1000 + i);
+        udp_guard_admit(&g, 0, &bad_address, 1000 + i);
     }
     int in_first_second = logged_lines();
-    udp_guard_admit(&g, &bad_port, 1999);
+    udp_guard_admit(&g, 0, &bad_port, 1999);
     int just_before_a_second = logged_lines();
-    udp_guard_admit(&g, &bad_port, 2000);
+    udp_guard_admit(&g, 0, &bad_port, 2000);
     int a_second_later = logged_lines();
     restore_stderr();
     log_set_level(LOG_ERROR);
