@@ -263,11 +263,7 @@ static int open_listeners(const struct serve_options *opt, const struct activati
         log_error("%s", err);
         return EXIT_RUNTIME;
     }
-    /* Likewise, so the stop's figures cover every worker. */
-    if (stop_report_init(1 + (size_t)opt->workers) != 0) {
-        log_error("cannot map the stop's figures: %s", strerror(errno));
-        return EXIT_RUNTIME;
-    }
+    stop_report_init();
     /* Each spec is named after its first socket, whose port is the real
      * one even for port 0. */
     for (size_t i = srv->listeners.count; i-- > 0;)

@@ -10,7 +10,6 @@
 #include "core/counters.h"
 #include "core/log.h"
 #include "core/mailbox.h"
-#include "core/stop_report.h"
 
 /* A generator refills at most this many times per writable event, so one
  * fast reader cannot starve the other connections of an event loop. */
@@ -296,10 +295,8 @@ void conn_start(struct conn *c)
     const struct service *s = c->listener->service;
     /* Counted here and in conn_destroy, on the thread that serves it, so
      * each loop's open figure is its own. */
-    if (!(c->flags & CONN_DATAGRAM)) {
-        stop_report_opened();
+    if (!(c->flags & CONN_DATAGRAM))
         counters_add(c->listener->spec_index, COUNTER_ACCEPTED, 1);
-    }
     if (s->on_open)
         RUN_CALLBACK(c, s->on_open(c));
 }
@@ -573,10 +570,7 @@ void conn_destroy(struct conn *c)
         s->on_close(c);
     bool datagram = c->flags & CONN_DATAGRAM;
     if (!datagram)
-        if (!datagram) {
-            stop_report_closed();
-            counters_add(c->listener->spec_index, COUNTER_CLOSED, 1);
-        }
+        counters_add(c->listener->spec_index, COUNTER_CLOSED, 1);
     if (!datagram && c->fd >= 0 && close(c->fd) != 0 && errno != EINTR)
         log_warn("close: %s", strerror(errno));
     /* Whichever thread or process ends the connection gives its source's

@@ -7,7 +7,6 @@
 
 #include "core/counters.h"
 #include "core/log.h"
-#include "core/stop_report.h"
 
 /* Bytes waiting in the socket's receive queue, not yet read; 0 when the
  * kernel cannot say. */
@@ -43,8 +42,6 @@ void conn_cut_at_grace(struct conn *c, struct conn_cut *cut)
         if (!(c->flags & CONN_DATAGRAM))
             counters_add(c->listener->spec_index, COUNTER_CUT_GRACE, 1);
         cut->connections++;
-        if (!(c->flags & CONN_DATAGRAM))
-            stop_report_cut();
         cut->unread += unread_in_socket(c) + conn_input_held(c);
         cut->unsent += conn_output_owed(c);
     }

@@ -145,9 +145,13 @@ void counters_release_process(pid_t pid)
          * below, so these plain updates race with no writer. */
         int64_t *v = slot_values(i);
         for (size_t k = 0; k < region->listeners; k++) {
-            int64_t accepted =
-                __atomic_load_n(&v[k * COUNTER_COUNT + COUNTER_ACCEPTED], __ATOMIC_RELAXED);
-            __atomic_store_n(&v[k * COUNTER_COUNT + COUNTER_CLOSED], accepted, __ATOMIC_RELAXED);
+            int64_t *at = &v[k * COUNTER_COUNT];
+            int64_t accepted = __atomic_load_n(&at[COUNTER_ACCEPTED], __ATOMIC_RELAXED);
+            int64_t closed = __atomic_load_n(&at[COUNTER_CLOSED], __ATOMIC_RELAXED);
+            int64_t died = __atomic_load_n(&at[COUNTER_CUT_PROCESS_DIED], __ATOMIC_RELAXED);
+            __atomic_store_n(&at[COUNTER_CLOSED], accepted, __ATOMIC_RELAXED);
+            __atomic_store_n(&at[COUNTER_CUT_PROCESS_DIED], died + accepted - closed,
+                             __ATOMIC_RELAXED);
         }
         __atomic_store_n(&l->owner_tid, 0, __ATOMIC_RELEASE);
     }
@@ -224,6 +228,7 @@ const struct counter_reason counters_cuts[] = {
     {COUNTER_CUT_REQUEST_TIMEOUT, "request_timeout"},
     {COUNTER_CUT_SLOW_READER, "slow_reader"},
     {COUNTER_CUT_GRACE, "grace"},
+    {COUNTER_CUT_PROCESS_DIED, "process_died"},
     {COUNTER_COUNT, NULL},
 };
 

@@ -37,6 +37,9 @@ enum counter {
     COUNTER_CUT_REQUEST_TIMEOUT, /* --request-timeout. */
     COUNTER_CUT_SLOW_READER,     /* --max-queue. */
     COUNTER_CUT_GRACE,           /* Still open when the grace period ran out. */
+    /* Open when their process died (a worker or connection process killed
+     * or crashed): counted by counters_release_process. */
+    COUNTER_CUT_PROCESS_DIED,
     COUNTER_BYTES_IN,
     COUNTER_BYTES_OUT,
     COUNTER_DATAGRAMS_IN,  /* UDP requests received. */

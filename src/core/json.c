@@ -2,32 +2,7 @@
 
 #include <stdint.h>
 
-/* Length of the valid UTF-8 sequence at s (2 to 4 bytes), or 0 when the
- * bytes there are not one: RFC 3629's shortest forms, no surrogates, no
- * code point past U+10FFFF. Sets *cp to the code point. */
-static size_t utf8_sequence(const uint8_t *s, size_t len, uint32_t *cp)
-{
-    size_t n;
-    uint32_t min;
-    if ((s[0] & 0xE0) == 0xC0)
-        n = 2, min = 0x80, *cp = s[0] & 0x1Fu;
-    else if ((s[0] & 0xF0) == 0xE0)
-        n = 3, min = 0x800, *cp = s[0] & 0x0Fu;
-    else if ((s[0] & 0xF8) == 0xF0)
-        n = 4, min = 0x10000, *cp = s[0] & 0x07u;
-    else
-        return 0;
-    if (len < n)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        *cp = *cp << 6 | (s[i] & 0x3Fu);
-    }
-    if (*cp < min || *cp > 0x10FFFF || (*cp >= 0xD800 && *cp <= 0xDFFF))
-        return 0;
-    return n;
-}
+#include "core/text.h"
 
 /* Writes \u followed by four hex digits of code (at most 0xFFFF). */
 static size_t unicode_escape(char *out, uint32_t code)
@@ -48,7 +23,7 @@ static size_t escape_one(const uint8_t *s, size_t len, char piece[8], size_t *us
     *used = 1;
     if (b >= 0x80) {
         uint32_t cp;
-        size_t n = utf8_sequence(s, len, &cp);
+        size_t n = text_utf8_sequence(s, len, &cp);
         if (n == 0)
             return unicode_escape(piece, 0xFFFD);
         *used = n;

@@ -2,79 +2,51 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
+#include "core/counters.h"
 #include "core/duration.h"
 #include "core/log.h"
 #include "core/stop.h"
 
-struct slot {
-    /* Each slot on a cache line of its own: workers count in parallel. */
-    _Alignas(64) atomic_llong open; /* Opened less closed. */
-    atomic_llong cut;               /* Cut at the end of the grace. */
-};
-
-static struct slot local_slot;
-static struct slot *slots = &local_slot;
-static size_t slot_count = 1;
-static size_t my_slot;
 static pid_t reporter; /* 0: nobody reports. */
 
-/* In the reporter alone: the connections open as the stop began; -1
- * before. */
+/* In the reporter alone: the connections open as the stop began (-1
+ * before), and the cuts counted before it, which the stop's figures leave
+ * out. */
 static atomic_llong open_at_stop = -1;
+static atomic_llong cut_before_stop;
 
-_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "the counts are read in a signal handler");
+_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "the figures are read in a signal handler");
 
-int stop_report_init(size_t count)
+void stop_report_init(void)
 {
-    if (count == 0)
-        count = 1;
-    void *mem = mmap(NULL, count * sizeof(struct slot), PROT_READ | PROT_WRITE,
-                     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (mem == MAP_FAILED)
-        return -1;
-    slots = mem; /* Zeroed by mmap: every count starts at 0. */
-    slot_count = count;
-    my_slot = 0;
     reporter = getpid();
-    return 0;
 }
 
-void stop_report_use_slot(size_t slot)
-{
-    if (slot < slot_count)
-        my_slot = slot;
-}
-
-void stop_report_forget_slot(size_t slot)
-{
-    if (slot < slot_count)
-        atomic_store(&slots[slot].open, 0);
-}
-
-void stop_report_opened(void)
-{
-    atomic_fetch_add_explicit(&slots[my_slot].open, 1, memory_order_relaxed);
-}
-
-void stop_report_closed(void)
-{
-    atomic_fetch_sub_explicit(&slots[my_slot].open, 1, memory_order_relaxed);
-}
-
-void stop_report_cut(void)
-{
-    atomic_fetch_add_explicit(&slots[my_slot].cut, 1, memory_order_relaxed);
-}
-
+/* The server's TCP connections open now, or cut at grace so far: sums of
+ * core/counters.h, which every worker and connection process counts into
+ * and which read without a lock, so a signal handler may call this. */
 static long long sum(bool cut)
 {
     long long total = 0;
-    for (size_t i = 0; i < slot_count; i++)
-        total += atomic_load(cut ? &slots[i].cut : &slots[i].open);
+    for (size_t l = 0; l < counters_listeners(); l++)
+        total +=
+            cut ? counters_sum(l, COUNTER_CUT_GRACE) + counters_sum(l, COUNTER_CUT_PROCESS_DIED)
+                : counters_open(l);
     return total;
+}
+
+/* Takes the figures the stop starts from, once; false when it was taken
+ * already. */
+static bool mark_stop_start(void)
+{
+    long long open = sum(false), cut = sum(true);
+    long long none = -1;
+    if (!atomic_compare_exchange_strong(&open_at_stop, &none, open > 0 ? open : 0))
+        return false;
+    atomic_store(&cut_before_stop, cut);
+    return true;
 }
 
 static bool reporting(void)
@@ -86,12 +58,9 @@ void stop_report_begin(int64_t grace_ms)
 {
     if (!reporting())
         return;
-    long long open = sum(false);
-    if (open < 0)
-        open = 0;
-    long long none = -1;
-    if (!atomic_compare_exchange_strong(&open_at_stop, &none, open))
+    if (!mark_stop_start())
         return;
+    long long open = atomic_load(&open_at_stop);
     char grace[32];
     duration_format(grace_ms, grace, sizeof(grace));
     struct log_field fields[] = {
@@ -103,11 +72,12 @@ void stop_report_begin(int64_t grace_ms)
               open == 1 ? "" : "s", grace);
 }
 
-/* The end's figures: connections still open were cut with the server. */
+/* The end's figures: connections cut since the stop began, at the grace or
+ * with a process that died, and those still open, cut with the server. */
 static void end_figures(long long *finished, long long *cut)
 {
     long long open = sum(false);
-    *cut = sum(true) + (open > 0 ? open : 0);
+    *cut = sum(true) - atomic_load(&cut_before_stop) + (open > 0 ? open : 0);
     *finished = atomic_load(&open_at_stop) - *cut;
     if (*finished < 0)
         *finished = 0;
@@ -136,9 +106,7 @@ void stop_report_end_at_once(void)
     if (!reporting())
         return;
     /* A second signal may come before the first was seen by anyone. */
-    long long none = -1;
-    long long open_now = sum(false);
-    atomic_compare_exchange_strong(&open_at_stop, &none, open_now > 0 ? open_now : 0);
+    mark_stop_start();
     long long finished, cut;
     end_figures(&finished, &cut);
     struct log_field fields[] = {

@@ -6,9 +6,7 @@
 
 static const char replacement[] = "\xEF\xBF\xBD";
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 when invalid; its
- * code point goes to *code_point. */
-static size_t valid_sequence(const uint8_t *s, size_t len, uint32_t *code_point)
+size_t text_utf8_sequence(const uint8_t *s, size_t len, uint32_t *code_point)
 {
     uint8_t b = s[0];
     size_t need;
@@ -82,7 +80,7 @@ size_t text_sanitize(const char *in, size_t len, char *out)
     size_t used = 0;
     for (size_t i = 0; i < len;) {
         uint32_t cp;
-        size_t n = valid_sequence(s + i, len - i, &cp);
+        size_t n = text_utf8_sequence(s + i, len - i, &cp);
         if (n == 0) {
             memcpy(out + used, replacement, 3);
             used += 3;

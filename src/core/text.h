@@ -20,6 +20,12 @@
 #define SOCKSERV_TEXT_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+/* Length of the valid UTF-8 sequence at s[0..len) (1 to 4 bytes), or 0
+ * when the bytes there are not one: RFC 3629's shortest forms, no
+ * surrogates, nothing past U+10FFFF. Its code point goes to *code_point. */
+size_t text_utf8_sequence(const uint8_t *s, size_t len, uint32_t *code_point);
 
 /* Bytes out may need for len bytes in: each invalid byte grows to three. */
 #define TEXT_SANITIZED_MAX(len) ((len)*3)

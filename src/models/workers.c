@@ -82,7 +82,6 @@ static void __attribute__((noreturn)) run_worker(struct supervisor *sv, unsigned
      * and the parent passes its own stop on with SIGTERM. */
     if (stop_install() != 0 || children_unblock(&sv->kids) != 0)
         _exit(1);
-    stop_report_use_slot(index + 1);
     /* A supervisor killed outright (SIGKILL, a crash) cannot pass its stop
      * on: the kernel does, so no worker outlives it, serving a port that
      * nothing supervises. Checked again after, in case it died already. */
@@ -139,8 +138,6 @@ static void describe_exit(int status, char *buf, size_t buflen)
 static void replace_worker(struct supervisor *sv, unsigned i, pid_t pid, int status)
 {
     struct worker *w = &sv->workers[i];
-    /* Its connections died with it. */
-    stop_report_forget_slot(i + 1);
     char how[64];
     describe_exit(status, how, sizeof(how));
     int64_t now = clock_now_ms();

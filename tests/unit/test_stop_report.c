@@ -1,6 +1,6 @@
-/* core/stop_report: the figures of a graceful stop, counted across
- * processes through shared memory and logged by the reporting process
- * only. stderr is captured in a file to read the lines back. */
+/* core/stop_report: the figures of a graceful stop, read from the counts
+ * every process keeps in core/counters.h, and logged by the reporting
+ * process only. stderr is captured in a file to read the lines back. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/counters.h"
 #include "core/log.h"
 #include "core/stop_report.h"
 
@@ -44,36 +45,40 @@ static int capture_stderr(void **state)
     return captured ? 0 : -1;
 }
 
+/* A child that counts one listener's figures in a slot of its own, as a
+ * worker does, then dies. */
+#define AS_CHILD(body)                                                                             \
+    do {                                                                                           \
+        pid_t pid_ = fork();                                                                       \
+        assert_true(pid_ >= 0);                                                                    \
+        if (pid_ == 0) {                                                                           \
+            counters_claim_slot(1, 0);                                                             \
+            body;                                                                                  \
+            _exit(0);                                                                              \
+        }                                                                                          \
+        int status_;                                                                               \
+        assert_int_equal(waitpid(pid_, &status_, 0), pid_);                                        \
+        last_child = pid_;                                                                         \
+    } while (0)
+
+static pid_t last_child;
+
 static void test_figures_cover_children_and_only_the_reporter_logs(void **state)
 {
     (void)state;
-    assert_int_equal(stop_report_init(3), 0);
-    stop_report_opened(); /* Served by this process, finishes. */
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        /* A worker with two connections that dies while serving. */
-        stop_report_use_slot(1);
-        stop_report_opened();
-        stop_report_opened();
+    assert_int_equal(counters_init(1), 0);
+    stop_report_init();
+    counters_add(0, COUNTER_ACCEPTED, 1); /* Served by this process, finishes. */
+    /* A worker with two connections that dies while serving: the
+     * supervisor forgets them, as they died with it. */
+    AS_CHILD({
+        counters_add(0, COUNTER_ACCEPTED, 2);
         stop_report_begin(5000); /* Not the reporter: says nothing. */
-        _exit(0);
-    }
-    int status;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        /* Another worker: two connections open as the stop begins. */
-        stop_report_use_slot(2);
-        stop_report_opened();
-        stop_report_opened();
-        _exit(0);
-    }
-    assert_int_equal(waitpid(pid, &status, 0), pid);
+    });
+    counters_release_process(last_child);
+    /* Another worker: two connections open as the stop begins. */
+    AS_CHILD(counters_add(0, COUNTER_ACCEPTED, 2));
     assert_string_equal(stderr_since(), "");
-    /* Worker 1 died while serving: its connections went with it. */
-    stop_report_forget_slot(1);
 
     stop_report_begin(5000);
     stop_report_begin(1000); /* Once only. */
@@ -81,21 +86,17 @@ static void test_figures_cover_children_and_only_the_reporter_logs(void **state)
     assert_non_null(strstr(text, "sockserv: stopping: 3 connections open, grace 5s\n"));
     assert_null(strstr(text, "grace 1s"));
 
-    pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        /* That worker cuts one at the grace; the other is never closed:
-         * killed past the grace, say. */
-        stop_report_use_slot(2);
-        stop_report_cut();
-        stop_report_closed();
-        _exit(0);
-    }
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    stop_report_closed(); /* This process's own connection finished. */
+    /* That worker cuts one at the grace; the other is never closed:
+     * killed past the grace, say. */
+    AS_CHILD({
+        counters_add(0, COUNTER_CUT_GRACE, 1);
+        counters_add(0, COUNTER_CLOSED, 1);
+    });
+    counters_add(0, COUNTER_CLOSED, 1); /* This process's own connection finished. */
     stop_report_end();
     text = stderr_since();
     assert_non_null(strstr(text, "sockserv: stopped: 1 finished, 2 cut at grace\n"));
+    counters_free();
 }
 
 int main(void)
