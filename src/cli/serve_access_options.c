@@ -24,10 +24,11 @@ void print_access_help(void)
            "                        new TCP connections per second (and burst) per source\n"
            "                        (default off); over it the client is closed at once\n"
            "\n"
-           "A listener may set these (and idle-timeout) for itself, after its service:\n"
+           "A listener may set these (and the timeouts) for itself, after its service:\n"
            "  'tcp://*:7007/echo?allow=10.0.0.0/8,::1&max-per-source=4&connect-rate=5/10'\n"
            "keys: allow, deny, allow-file, max-per-source, source-prefix6, connect-rate,\n"
-           "idle-timeout; they override the options above for that listener alone.\n",
+           "idle-timeout, request-timeout; they override the options above for that\n"
+           "listener alone.\n",
            SOURCE_PREFIX6_DEFAULT);
 }
 

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +48,20 @@ static int detach_other_copies(void)
             rc = -1;
     close(null_fd);
     return rc;
+}
+
+/* A systemd Accept=yes unit passes the connection as fd 3 too
+ * (LISTEN_FDS=1), a copy that would keep the connection open past the
+ * close that ends it. */
+static void close_inherited_copies(void)
+{
+    const char *fds = getenv("LISTEN_FDS"), *pid = getenv("LISTEN_PID");
+    if (!fds || !pid || strtol(pid, NULL, 10) != (long)getpid())
+        return;
+    long count = strtol(fds, NULL, 10);
+    for (long fd = 3; fd < 3 + count && fd < 3 + 64; fd++)
+        if (same_file(0, (int)fd))
+            close((int)fd);
 }
 
 static int check_args(const struct serve_options *opt, int listener_args,
@@ -111,6 +126,12 @@ static int prepare_process(void)
         log_error("--inetd: cannot set up the process: %s", strerror(errno));
         return EXIT_RUNTIME;
     }
+    /* SIGUSR1 dumps a server's metrics; here, where there are none to
+     * speak of, it must not end the connection (its default action). */
+    if (signal(SIGUSR1, SIG_IGN) == SIG_ERR) {
+        log_error("--inetd: cannot ignore SIGUSR1: %s", strerror(errno));
+        return EXIT_RUNTIME;
+    }
     int flags = fcntl(0, F_GETFL);
     if (flags < 0 || fcntl(0, F_SETFL, flags | O_NONBLOCK) != 0 ||
         fcntl(0, F_SETFD, FD_CLOEXEC) != 0) {
@@ -125,6 +146,7 @@ int serve_inetd(const struct serve_options *opt, int listener_args,
 {
     /* A systemd Accept=yes unit passes the connection as fd 3 too: it is
      * served here, on stdin, and nothing this process starts must take it. */
+    close_inherited_copies();
     unsetenv("LISTEN_PID");
     unsetenv("LISTEN_FDS");
     unsetenv("LISTEN_FDNAMES");

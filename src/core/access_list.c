@@ -16,8 +16,6 @@
 #define FILE_LINE_MAX 512
 #define ECHO_MAX 64
 
-static const uint8_t mapped_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-
 /* Clears every bit past prefix, so a rule compares whole bytes. */
 static void mask_bytes(uint8_t *bytes, unsigned prefix, unsigned total_bits)
 {
@@ -66,8 +64,9 @@ int access_rule_parse(const char *text, bool deny, struct access_rule *rule, cha
     if (slash)
         *slash = '\0';
     char *address = host;
+    bool bracketed = address[0] == '[';
     /* "[::1]" and "[::1]/128", as listeners write IPv6. */
-    if (address[0] == '[') {
+    if (bracketed) {
         size_t end = strlen(address);
         if (end < 2 || address[end - 1] != ']')
             return error_set(err, errlen, "unterminated '[' in '%.*s'", ECHO_MAX, text);
@@ -76,14 +75,14 @@ int access_rule_parse(const char *text, bool deny, struct access_rule *rule, cha
     }
     struct access_rule r = {.deny = deny};
     unsigned prefix;
-    if (inet_pton(AF_INET, address, r.bytes) == 1) {
+    if (!bracketed && inet_pton(AF_INET, address, r.bytes) == 1) {
         if (parse_prefix(slash ? text + (slash - host) : NULL, 32, &prefix, err, errlen) != 0)
             return -1;
     } else if (inet_pton(AF_INET6, address, r.bytes) == 1) {
         r.v6 = true;
         if (parse_prefix(slash ? text + (slash - host) : NULL, 128, &prefix, err, errlen) != 0)
             return -1;
-        if (memcmp(r.bytes, mapped_prefix, sizeof mapped_prefix) == 0) {
+        if (address_bytes_are_v4_mapped(r.bytes)) {
             /* ::ffff:a.b.c.d/N is the IPv4 rule a.b.c.d/(N-96). */
             if (prefix < 96)
                 return error_set(err, errlen,
@@ -222,27 +221,6 @@ int access_list_merge(struct access_list *list, const struct access_list *src, c
 }
 
 /* The peer's address as rule bytes: false for a family no rule can hold. */
-static bool peer_bytes(const struct address *peer, uint8_t bytes[16], bool *v6)
-{
-    memset(bytes, 0, 16);
-    if (peer->u.sa.sa_family == AF_INET) {
-        memcpy(bytes, &peer->u.in.sin_addr, 4);
-        *v6 = false;
-        return true;
-    }
-    if (peer->u.sa.sa_family != AF_INET6)
-        return false;
-    const uint8_t *a = peer->u.in6.sin6_addr.s6_addr;
-    if (memcmp(a, mapped_prefix, sizeof mapped_prefix) == 0) {
-        memcpy(bytes, a + 12, 4);
-        *v6 = false;
-    } else {
-        memcpy(bytes, a, 16);
-        *v6 = true;
-    }
-    return true;
-}
-
 static bool rule_matches(const struct access_rule *r, const uint8_t bytes[16], bool v6)
 {
     if (r->v6 != v6)
@@ -262,7 +240,7 @@ enum access_verdict access_list_check(const struct access_list *list, const stru
         return ACCESS_ALLOWED;
     uint8_t bytes[16];
     bool v6;
-    if (!peer_bytes(peer, bytes, &v6))
+    if (!address_host_bytes(peer, bytes, &v6))
         return list->has_allow ? ACCESS_NOT_ALLOWED : ACCESS_ALLOWED;
     int best = -1;
     bool best_deny = false;

@@ -74,3 +74,29 @@ uint16_t address_port(const struct address *addr)
         return 0;
     return port;
 }
+
+static const uint8_t v4_mapped_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+bool address_bytes_are_v4_mapped(const uint8_t bytes[16])
+{
+    return memcmp(bytes, v4_mapped_prefix, sizeof(v4_mapped_prefix)) == 0;
+}
+
+bool address_host_bytes(const struct address *addr, uint8_t bytes[16], bool *v6)
+{
+    memset(bytes, 0, 16);
+    if (addr->u.sa.sa_family == AF_INET) {
+        memcpy(bytes, &addr->u.in.sin_addr, 4);
+        *v6 = false;
+        return true;
+    }
+    if (addr->u.sa.sa_family != AF_INET6)
+        return false;
+    const uint8_t *a = addr->u.in6.sin6_addr.s6_addr;
+    *v6 = !address_bytes_are_v4_mapped(a);
+    if (*v6)
+        memcpy(bytes, a, 16);
+    else
+        memcpy(bytes, a + 12, 4);
+    return true;
+}

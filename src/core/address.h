@@ -8,6 +8,7 @@
 #define SOCKSERV_ADDRESS_H
 
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -34,5 +35,13 @@ void address_format_host(const struct address *addr, char *buf, size_t buflen);
 
 /* The port in host byte order, 0 for unknown families. */
 uint16_t address_port(const struct address *addr);
+
+/* The host part as bytes, an IPv4-mapped IPv6 address as the IPv4 address
+ * it carries (what the user connected from): 4 bytes and *v6 false, or 16
+ * and *v6 true, zero-padded to 16. False for a family with no host. */
+bool address_host_bytes(const struct address *addr, uint8_t bytes[16], bool *v6);
+
+/* Whether the 16 bytes of an IPv6 address are ::ffff:a.b.c.d. */
+bool address_bytes_are_v4_mapped(const uint8_t bytes[16]);
 
 #endif

@@ -440,7 +440,10 @@ static void cut_for_timeout(struct conn *c, void (*last_word)(struct conn *), en
     if (last_word)
         RUN_CALLBACK(c, last_word(c));
     flush_before_abort(c);
-    counters_add(c->listener->spec_index, counter, 1);
+    /* A last word that overflowed the queue cut it as a slow reader
+     * already, and counted it so: one cut, one reason. */
+    if (!(c->flags & CONN_DEAD))
+        counters_add(c->listener->spec_index, counter, 1);
     conn_mark_dead(c, reason);
 }
 

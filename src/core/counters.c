@@ -126,6 +126,10 @@ void counters_release_slot(void)
 {
     if (!region || !my_slot_exclusive)
         return;
+    /* The pid first: once the tid is 0 another thread may claim the slot,
+     * and counters_release_process must not take it, mid-claim, for this
+     * process's should this process die. */
+    __atomic_store_n(&region->labels[my_slot].owner_pid, 0, __ATOMIC_RELAXED);
     __atomic_store_n(&region->labels[my_slot].owner_tid, 0, __ATOMIC_RELEASE);
     my_values = NULL;
     my_slot = 0;
@@ -153,6 +157,7 @@ void counters_release_process(pid_t pid)
             __atomic_store_n(&at[COUNTER_CUT_PROCESS_DIED], died + accepted - closed,
                              __ATOMIC_RELAXED);
         }
+        __atomic_store_n(&l->owner_pid, 0, __ATOMIC_RELAXED);
         __atomic_store_n(&l->owner_tid, 0, __ATOMIC_RELEASE);
     }
 }

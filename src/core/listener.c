@@ -427,19 +427,20 @@ bool listener_shed_waiting(struct listener *l)
     return have_spare && !short_of_descriptors;
 }
 
-/* Closes a refused client with a reset rather than a FIN: it learns at
- * once, and the server keeps no TIME_WAIT for it. */
-static void refuse_client(int fd)
+void listener_refuse_client(int fd)
 {
     struct linger reset = {.l_onoff = 1, .l_linger = 0};
+    /* Without it the close is a FIN: still a refusal, only a less clear
+     * one, so a failure here is not worth a word. */
     (void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
-    close(fd);
+    if (close(fd) != 0 && errno != EINTR)
+        log_warn("close: %s", strerror(errno));
 }
 
 bool listener_adopt(const struct listener *l, int client_fd, const struct address *peer)
 {
     if (!admission_admit_stream(l->admission, l->spec_index, peer)) {
-        refuse_client(client_fd);
+        listener_refuse_client(client_fd);
         return false;
     }
     /* Replies are written whole; Nagle would only delay them. */

@@ -125,6 +125,10 @@ enum accept_result listener_accept(struct listener *l, int *client_fd, struct ad
 enum accept_result listener_accept_to_refuse(struct listener *l, int *client_fd,
                                              struct address *peer);
 
+/* Closes a refused client with a reset rather than a FIN: it learns at
+ * once, and the server keeps no TIME_WAIT for it. */
+void listener_refuse_client(int fd);
+
 /*
  * For models whose kernel interface accepts for them (io_uring): the
  * bookkeeping listener_accept does for a new client (admission by the

@@ -12,7 +12,8 @@
  *
  * Keys: allow, deny (CIDRs, comma-separated, repeatable), allow-file (a
  * path), max-per-source (N or off), source-prefix6 (1..128),
- * connect-rate (R[/BURST] or off), idle-timeout (a duration or off).
+ * connect-rate (R[/BURST] or off), idle-timeout and request-timeout (a
+ * duration or off).
  *
  * The value parsers below are shared with the command line, which words
  * the same reasons under the option's name.

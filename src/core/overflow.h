@@ -23,7 +23,9 @@
  * loop at its share must not refuse a client another loop has room for, so
  * they count their connections here together, and a loop refuses only
  * once the whole process is full; before that it leaves the socket to the
- * others.
+ * others. The count is read before the accept, so a client may still be
+ * refused just as another loop frees a slot: a refusal near the limit,
+ * never a client served past it.
  */
 struct overflow_pool {
     atomic_size_t open; /* Stream connections open in every loop. */

@@ -76,8 +76,15 @@ int privileges_resolve(const char *spec, struct privileges *out, char *err, size
         return -1;
     if (out->uid == 0)
         return error_set(err, errlen, "'%s' is root: running as root drops nothing", user);
-    if (colon)
-        return find_group(colon + 1, out, err, errlen);
+    if (colon) {
+        if (find_group(colon + 1, out, err, errlen) != 0)
+            return -1;
+        /* Group root reads and writes what root's group may: as much a
+         * privilege kept as the user root. */
+        if (out->gid == 0)
+            return error_set(err, errlen, "group '%s' is root's: name another group", colon + 1);
+        return 0;
+    }
     struct group *gr = getgrgid(out->gid);
     if (gr)
         snprintf(out->group, sizeof(out->group), "%s", gr->gr_name);

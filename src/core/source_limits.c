@@ -36,8 +36,6 @@ static struct source_table *tables[TABLES_MAX];
 static size_t table_count;
 static unsigned process_column;
 
-static const uint8_t mapped_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-
 bool source_settings_active(const struct source_settings *s)
 {
     return s->max_per_source > 0 || s->rate_per_second > 0;
@@ -119,29 +117,19 @@ static void unlock_table(struct source_table *t)
     pthread_mutex_unlock(&t->lock);
 }
 
-/* The source peer belongs to; false for a family without one. */
+/* The source peer belongs to: an IPv4 address (a mapped one too), or an
+ * IPv6 address cut to the table's prefix; false for a family without one. */
 static bool source_key(const struct source_table *t, const struct address *peer, uint8_t key[16],
                        bool *v6)
 {
-    memset(key, 0, 16);
-    if (peer->u.sa.sa_family == AF_INET) {
-        memcpy(key, &peer->u.in.sin_addr, 4);
-        *v6 = false;
-        return true;
-    }
-    if (peer->u.sa.sa_family != AF_INET6)
+    uint8_t host[16];
+    if (!address_host_bytes(peer, host, v6))
         return false;
-    const uint8_t *a = peer->u.in6.sin6_addr.s6_addr;
-    if (memcmp(a, mapped_prefix, sizeof mapped_prefix) == 0) {
-        memcpy(key, a + 12, 4);
-        *v6 = false;
-        return true;
-    }
-    *v6 = true;
-    unsigned bits = t->settings.prefix6 ? t->settings.prefix6 : SOURCE_PREFIX6_DEFAULT;
-    memcpy(key, a, bits / 8);
+    memset(key, 0, 16);
+    unsigned bits = !*v6 ? 32 : t->settings.prefix6 ? t->settings.prefix6 : SOURCE_PREFIX6_DEFAULT;
+    memcpy(key, host, bits / 8);
     if (bits % 8)
-        key[bits / 8] = (uint8_t)(a[bits / 8] & (0xffu << (8 - bits % 8)));
+        key[bits / 8] = (uint8_t)(host[bits / 8] & (0xffu << (8 - bits % 8)));
     return true;
 }
 

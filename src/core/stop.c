@@ -16,6 +16,9 @@ static int at_once_fd = -1;
  * thread the signal lands, and every loop thread reads the flag. A
  * lock-free atomic is safe in a signal handler too. */
 static atomic_int requested;
+/* SIGINT and SIGTERM from outside (not a parent passing its stop on, not
+ * stop_request): the second of them stops at once. */
+static atomic_int outside_signals;
 static atomic_int at_once;
 static atomic_int hold_at_once;
 /* Kept across stop_install, so forked children inherit it. */
@@ -48,6 +51,9 @@ static void stop_at_once(void)
     if (atomic_load(&hold_at_once))
         return;
     stop_report_end_at_once();
+    /* The one exit outside src/cli/: the operator asked twice, nothing may
+     * wait any longer, and a handler can do no more than _exit. Status 0,
+     * as after any stop the operator asked for. */
     _exit(0);
 }
 
@@ -57,7 +63,8 @@ static void on_stop_signal(int signo, siginfo_t *info, void *context)
     int saved = errno;
     bool from_parent =
         parent_passes_stops && info && info->si_code == SI_USER && info->si_pid == getppid();
-    if (signo != SIGHUP && !from_parent && atomic_load(&at_once_enabled) && atomic_load(&requested))
+    if (signo != SIGHUP && !from_parent && atomic_fetch_add(&outside_signals, 1) >= 1 &&
+        atomic_load(&at_once_enabled))
         stop_at_once();
     stop_request();
     errno = saved;
@@ -88,6 +95,7 @@ int stop_install(void)
 {
     parent_passes_stops = latch_fd >= 0;
     atomic_store(&requested, 0);
+    atomic_store(&outside_signals, 0);
     atomic_store(&at_once, 0);
     atomic_store(&hold_at_once, 0);
     if (open_latch(&latch_fd) != 0 || open_latch(&at_once_fd) != 0)

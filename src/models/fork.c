@@ -47,10 +47,11 @@ static void datagram_process_ended(void *ctx, pid_t pid, int status)
     process_ended(ctx, pid, status, true);
 }
 
-/* A connection process whose source holds a per-source slot. The child
- * gives the slot back as its connection closes, as every model does; one
- * killed before that (a crash, or SIGKILL past the grace) never can, so
- * the parent gives it back when it reaps the child. */
+/* A connection process whose source holds a per-source slot. The parent
+ * gives the slot back when it reaps the child, however the child ended
+ * (its connection closed, a crash, SIGKILL past the grace, a failed start),
+ * and the child never does: one owner, so a slot is given back exactly
+ * once. */
 struct limited_child {
     struct forker *forker;
     const struct listener *listener;
@@ -60,8 +61,7 @@ struct limited_child {
 static void limited_process_ended(void *ctx, pid_t pid, int status)
 {
     struct limited_child *child = ctx;
-    if (WIFSIGNALED(status))
-        admission_release(child->listener->admission, &child->peer);
+    admission_release(child->listener->admission, &child->peer);
     process_ended(child->forker, pid, status, false);
     free(child);
 }
@@ -79,12 +79,22 @@ static void close_other_listeners(struct server *srv, const struct accepted *a)
     }
 }
 
+/* The child's copy of its listener admits no one and gives nothing back:
+ * its client was admitted already, and the parent gives the slot back. */
+static void leave_slot_to_parent(struct server *srv, const struct accepted *a)
+{
+    for (size_t i = 0; i < srv->listeners.count; i++)
+        if (&srv->listeners.items[i] == a->listener)
+            srv->listeners.items[i].admission = NULL;
+}
+
 static void __attribute__((noreturn))
 serve_child(struct server *srv, const struct accepted *a, const struct children *kids)
 {
     /* A stop latch of its own, so that stopping one child never stops the
      * parent; the parent passes its own stop on with SIGTERM. */
     close_other_listeners(srv, a);
+    leave_slot_to_parent(srv, a);
     if (stop_install() != 0 || children_unblock(kids) != 0)
         _exit(1);
     /* A slot of its own: the parent goes on writing the one it inherited. */

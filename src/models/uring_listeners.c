@@ -35,11 +35,15 @@ void uring_on_accept(struct uring_loop *u, struct listener *l, const struct io_u
     if (cqe->res < 0) {
         if (cqe->res != -ECANCELED && cqe->res != -ECONNABORTED && cqe->res != -EAGAIN)
             log_warn("accept on %s: %s", l->name, strerror(-cqe->res));
-    } else if (loop->conn_count >= loop->srv->max_conns) {
-        /* Taken only with --overflow refuse; the kernel accepted it, so it
-         * is refused even if another loop has just freed a slot. */
+    } else if (loop->conn_count >= loop->srv->max_conns && loop_refuses_when_full(loop)) {
         overflow_refuse(l, cqe->res);
     } else {
+        /* Past the limit without --overflow refuse (accepts armed on two
+         * listeners with room for one, or a multishot accept's completions
+         * that beat its cancel), or at this loop's share while the process
+         * has room: the kernel has accepted the client, and serving it
+         * overshoots the limit by a few where refusing would turn away a
+         * client that --overflow wait promised to take. */
         int fd = cqe->res;
         struct address peer = {.length = sizeof(peer.u)};
         if (getpeername(fd, &peer.u.sa, &peer.length) != 0) {

@@ -157,6 +157,8 @@ def test_root_without_user_warns_once_and_serves(servers):
     ("no-such-user-here", "unknown user"),
     ("nobody:no-such-group-here", "unknown group"),
     ("root", "is root"),
+    ("nobody:root", "root's"),
+    ("nobody:0", "root's"),
     (":nogroup", "NAME"),
 ])
 def test_bad_user_is_a_usage_error(spec, why):

@@ -181,6 +181,7 @@ static void test_bad_input_is_refused_and_adds_nothing(void **state)
     refused("host.example", "not an IPv4 or IPv6");
     refused("10.0.0.0/8,nonsense", "'nonsense'");
     refused("[::1", "unterminated");
+    refused("[10.0.0.1]/8", "not an IPv4 or IPv6"); /* Brackets are for IPv6 alone. */
     refused("::ffff:10.0.0.0/95", "/96 or more");
 }
 
