@@ -61,51 +61,6 @@ size_t conn_output_room(const struct conn *c)
     return owed < conn_output_limit(c) ? conn_output_limit(c) - owed : 0;
 }
 
-/* When the check of the timeouts (idle, and request for a line service) is
- * due, on the clock of clock_now_ms; 0: never. */
-static int64_t idle_check_at(const struct conn *c)
-{
-    int64_t after_open = ((int64_t)c->idle_check_high << 32) | c->idle_check_low;
-    return after_open == 0 ? 0 : c->opened_ms + after_open;
-}
-
-void conn_set_idle_check(struct conn *c, int64_t at_ms)
-{
-    int64_t after_open = at_ms == 0 ? 0 : at_ms - c->opened_ms;
-    c->idle_check_low = (uint32_t)after_open;
-    c->idle_check_high = (uint16_t)(after_open >> 32);
-}
-
-/* Bytes moved: the idle timeout starts again. One store; the idle check
- * reads it only when it comes due. */
-static void mark_active(struct conn *c)
-{
-    if (c->idle_check_low != 0 || c->idle_check_high != 0)
-        c->last_active = (uint32_t)(clock_now_ms() - c->opened_ms);
-}
-
-/* --request-timeout: notes whether the bytes leave the service a partial
- * line, and when its first byte came. Only the start of a new partial line
- * moves the check, and only earlier, so a stream of whole lines never
- * touches a model's timer heap. */
-static void note_line_progress(struct conn *c, const uint8_t *data, size_t len)
-{
-    const uint8_t *last_end = memrchr(data, '\n', len);
-    if (last_end == data + len - 1) {
-        c->flags &= (uint16_t)~CONN_LINE_PENDING;
-        return;
-    }
-    if (!last_end && (c->flags & CONN_LINE_PENDING))
-        return; /* The same line goes on: its time runs from its first byte. */
-    int64_t now = clock_now_ms();
-    c->flags |= CONN_LINE_PENDING;
-    c->line_started = (uint32_t)(now - c->opened_ms);
-    int64_t due = now + c->listener->config->request_timeout_ms;
-    int64_t check = idle_check_at(c);
-    if (check == 0 || due < check)
-        conn_set_idle_check(c, due);
-}
-
 void conn_mark_dead(struct conn *c, const char *reason)
 {
     if (c->flags & CONN_DEAD)
@@ -142,7 +97,7 @@ static ssize_t send_now(struct conn *c, const void *data, size_t len)
             c->bytes_out += (uint64_t)n;
             counters_add(c->listener->spec_index, COUNTER_BYTES_OUT, n);
             if (n > 0)
-                mark_active(c);
+                conn_mark_active(c);
             return n;
         }
         if (errno == EINTR)
@@ -325,9 +280,9 @@ void conn_deliver_input(struct conn *c, const uint8_t *data, size_t len)
     }
     c->bytes_in += len;
     counters_add(c->listener->spec_index, COUNTER_BYTES_IN, (int64_t)len);
-    mark_active(c);
+    conn_mark_active(c);
     if (c->flags & CONN_LINE_TIMED)
-        note_line_progress(c, data, len);
+        conn_note_line_progress(c, data, len);
     const struct service *s = c->listener->service;
     if (!s->on_data)
         return;
@@ -365,7 +320,7 @@ void conn_handle_readable(struct conn *c)
     conn_deliver_input(c, chunk, (size_t)n);
 }
 
-static void flush_output(struct conn *c)
+void conn_flush_output(struct conn *c)
 {
     while (!buffer_is_empty(&c->output)) {
         ssize_t sent = send_now(c, buffer_peek(&c->output), buffer_length(&c->output));
@@ -398,7 +353,7 @@ static void refill(struct conn *c, int max_rounds)
 
 void conn_handle_writable(struct conn *c)
 {
-    flush_output(c);
+    conn_flush_output(c);
     refill(c, CONN_REFILLS_PER_EVENT);
 }
 
@@ -414,7 +369,7 @@ void conn_sent(struct conn *c, size_t n)
     c->bytes_out += n;
     counters_add(c->listener->spec_index, COUNTER_BYTES_OUT, (int64_t)n);
     if (n > 0)
-        mark_active(c);
+        conn_mark_active(c);
     c->output_in_flight -= n < c->output_in_flight ? n : c->output_in_flight;
     /* With writes queued, a generator's batch lands in the output buffer,
      * so one round is one batch to send. */
@@ -422,75 +377,13 @@ void conn_sent(struct conn *c, size_t n)
         refill(c, 1);
 }
 
-/* Sends what is queued now, from here, so a last word reaches the peer
- * before an abort frees it: a completion model only queues writes, but
- * with none of its sends in flight, sending here keeps the order. */
-static void flush_before_abort(struct conn *c)
-{
-    if (c->output_in_flight == 0)
-        flush_output(c);
-}
-
-/* Aborts c for a timeout, counted under counter, after its service's last
- * word (last_word, may be NULL), which is sent if the socket takes it. */
-static void cut_for_timeout(struct conn *c, void (*last_word)(struct conn *), enum counter counter,
-                            const char *reason)
-{
-    conn_set_idle_check(c, 0);
-    if (last_word)
-        RUN_CALLBACK(c, last_word(c));
-    flush_before_abort(c);
-    /* A last word that overflowed the queue cut it as a slow reader
-     * already, and counted it so: one cut, one reason. */
-    if (!(c->flags & CONN_DEAD))
-        counters_add(c->listener->spec_index, counter, 1);
-    conn_mark_dead(c, reason);
-}
-
-/* The check of the timeouts is due: aborts c if no byte moved either way
- * for the idle timeout, or if the partial line its line service holds got
- * its first byte the request timeout ago; otherwise looks again when the
- * first of them could end. */
-static void check_timeouts(struct conn *c, int64_t now_ms)
-{
-    const struct service_config *config = c->listener->config;
-    const struct service *s = c->listener->service;
-    uint32_t now_after_open = (uint32_t)(now_ms - c->opened_ms);
-    int64_t next = 0;
-    if (config->idle_timeout_ms > 0) {
-        uint32_t idle_for = now_after_open - c->last_active;
-        if ((int64_t)idle_for >= config->idle_timeout_ms) {
-            cut_for_timeout(c, s->on_idle, COUNTER_CUT_IDLE, CONN_IDLE_REASON);
-            return;
-        }
-        next = now_ms + (config->idle_timeout_ms - (int64_t)idle_for);
-    }
-    if (c->flags & CONN_LINE_PENDING) {
-        /* While the server reads nothing from it (the service paused, or
-         * its answers back up), the peer cannot end its line: the line's
-         * time starts again. */
-        if (!(conn_interest(c) & CONN_WANT_READ))
-            c->line_started = now_after_open;
-        uint32_t held_for = now_after_open - c->line_started;
-        if ((int64_t)held_for >= config->request_timeout_ms) {
-            cut_for_timeout(c, s->on_request_timeout, COUNTER_CUT_REQUEST_TIMEOUT,
-                            CONN_REQUEST_TIMEOUT_REASON);
-            return;
-        }
-        int64_t due = now_ms + (config->request_timeout_ms - (int64_t)held_for);
-        if (next == 0 || due < next)
-            next = due;
-    }
-    conn_set_idle_check(c, next);
-}
-
 void conn_handle_timer(struct conn *c, int64_t now_ms)
 {
     if (c->flags & CONN_DEAD)
         return;
-    int64_t idle_check = idle_check_at(c);
+    int64_t idle_check = conn_idle_check_at(c);
     if (idle_check != 0 && idle_check <= now_ms) {
-        check_timeouts(c, now_ms);
+        conn_check_timeouts(c, now_ms);
         if (c->flags & CONN_DEAD)
             return;
     }
@@ -525,7 +418,7 @@ int64_t conn_deadline(const struct conn *c)
 {
     if (c->flags & CONN_DEAD)
         return 0;
-    int64_t idle_check = idle_check_at(c);
+    int64_t idle_check = conn_idle_check_at(c);
     if (idle_check != 0 && (c->deadline_ms == 0 || idle_check < c->deadline_ms))
         return idle_check;
     return c->deadline_ms;

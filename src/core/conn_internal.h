@@ -2,7 +2,8 @@
  * What the files of the connection share and nothing else sees: the state
  * bits, the held input, and the helpers each part calls in another. One
  * connection, split by job: conn.c writes, reads, timers and the life
- * cycle; conn_input.c holds input while it is paused; conn_stop.c the
+ * cycle; conn_timeout.c the idle and request timeouts; conn_input.c
+ * holds input while it is paused; conn_stop.c the
  * graceful stop and the cut at grace; conn_datagram.c UDP requests and the
  * amplification bound.
  */
@@ -80,9 +81,19 @@ size_t conn_input_held(const struct conn *c);
 void conn_deliver_input(struct conn *c, const uint8_t *data, size_t len);
 /* The peer will send nothing more: on_eof, or close once drained. */
 void conn_handle_eof(struct conn *c);
-/* When the check of the timeouts (idle and request) is next due (0:
- * never). */
+/* Sends what is queued, as far as the socket takes it now. */
+void conn_flush_output(struct conn *c);
+
+/* conn_timeout.c: when the check of the timeouts is due, and setting it
+ * (0: never). */
+int64_t conn_idle_check_at(const struct conn *c);
 void conn_set_idle_check(struct conn *c, int64_t at_ms);
+/* Bytes moved either way: the idle timeout starts again. */
+void conn_mark_active(struct conn *c);
+/* Input reached a line service: notes whether it leaves a partial line. */
+void conn_note_line_progress(struct conn *c, const uint8_t *data, size_t len);
+/* The check is due: cuts c for a timeout that ran out, or sets the next. */
+void conn_check_timeouts(struct conn *c, int64_t now_ms);
 
 /* conn_input.c: frees what is held, if anything. */
 void conn_free_held_input(struct conn *c);

@@ -19,13 +19,23 @@ struct reason_log {
 };
 
 static struct reason_log logs[REFUSAL_REASON_COUNT] = {
-    [REFUSAL_DENIED] = {"refused", "denied", "denied"},
-    [REFUSAL_NOT_ALLOWED] = {"refused", "not_allowed", "not in the allow list"},
-    [REFUSAL_PER_SOURCE] = {"refused", "per_source", "--max-per-source reached"},
-    [REFUSAL_CONNECT_RATE] = {"refused", "connect_rate", "--connect-rate exceeded"},
-    [REFUSAL_SOURCES_FULL] = {"refused", "sources_full", "too many sources to track their limits"},
-    [REFUSAL_FULL] = {"refused", "full", "--max-conns reached (--overflow refuse)"},
-    [REFUSAL_DATAGRAM_DENIED] = {"dropped", "denied", "denied"},
+    [REFUSAL_DENIED] = {.what = "refused", .code = "denied", .reason = "denied"},
+    [REFUSAL_NOT_ALLOWED] = {.what = "refused",
+                             .code = "not_allowed",
+                             .reason = "not in the allow list"},
+    [REFUSAL_PER_SOURCE] = {.what = "refused",
+                            .code = "per_source",
+                            .reason = "--max-per-source reached"},
+    [REFUSAL_CONNECT_RATE] = {.what = "refused",
+                              .code = "connect_rate",
+                              .reason = "--connect-rate exceeded"},
+    [REFUSAL_SOURCES_FULL] = {.what = "refused",
+                              .code = "sources_full",
+                              .reason = "too many sources to track their limits"},
+    [REFUSAL_FULL] = {.what = "refused",
+                      .code = "full",
+                      .reason = "--max-conns reached (--overflow refuse)"},
+    [REFUSAL_DATAGRAM_DENIED] = {.what = "dropped", .code = "denied", .reason = "denied"},
 };
 
 void refusal_log_note(enum refusal_reason reason, const struct address *peer)

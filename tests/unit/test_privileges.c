@@ -46,12 +46,19 @@ static void test_group_by_name_or_number(void **state)
 {
     (void)state;
     nobody_or_skip();
-    const struct group *gr = getgrgid(0);
+    /* Debian's group for nobody, and the daemon group: any group but root's. */
+    const struct group *gr = getgrgid(1);
     assert_non_null(gr);
+    gid_t gid = gr->gr_gid;
     char spec[96];
     snprintf(spec, sizeof(spec), "nobody:%s", gr->gr_name);
     assert_int_equal(privileges_resolve(spec, &got, err, sizeof(err)), 0);
-    assert_int_equal(got.gid, 0);
+    assert_int_equal(got.gid, gid);
+    /* Root's group, by name or number, keeps a privilege: refused. */
+    snprintf(spec, sizeof(spec), "nobody:%s", getgrgid(0)->gr_name);
+    assert_int_equal(privileges_resolve(spec, &got, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "root's"));
+    assert_int_equal(privileges_resolve("nobody:0", &got, err, sizeof(err)), -1);
     /* A group number need not be named in /etc/group. */
     assert_int_equal(privileges_resolve("nobody:54321", &got, err, sizeof(err)), 0);
     assert_int_equal(got.gid, 54321);
