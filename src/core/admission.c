@@ -9,7 +9,7 @@ static void refuse(size_t spec_index, enum counter counter, enum refusal_reason 
                    const struct address *peer)
 {
     counters_add(spec_index, counter, 1);
-    refusal_log_note(reason, peer);
+    refusal_log_note(reason, counters_name(spec_index), peer);
 }
 
 bool admission_admit_stream(const struct admission *a, size_t spec_index,

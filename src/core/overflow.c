@@ -15,5 +15,5 @@ void overflow_refuse(const struct listener *l, int client_fd)
         peer.length = 0;
     listener_refuse_client(client_fd);
     counters_add(l->spec_index, COUNTER_REFUSED_FULL, 1);
-    refusal_log_note(REFUSAL_FULL, &peer);
+    refusal_log_note(REFUSAL_FULL, l->name, &peer);
 }

@@ -38,7 +38,7 @@ static struct reason_log logs[REFUSAL_REASON_COUNT] = {
     [REFUSAL_DATAGRAM_DENIED] = {.what = "dropped", .code = "denied", .reason = "denied"},
 };
 
-void refusal_log_note(enum refusal_reason reason, const struct address *peer)
+void refusal_log_note(enum refusal_reason reason, const char *listener, const struct address *peer)
 {
     if ((unsigned)reason >= REFUSAL_REASON_COUNT)
         return;
@@ -58,8 +58,8 @@ void refusal_log_note(enum refusal_reason reason, const struct address *peer)
     address_format_host(peer, from, sizeof from);
     bool datagram = reason == REFUSAL_DATAGRAM_DENIED;
     struct log_field fields[] = {
-        LOG_TEXT("event", r->what), LOG_TEXT("reason", r->code), LOG_TEXT("peer", from),
-        LOG_COUNT("count", n),      LOG_COUNT("total", total),
+        LOG_TEXT("event", r->what), LOG_TEXT("reason", r->code), LOG_TEXT("listener", listener),
+        LOG_TEXT("peer", from),     LOG_COUNT("count", n),       LOG_COUNT("total", total),
     };
     log_event(LOG_WARN, fields, sizeof(fields) / sizeof(fields[0]),
               "%s %llu %s%s from %s%s: %s (total %llu)", r->what, (unsigned long long)n,

@@ -30,9 +30,11 @@ enum refusal_reason {
     REFUSAL_REASON_COUNT
 };
 
-/* Counts one refusal of peer for reason, and logs (as a warning) when the
- * reason has not been logged for a second. */
-void refusal_log_note(enum refusal_reason reason, const struct address *peer);
+/* Counts one refusal of peer by listener (its name, for the event's
+ * "listener" field: the latest one's when a line covers several) for
+ * reason, and logs (as a warning) when the reason has not been logged for
+ * a second. */
+void refusal_log_note(enum refusal_reason reason, const char *listener, const struct address *peer);
 
 /* Refusals counted for reason in this process since it started. */
 uint64_t refusal_log_total(enum refusal_reason reason);

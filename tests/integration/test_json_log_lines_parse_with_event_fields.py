@@ -94,3 +94,23 @@ def test_bad_log_format_is_a_usage_error(servers):
     rc, out, err = run_sockserv(["serve", "--log-format", "xml", "tcp://127.0.0.1:0/echo"])
     assert rc == 2, (rc, err)
     assert err.count("\n") == 1 and "--log-format" in err and "text or json" in err, err
+
+
+def test_a_refusal_is_an_event_naming_reason_listener_and_counts(servers):
+    server = servers.start("tcp://127.0.0.1:0/echo?deny=127.0.0.0/8",
+                           options=["--log-format", "json"])
+    with connect(server.addr("echo")) as c:
+        try:
+            got = c.recv(10)
+        except ConnectionResetError:
+            got = b""
+        assert got == b""
+    server.wait_for_stderr(r'"event":"refused"')
+    server.signal(signal.SIGTERM)
+    assert server.wait_exit(5.0) == 0, server.describe()
+    [refused] = [e for e in events(server) if e.get("event") == "refused"]
+    assert refused["level"] == "warning"
+    assert refused["reason"] == "denied"
+    assert refused["listener"] == server.urls[0], refused
+    assert refused["peer"] == "127.0.0.1"
+    assert (refused["count"], refused["total"]) == (1, 1)
