@@ -296,11 +296,16 @@ int command_serve(int argc, char **argv)
 
     struct privileges privileges;
     char why[200];
-    if (opt.user && privileges_resolve(opt.user, &privileges, why, sizeof(why)) != 0)
+    if (opt.user && privileges_resolve(opt.user, &privileges, why, sizeof(why)) != 0) {
+        access_list_free(&opt.access);
         return cli_usage_error("serve", "bad --user '%s': %s", opt.user, why);
+    }
     drop_to = opt.user ? &privileges : NULL;
-    if (opt.inetd)
-        return serve_inetd(&opt, argc - first, drop_to);
+    if (opt.inetd) {
+        int inetd_rc = serve_inetd(&opt, argc - first, drop_to);
+        access_list_free(&opt.access);
+        return inetd_rc;
+    }
 
     struct endpoint *specs = NULL;
     const struct service **services = NULL;
