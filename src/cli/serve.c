@@ -18,7 +18,6 @@
 #include "cli/serve_options.h"
 #include "cli/serve_policy.h"
 #include "core/counters.h"
-#include "core/counters_dump.h"
 #include "core/error.h"
 #include "core/listener.h"
 #include "core/log.h"
@@ -268,12 +267,6 @@ static int open_listeners(const struct serve_options *opt, const struct activati
      * one even for port 0. */
     for (size_t i = srv->listeners.count; i-- > 0;)
         counters_set_name(srv->listeners.items[i].spec_index, srv->listeners.items[i].name);
-    /* Before any loop thread or worker starts, so all inherit SIGUSR1
-     * blocked and only the dump thread takes it. */
-    if (counters_dump_start(err, sizeof(err)) != 0) {
-        log_error("%s", err);
-        return EXIT_RUNTIME;
-    }
     return 0;
 }
 

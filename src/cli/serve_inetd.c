@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,12 +123,6 @@ static int prepare_process(void)
 {
     if (detach_other_copies() != 0 || stop_install() != 0 || counters_init(1) != 0) {
         log_error("--inetd: cannot set up the process: %s", strerror(errno));
-        return EXIT_RUNTIME;
-    }
-    /* SIGUSR1 dumps a server's metrics; here, where there are none to
-     * speak of, it must not end the connection (its default action). */
-    if (signal(SIGUSR1, SIG_IGN) == SIG_ERR) {
-        log_error("--inetd: cannot ignore SIGUSR1: %s", strerror(errno));
         return EXIT_RUNTIME;
     }
     int flags = fcntl(0, F_GETFL);

@@ -1,5 +1,5 @@
 /*
- * Live counts for the operator (the metrics service, SIGUSR1): for each
+ * Live counts for the operator (the metrics service): for each
  * listener spec, how many clients were accepted, refused and why, bytes in
  * and out, datagrams and their drops.
  *
@@ -87,14 +87,14 @@ void counters_release_slot(void);
 void counters_release_process(pid_t pid);
 
 /* Names listener (its first socket's name, "tcp://127.0.0.1:7007/echo"),
- * for the metrics service and the SIGUSR1 dump. Call after counters_init
+ * for the metrics service. Call after counters_init
  * and before any worker forks, so every process has the names. */
 void counters_set_name(size_t listener, const char *name);
 
 /* The name given, or "" when none was. */
 const char *counters_name(size_t listener);
 
-/* ---- For reports (the metrics service, SIGUSR1) -------------------------- */
+/* ---- For reports (the metrics service) ------------------------------------ */
 
 /* One reason of a kind of refusal, cut or drop, with its short name
  * ("denied", "slow_reader"); each table ends with a NULL name. */

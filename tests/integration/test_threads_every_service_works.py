@@ -26,26 +26,12 @@ CLIENTS = 8
 DELAY = 0.1
 
 
-def serving_threads(pid):
-    """The process's threads but the one that waits for SIGUSR1."""
-    found = []
-    for tid in os.listdir(f"/proc/{pid}/task"):
-        try:
-            with open(f"/proc/{pid}/task/{tid}/comm") as f:
-                if f.read().strip() != "sockserv-dump":
-                    found.append(tid)
-        except FileNotFoundError:
-            continue
-    return found
-
-
 def wait_for_loops(server, count=2, timeout=5.0):
-    """Waits until the process runs count serving threads. The server
-    announces its listeners before the other loops have bound their
-    sockets, and a client that connects before then always lands on the
-    first loop."""
-    ok = wait_until(lambda: len(serving_threads(server.pid)) >= count, timeout)
-    assert ok, f"--threads {count}: only {serving_threads(server.pid)} threads"
+    """Waits until the process runs count threads. The server announces its
+    listeners before the other loops have bound their sockets, and a client
+    that connects before then always lands on the first loop."""
+    ok = wait_until(lambda: len(os.listdir(f"/proc/{server.pid}/task")) >= count, timeout)
+    assert ok, f"--threads {count}: only {os.listdir(f'/proc/{server.pid}/task')} threads"
 
 
 @pytest.fixture(scope="module", params=LOOP_MODELS)

@@ -27,7 +27,7 @@ MESSAGE = 16 * 1024
 
 def loop_threads(pid):
     """{tid: CPU ticks so far} of the process's threads, io_uring's own
-    kernel helpers and the thread that waits for SIGUSR1 left out."""
+    kernel helpers left out."""
     found = {}
     for tid in os.listdir(f"/proc/{pid}/task"):
         try:
@@ -37,7 +37,7 @@ def loop_threads(pid):
                 text = f.read()
         except FileNotFoundError:
             continue
-        if name.startswith("iou-") or name == "sockserv-dump":
+        if name.startswith("iou-"):
             continue
         fields = text[text.rindex(")") + 2:].split()
         found[int(tid)] = int(fields[11]) + int(fields[12])
