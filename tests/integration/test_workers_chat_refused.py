@@ -94,4 +94,6 @@ def test_workers_default_set_leaves_chat_out(servers, tmp_path, monkeypatch):
     assert len(about_chat) == 1, f"expected one line about chat: {about_chat!r}"
     assert server.alive(), server.describe()
     server.signal(signal.SIGTERM)
-    assert server.wait_exit(5.0) == 0, server.describe()
+    # Only a hang fails here: a stop is quick, but under ThreadSanitizer on
+    # a loaded machine two workers of twelve listeners each took over 5 s.
+    assert server.wait_exit(15.0) == 0, server.describe()
