@@ -85,4 +85,36 @@ static inline size_t fuzz_splitter_next(struct fuzz_splitter *s, size_t left)
     return n < left ? n : left;
 }
 
+/* Length of the valid UTF-8 character at s (1 to 4 bytes), or 0, and its
+ * code point: the targets' own decoder, written apart from core/text.c so
+ * that a target checking that module (or json.c, which uses it) has a
+ * second opinion to disagree with. */
+static inline size_t fuzz_utf8_char(const uint8_t *s, size_t len, uint32_t *cp)
+{
+    if (s[0] < 0x80) {
+        *cp = s[0];
+        return 1;
+    }
+    size_t n;
+    uint32_t min;
+    if ((s[0] & 0xE0) == 0xC0)
+        n = 2, min = 0x80, *cp = s[0] & 0x1F;
+    else if ((s[0] & 0xF0) == 0xE0)
+        n = 3, min = 0x800, *cp = s[0] & 0x0F;
+    else if ((s[0] & 0xF8) == 0xF0)
+        n = 4, min = 0x10000, *cp = s[0] & 0x07;
+    else
+        return 0;
+    if (len < n)
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        *cp = *cp << 6 | (s[i] & 0x3F);
+    }
+    if (*cp < min || *cp > 0x10FFFF || (*cp >= 0xD800 && *cp <= 0xDFFF))
+        return 0;
+    return n;
+}
+
 #endif

@@ -16,36 +16,6 @@
 #include "core/json.h"
 #include "core/log_line.h"
 
-/* Length of the valid UTF-8 character at s, or 0; written apart from
- * json.c so that the two can disagree. */
-static size_t utf8_char(const uint8_t *s, size_t len, uint32_t *cp)
-{
-    if (s[0] < 0x80) {
-        *cp = s[0];
-        return 1;
-    }
-    size_t n;
-    uint32_t min;
-    if ((s[0] & 0xE0) == 0xC0)
-        n = 2, min = 0x80, *cp = s[0] & 0x1F;
-    else if ((s[0] & 0xF0) == 0xE0)
-        n = 3, min = 0x800, *cp = s[0] & 0x0F;
-    else if ((s[0] & 0xF8) == 0xF0)
-        n = 4, min = 0x10000, *cp = s[0] & 0x07;
-    else
-        return 0;
-    if (len < n)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        *cp = *cp << 6 | (s[i] & 0x3F);
-    }
-    if (*cp < min || *cp > 0x10FFFF || (*cp >= 0xD800 && *cp <= 0xDFFF))
-        return 0;
-    return n;
-}
-
 static int hex_value(uint8_t c)
 {
     if (c >= '0' && c <= '9')
@@ -106,7 +76,7 @@ static size_t decode_json_string(const uint8_t *s, size_t len, uint8_t *out)
             continue;
         }
         uint32_t cp;
-        size_t n = utf8_char(s + i, len - i, &cp);
+        size_t n = fuzz_utf8_char(s + i, len - i, &cp);
         FUZZ_CHECK(n > 0);
         FUZZ_CHECK(cp >= 0x20 && cp != '"' && cp != 0x7F);
         FUZZ_CHECK(cp != 0x2028 && cp != 0x2029);
@@ -121,7 +91,7 @@ static bool valid_utf8(const uint8_t *s, size_t len)
 {
     for (size_t i = 0; i < len;) {
         uint32_t cp;
-        size_t n = utf8_char(s + i, len - i, &cp);
+        size_t n = fuzz_utf8_char(s + i, len - i, &cp);
         if (n == 0)
             return false;
         i += n;

@@ -7,8 +7,10 @@ Every wait in this file is bounded by a deadline, and every socket it makes
 has a timeout, so a broken server makes a test fail rather than hang.
 """
 
+import contextlib
 import os
 import re
+import resource
 import selectors
 import signal
 import socket
@@ -17,7 +19,10 @@ import subprocess
 import threading
 import sys
 import time
+
 from pathlib import Path
+
+import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BINARY = os.environ.get("SOCKSERV") or str(REPO_ROOT / "build" / "sockserv")
@@ -390,3 +395,21 @@ def connect_refused(addr, timeout=1.0):
         return False
     s.close()
     return False
+
+
+@contextlib.contextmanager
+def descriptor_room(need):
+    """Raises this process's soft descriptor limit to need for the duration
+    (a test that holds many sockets itself); skips, saying why, when the
+    hard limit is lower."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft >= need:
+        yield
+        return
+    if hard != resource.RLIM_INFINITY and hard < need:
+        pytest.skip(f"the test process may open only {hard} descriptors; it needs {need}")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (need, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))

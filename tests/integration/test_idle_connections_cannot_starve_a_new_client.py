@@ -6,11 +6,12 @@ accepted and answered at once, time after time, and the idle ones are
 still served when they speak again.
 """
 
-import resource
 import statistics
 import time
 
 import pytest
+
+import harness
 
 from harness import connect, echo_roundtrip, open_nonblocking_connections, recv_exactly
 
@@ -24,18 +25,8 @@ MEDIAN_BOUND_S = 0.25
 @pytest.fixture
 def room_for_clients():
     """The test holds IDLE sockets itself, and the server as many."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    need = IDLE + 200
-    if soft >= need:
+    with harness.descriptor_room(IDLE + 200):
         yield
-        return
-    if hard != resource.RLIM_INFINITY and hard < need:
-        pytest.skip(f"the test process may open only {hard} descriptors; it needs {need}")
-    resource.setrlimit(resource.RLIMIT_NOFILE, (need, hard))
-    try:
-        yield
-    finally:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
 def first_byte_time(addr):

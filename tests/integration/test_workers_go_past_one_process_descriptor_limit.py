@@ -19,6 +19,8 @@ import time
 
 import pytest
 
+import harness
+
 from harness import children_of, open_nonblocking_connections, recv_exactly, wait_until
 
 LIMIT = 200
@@ -47,18 +49,8 @@ def sockets_held(pid):
 @pytest.fixture
 def room_for_clients():
     """The test holds CONNECTIONS sockets itself."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    need = CONNECTIONS + 200
-    if soft >= need:
+    with harness.descriptor_room(CONNECTIONS + 200):
         yield
-        return
-    if hard != resource.RLIM_INFINITY and hard < need:
-        pytest.skip(f"the test process may open only {hard} descriptors; it needs {need}")
-    resource.setrlimit(resource.RLIMIT_NOFILE, (need, hard))
-    try:
-        yield
-    finally:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
 @pytest.mark.parametrize("model", ["epoll", "uring"])
